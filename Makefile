@@ -1,0 +1,77 @@
+# qvrpro - build, test, demo, sanitizers, valgrind, fuzzing and benchmarks.
+#
+# `bash tools/test` and `bash tools/demo` (the README's two commands) install
+# the Debian packages and then call the targets below.
+
+LUA      ?= lua5.4
+CC       ?= gcc
+TREE     := .rocks
+BUILD    := build
+CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARN     := -Wall -Wextra -Werror
+PKGS     := libcurl libcjson libxml-2.0
+INC      := -Icsrc $(shell pkg-config --cflags $(PKGS) lua5.4)
+LIBS     := $(shell pkg-config --libs $(PKGS))
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# plain-C protocol code: no Lua, no curl; unit-tested and fuzzed alone
+PROTO_SRC := csrc/parser.c csrc/errors.c
+CORE_SRC  := $(wildcard csrc/*.c)
+CTESTS    := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
+SIM_SRC   := $(wildcard tools/sim/*.c)
+SIM_LIBS  := $(shell pkg-config --libs libmicrohttpd libcjson gnutls) -lpthread -lm
+SIM_INC   := -Icsrc $(shell pkg-config --cflags libmicrohttpd libcjson)
+
+.PHONY: all rock sim ctest test test-asan valgrind lint fuzz demo bench clean
+
+all: rock sim
+
+# The rock, into the project-local tree (.rocks); see `make env`.
+rock:
+	luarocks --lua-version=5.4 --tree=$(TREE) make \
+	  CFLAGS="-O2 -fPIC $(CSTD) $(WARN)" >$(BUILD).rock.log 2>&1 \
+	  || { cat $(BUILD).rock.log; exit 1; }
+
+env:
+	@luarocks --lua-version=5.4 --tree=$(TREE) path
+
+sim: $(BUILD)/qvrsim
+
+$(BUILD)/qvrsim: $(SIM_SRC) $(wildcard tools/sim/*.h) csrc/qvr_wire.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CSTD) $(WARN) -O2 -g $(SIM_INC) -o $@ $(SIM_SRC) $(SIM_LIBS)
+
+# C unit tests of the protocol code (TAP output)
+$(BUILD)/tests/%: tests/c/%.c $(PROTO_SRC) $(wildcard csrc/*.h) tests/c/tap.h
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CSTD) $(WARN) -O1 -g -Itests/c $(INC) -o $@ $< $(PROTO_SRC)
+
+$(BUILD)/asan/tests/%: tests/c/%.c $(PROTO_SRC) $(wildcard csrc/*.h) tests/c/tap.h
+	@mkdir -p $(BUILD)/asan/tests
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c $(INC) -o $@ $< $(PROTO_SRC)
+
+ctest: $(CTESTS)
+
+# qvrpro/core.so built with ASan+UBSan, loaded by the stock lua5.4 with the
+# sanitizer runtime preloaded (see tools/test)
+$(BUILD)/asan/qvrpro/core.so: $(CORE_SRC) $(wildcard csrc/*.h)
+	@mkdir -p $(BUILD)/asan/qvrpro
+	$(CC) $(CSTD) $(WARN) -O1 -g -fPIC -shared $(SAN) $(INC) -o $@ $(CORE_SRC) $(LIBS)
+
+asan: $(BUILD)/asan/qvrpro/core.so $(patsubst tests/c/%.c,$(BUILD)/asan/tests/%,$(wildcard tests/c/test_*.c))
+
+$(BUILD)/fuzz_parser: fuzz/fuzz_parser.c $(PROTO_SRC)
+	@mkdir -p $(BUILD)
+	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(INC) -o $@ $< $(PROTO_SRC)
+
+test:
+	bash tools/test
+
+demo:
+	bash tools/demo
+
+bench:
+	bash tools/bench/run
+
+clean:
+	rm -rf $(BUILD) $(BUILD).rock.log csrc/*.o qvrpro

@@ -1,0 +1,118 @@
+/*
+ * parser.h - incremental parser for QVR Pro media streams (plain C, no Lua,
+ * no curl).
+ *
+ * Owns: turning the bytes of a getstream.cgi body or a qplay.cgi `get` body
+ * into frames.  Feed it chunks of any size with qvr_parser_feed(), then call
+ * qvr_parser_next() until it stops returning QVR_PARSE_FRAME.  A frame's
+ * payload points into the parser's buffer and stays valid until the next
+ * call to qvr_parser_feed() or qvr_parser_free().
+ *
+ * The stream starts with a result-code line ("0\n" is success, a negative
+ * number is a 32-bit server code printed signed); an optional leading blank
+ * or version line is skipped.  Then come either source frames (56-byte
+ * header, see qvr_wire.h) or, in JPEG mode (qplay data_type=0), records of
+ * "name\n" "timestamp\n" "length\n" and `length` bytes of JPEG.
+ */
+#ifndef QVR_PARSER_H
+#define QVR_PARSER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qvr_wire.h"
+
+#define QVR_PARSER_DEFAULT_MAX_SIZE (32u * 1024u * 1024u)
+
+enum qvr_parse_mode {
+    QVR_MODE_SOURCE = 0,  /* getstream.cgi, qplay get with data_type=1 */
+    QVR_MODE_JPEG = 1     /* qplay get with data_type=0 */
+};
+
+/* How audio frames are laid out; AUTO detects it from the stream and then
+ * keeps it (see PROTOCOL_NOTES.md, "Live stream"). */
+enum qvr_audio_layout {
+    QVR_AUDIO_AUTO = 0,
+    QVR_AUDIO_EXT_THEN_SIZE,      /* 8-byte audio header, then `size` bytes (reserved 8 or 0) */
+    QVR_AUDIO_SIZE_INCLUDES_EXT   /* `size` counts the 8-byte audio header too */
+};
+
+enum qvr_parse_status {
+    QVR_PARSE_NEED_MORE = 0,  /* no complete frame buffered: feed more bytes */
+    QVR_PARSE_FRAME = 1,      /* *out holds a frame */
+    QVR_PARSE_END = 2,        /* qvr_parser_finish() was called and all is consumed */
+    QVR_PARSE_ERROR = -1      /* see qvr_parser_error(); the parser stays failed */
+};
+
+enum qvr_parse_error {
+    QVR_PERR_NONE = 0,
+    QVR_PERR_CODE_LINE,     /* garbage where the result-code line should be */
+    QVR_PERR_SERVER_CODE,   /* the code line carried a failure code */
+    QVR_PERR_TOO_BIG,       /* a size or offset field over the configured maximum */
+    QVR_PERR_FOURCC,        /* a frame header with an unknown fourcc */
+    QVR_PERR_RECORD,        /* a malformed JPEG-mode record header */
+    QVR_PERR_TRUNCATED,     /* the stream ended inside a frame */
+    QVR_PERR_NOMEM          /* an allocation failed */
+};
+
+struct qvr_frame {
+    char fourcc[5];            /* NUL-terminated; "JPEG" in JPEG mode */
+    enum qvr_media media;
+    enum qvr_codec codec;
+    uint32_t flags;            /* raw dwFlags */
+    int key;                   /* flags bit 0 (always 1 in JPEG mode) */
+    uint32_t width, height;
+    uint64_t timestamp;        /* ms since 1970 UTC */
+    char osd[QVR_OSD_LEN + 1]; /* channel name (NUL-terminated); JPEG mode: the name line */
+    uint32_t reserved;         /* raw dwReserved */
+    uint32_t size;             /* raw dwFrameDataSize */
+    uint32_t sample_rate;      /* audio only */
+    uint16_t bits, channels;   /* audio only */
+    const uint8_t *header;     /* the raw header bytes as received (56 or 64 in source mode) */
+    size_t header_len;
+    const uint8_t *data;       /* payload */
+    size_t len;                /* payload length */
+};
+
+struct qvr_parser_opts {
+    enum qvr_parse_mode mode;
+    uint32_t max_size;             /* 0: QVR_PARSER_DEFAULT_MAX_SIZE */
+    enum qvr_audio_layout audio;   /* QVR_AUDIO_AUTO unless forced */
+};
+
+typedef struct qvr_parser qvr_parser;
+
+/* NULL opts means the defaults (source mode, 32 MiB, auto audio layout). */
+qvr_parser *qvr_parser_new(const struct qvr_parser_opts *opts);
+void qvr_parser_free(qvr_parser *p);
+
+/* Append bytes.  Returns 0, or -1 when out of memory (the parser then fails
+ * with QVR_PERR_NOMEM).  The buffer never holds more than one frame plus the
+ * chunk being fed, whatever the stream's length. */
+int qvr_parser_feed(qvr_parser *p, const uint8_t *buf, size_t len);
+
+/* No more bytes will come: the next qvr_parser_next() returns the remaining
+ * frames, then END, or ERROR/TRUNCATED if bytes of an incomplete frame remain
+ * (and ERROR/CODE_LINE if not even the code line arrived). */
+void qvr_parser_finish(qvr_parser *p);
+
+enum qvr_parse_status qvr_parser_next(qvr_parser *p, struct qvr_frame *out);
+
+/* After the code line: 1 and *code set; before: 0. */
+int qvr_parser_result_code(const qvr_parser *p, int32_t *code);
+
+enum qvr_parse_error qvr_parser_error(const qvr_parser *p);
+/* A human-readable message for the current error ("" when none). */
+const char *qvr_parser_message(const qvr_parser *p);
+/* The 32-bit server code for QVR_PERR_SERVER_CODE. */
+uint32_t qvr_parser_server_code(const qvr_parser *p);
+
+/* Bytes buffered but not yet returned as frames. */
+size_t qvr_parser_buffered(const qvr_parser *p);
+/* The audio layout detected so far (QVR_AUDIO_AUTO while undecided). */
+enum qvr_audio_layout qvr_parser_audio_layout(const qvr_parser *p);
+
+const char *qvr_codec_name(enum qvr_codec c);   /* "h264", ..., "unknown" */
+const char *qvr_media_name(enum qvr_media m);   /* "video", "audio", "unknown" */
+
+#endif

@@ -1,0 +1,46 @@
+rockspec_format = "3.0"
+package = "qvrpro"
+version = "scm-1"
+source = {
+   url = "git+https://github.com/qvrpro/qvrpro.git",
+   branch = "main",
+}
+description = {
+   summary = "Automation toolkit for QNAP QVR Pro surveillance NVRs",
+   detailed = [[
+Sessions, camera queries, live and playback frame iterators (C core on
+libcurl, cJSON and libxml2), playback export, snapshot capture, scheduled
+recording and the `qvr` command, with a QVR Pro simulator for tests.
+]],
+   license = "MIT",
+   homepage = "https://github.com/qvrpro/qvrpro",
+}
+dependencies = {
+   "lua >= 5.4",
+}
+external_dependencies = {
+   -- curl's headers sit in the multiarch include folder on Debian, so only
+   -- the library is looked up; the compiler finds <curl/curl.h> by itself.
+   CURL = { library = "curl" },
+   CJSON = { header = "cjson/cJSON.h", library = "cjson" },
+   LIBXML2 = { header = "libxml2/libxml/parser.h", library = "xml2" },
+}
+build = {
+   type = "builtin",
+   modules = {
+      ["qvrpro.core"] = {
+         sources = {
+            "csrc/core.c",
+            "csrc/parser.c",
+            "csrc/errors.c",
+         },
+         libraries = { "curl", "cjson", "xml2" },
+         incdirs = { "csrc", "$(CJSON_INCDIR)", "$(LIBXML2_INCDIR)/libxml2" },
+         libdirs = { "$(CURL_LIBDIR)", "$(CJSON_LIBDIR)", "$(LIBXML2_LIBDIR)" },
+      },
+      ["qvrpro"] = "lua/qvrpro/init.lua",
+   },
+   install = {
+      bin = { qvr = "bin/qvr" },
+   },
+}
