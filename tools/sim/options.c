@@ -1,0 +1,179 @@
+/*
+ * options.c - parses qvrsim's command line and prints --help.
+ */
+#include "options.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+"Usage: qvrsim [OPTION]...\n"
+"A QNAP QVR Pro NVR simulator speaking the QVR Pro SDK (2017) over HTTP.\n"
+"\n"
+"  --port N            HTTP (or HTTPS) port, default 8080; 0 picks a free port\n"
+"  --logs-port N       second port serving /qvrpro/logs/logs (and the rest),\n"
+"                      default 10150; 0 picks a free port\n"
+"  --bind ADDR         listen address, default 127.0.0.1 (IPv6 literal allowed)\n"
+"  --config FILE.json  users and cameras (default: built in; see\n"
+"                      --print-default-config and tools/sim/default.json)\n"
+"  --media DIR         fixture directory (default: $QVRSIM_MEDIA, else the\n"
+"                      tools/media directory found relative to the executable\n"
+"                      or the working directory)\n"
+"  --no-pace           send streams as fast as the socket takes them\n"
+"  --sid-idle S        a sid expires after S seconds without use (600)\n"
+"  --lockout N         failed logins in a row per address before lockout (5;\n"
+"                      0 disables)\n"
+"  --lockout-time S    lockout duration in seconds (60)\n"
+"  --max-qplay N       open qplay sessions per user (4)\n"
+"  --qplay-idle S      a qplay session without commands expires after S s (120)\n"
+"  --archive-hours H   recordings start H hours before startup (24)\n"
+"  --prefix /P         API prefix (/qvrpro)\n"
+"  --quirk NAME[=V]    turn on a protocol quirk (repeatable):\n"
+"                      json_malformed, code_format=signed|unsigned|hex,\n"
+"                      success_string, logs_item, qplay_version_line[=TEXT],\n"
+"                      getstream_leading_line[=TEXT], audio_layout=ext8|ext0|sizeinc,\n"
+"                      xml_mismatch, content_length, numbers_as_strings,\n"
+"                      snapshot_error_4xx[=STATUS]\n"
+"  --fault NAME[=V][:TARGET]  inject a fault (repeatable); TARGET limits it to\n"
+"                      paths containing TARGET: drop_after=N, stall_after=N,\n"
+"                      chunks=random, expire_sids, http500, slow=MS, garbage,\n"
+"                      bigsize, truncate=N\n"
+"  --tls-cert PEM --tls-key PEM   serve HTTPS on --port\n"
+"  --log FILE          one line per request (sids and passwords masked)\n"
+"  --print-default-config  print the built-in config JSON and exit\n"
+"  --help              this text\n"
+"\n"
+"On startup prints exactly one line: listening port=P logs_port=L pid=PID\n"
+"SIGTERM or SIGINT stop it (exit status 0).  Debug endpoints (no auth):\n"
+"/sim/frames?guid=G&from=MS&to=MS[&audio=0|1], /sim/stats,\n"
+"/sim/control?quirk=..&fault=..&clear=1&expire_sids=1.  See tools/README.md.\n";
+
+static void set_defaults(struct options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->port = 8080;
+    o->logs_port = 10150;
+    o->bind = "127.0.0.1";
+    o->sid_idle = 600;
+    o->lockout = 5;
+    o->lockout_time = 60;
+    o->max_qplay = 4;
+    o->qplay_idle = 120;
+    o->archive_hours = 24;
+    copy_str(o->prefix, sizeof o->prefix, "/qvrpro");
+}
+
+static int int_arg(const char *name, const char *v, int lo, int hi, int *out)
+{
+    int64_t x;
+    if (!parse_i64(v, &x) || x < lo || x > hi) {
+        fprintf(stderr, "qvrsim: %s wants an integer in %d..%d, got '%s'\n", name, lo, hi, v);
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+static int set_prefix(struct options *o, const char *v)
+{
+    while (*v == '/')
+        v++;
+    size_t n = strlen(v);
+    while (n > 0 && v[n - 1] == '/')
+        n--;
+    if (n == 0 || n + 2 > sizeof o->prefix || memchr(v, '?', n)) {
+        fprintf(stderr, "qvrsim: bad --prefix\n");
+        return -1;
+    }
+    snprintf(o->prefix, sizeof o->prefix, "/%.*s", (int)n, v);
+    return 0;
+}
+
+static int add_switch(const char **list, size_t *n, const char *v)
+{
+    if (*n >= MAX_SWITCH_ARGS) {
+        fprintf(stderr, "qvrsim: too many switches\n");
+        return -1;
+    }
+    list[(*n)++] = v;
+    return 0;
+}
+
+static int set_hours(struct options *o, const char *v)
+{
+    char *end;
+    double h = strtod(v, &end);
+    if (*end || !(h > 0) || h > 24 * 366) {
+        fprintf(stderr, "qvrsim: --archive-hours wants a number in (0, 8784]\n");
+        return -1;
+    }
+    o->archive_hours = h;
+    return 0;
+}
+
+/* One option with its value; returns 0 or -1. */
+static int apply(struct options *o, const char *name, const char *v)
+{
+    if (!strcmp(name, "--port")) return int_arg(name, v, 0, 65535, &o->port);
+    if (!strcmp(name, "--logs-port")) return int_arg(name, v, 0, 65535, &o->logs_port);
+    if (!strcmp(name, "--bind")) { o->bind = v; return 0; }
+    if (!strcmp(name, "--config")) { o->config = v; return 0; }
+    if (!strcmp(name, "--media")) { o->media = v; return 0; }
+    if (!strcmp(name, "--sid-idle")) return int_arg(name, v, 1, 86400 * 30, &o->sid_idle);
+    if (!strcmp(name, "--lockout")) return int_arg(name, v, 0, 1000000, &o->lockout);
+    if (!strcmp(name, "--lockout-time")) return int_arg(name, v, 1, 86400, &o->lockout_time);
+    if (!strcmp(name, "--max-qplay")) return int_arg(name, v, 1, 10000, &o->max_qplay);
+    if (!strcmp(name, "--qplay-idle")) return int_arg(name, v, 1, 86400, &o->qplay_idle);
+    if (!strcmp(name, "--archive-hours")) return set_hours(o, v);
+    if (!strcmp(name, "--prefix")) return set_prefix(o, v);
+    if (!strcmp(name, "--quirk")) return add_switch(o->quirks, &o->nquirks, v);
+    if (!strcmp(name, "--fault")) return add_switch(o->faults, &o->nfaults, v);
+    if (!strcmp(name, "--tls-cert")) { o->tls_cert = v; return 0; }
+    if (!strcmp(name, "--tls-key")) { o->tls_key = v; return 0; }
+    if (!strcmp(name, "--log")) { o->log = v; return 0; }
+    fprintf(stderr, "qvrsim: unknown option %s (see --help)\n", name);
+    return -1;
+}
+
+int options_parse(struct options *o, int argc, char **argv)
+{
+    set_defaults(o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage, stdout);
+            return 1;
+        }
+        if (!strcmp(a, "--no-pace")) {
+            o->no_pace = true;
+            continue;
+        }
+        if (!strcmp(a, "--print-default-config")) {
+            o->print_config = true;
+            continue;
+        }
+        char name[64];
+        const char *eq = strchr(a, '=');
+        const char *v;
+        if (eq && (size_t)(eq - a) < sizeof name) { /* --opt=value */
+            snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
+            v = eq + 1;
+        } else {
+            copy_str(name, sizeof name, a);
+            if (i + 1 >= argc) {
+                fprintf(stderr, "qvrsim: %s needs a value (see --help)\n", a);
+                return -1;
+            }
+            v = argv[++i];
+        }
+        if (apply(o, name, v) != 0)
+            return -1;
+    }
+    if (!o->tls_cert != !o->tls_key) {
+        fprintf(stderr, "qvrsim: --tls-cert and --tls-key go together\n");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,40 @@
+/*
+ * options.h - the command line of qvrsim.
+ *
+ * Owns: the option values, their defaults, parsing and the --help text.
+ */
+#ifndef SIM_OPTIONS_H
+#define SIM_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MAX_SWITCH_ARGS 64
+
+struct options {
+    int port;               /* 0: pick a free port */
+    int logs_port;
+    const char *bind;       /* IPv4 or IPv6 literal */
+    const char *config;     /* NULL: built-in default config */
+    const char *media;      /* NULL: search (see media_find_dir) */
+    bool no_pace;
+    int sid_idle;           /* seconds */
+    int lockout;            /* failed logins in a row; 0 disables */
+    int lockout_time;       /* seconds */
+    int max_qplay;          /* open qplay sessions per user */
+    int qplay_idle;         /* seconds */
+    double archive_hours;
+    char prefix[128];       /* "/qvrpro" */
+    const char *quirks[MAX_SWITCH_ARGS];
+    size_t nquirks;
+    const char *faults[MAX_SWITCH_ARGS];
+    size_t nfaults;
+    const char *tls_cert, *tls_key;
+    const char *log;
+    bool print_config;      /* --print-default-config */
+};
+
+/* 0: run; 1: exit 0 (help printed); -1: usage error (message printed). */
+int options_parse(struct options *o, int argc, char **argv);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * stream.c - getstream.cgi, the live stream (SDK section 4.1).
+ *
+ * Body: "0\n" (after the getstream_leading_line quirk's line, if on), then
+ * frames back to back for as long as the client reads, starting with the
+ * first frame at or after the current time.  Paced so a frame leaves when
+ * the wall clock reaches its timestamp, unless --no-pace.  Errors are one
+ * line with the negative code (0x93000005 bad sid, 0x93000000 bad
+ * arguments, 0x93000003 camera not connected, 0xB1000002 no permission).
+ */
+#include "answer.h"
+#include "archive.h"
+#include "auth.h"
+#include "frame.h"
+#include "handlers.h"
+#include "http.h"
+#include "sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct live {
+    struct sim *sim;
+    const struct camera *cam;
+    int64_t next_key;
+    unsigned flags;
+    bool pace;
+    enum audio_layout layout;
+    enum frame_damage damage;   /* applied to the first frame only */
+    struct buf head;            /* leading line + "0\n" */
+    bool head_sent;
+};
+
+static int live_fill(struct body *b, struct buf *out)
+{
+    struct live *l = b->state;
+    if (!l->head_sent) {
+        l->head_sent = true;
+        return buf_add(out, l->head.p, l->head.len) == 0 ? 1 : -1;
+    }
+    struct arc_frame f;
+    if (!arc_next(l->sim, l->cam, l->next_key, INT64_MAX, l->flags, &f))
+        return 0;
+    if (l->pace && body_wait_until(b, f.ts) != 0)
+        return -1;
+    if (frame_encode(out, l->cam, &f, l->layout, l->damage, &b->rng) != 0)
+        return -1;
+    l->damage = DAMAGE_NONE;
+    l->next_key = arc_key(f.ts, f.audio) + 1;
+    return 1;
+}
+
+static void live_free(void *state)
+{
+    struct live *l = state;
+    pthread_mutex_lock(&l->sim->lock);
+    l->sim->stats.live_streams_open--;
+    pthread_mutex_unlock(&l->sim->lock);
+    buf_free(&l->head);
+    free(l);
+}
+
+static bool flag_ok(const struct req *r, const char *name, bool *value)
+{
+    int64_t v;
+    int rc = req_int(r, name, &v);
+    if (rc == 1 && (v == 0 || v == 1))
+        *value = v == 1;
+    return rc == 0 || (rc == 1 && (v == 0 || v == 1));
+}
+
+/* The camera asked for, or NULL with *code set. */
+static const struct camera *parse_args(struct req *r, bool *audio, uint32_t *code)
+{
+    int64_t stream_id;
+    bool utc = false;
+    *audio = true;
+    *code = E_GS_ARGS;
+    const struct camera *c = config_camera_by_guid(&r->sim->cfg, req_param(r, "ch_sid"));
+    if (!c || req_int(r, "stream_id", &stream_id) != 1 || stream_id < 0 || stream_id > 3 ||
+        !flag_ok(r, "audio", audio) || !flag_ok(r, "utc", &utc))
+        return NULL;
+    if (c->status != CAM_CONNECTED) {
+        *code = E_GS_NOT_READY;
+        return NULL;
+    }
+    return c;
+}
+
+static struct live *live_new(struct req *r, const struct camera *c, bool audio)
+{
+    struct live *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->sim = r->sim;
+    l->cam = c;
+    l->flags = ARC_LIVE | (audio ? ARC_AUDIO : 0);
+    l->next_key = arc_key(now_ms(), false);
+    l->pace = !r->sim->opt.no_pace;
+    l->layout = r->sw.audio_layout;
+    if (fault_hits(&r->sw.garbage, r->path))
+        l->damage = DAMAGE_GARBAGE;
+    else if (fault_hits(&r->sw.bigsize, r->path))
+        l->damage = DAMAGE_BIGSIZE;
+    if (r->sw.getstream_leading_line)
+        buf_printf(&l->head, "%s\n", r->sw.leading_line[0] ? r->sw.leading_line : "\r");
+    buf_adds(&l->head, "0\n");
+    return l;
+}
+
+enum MHD_Result handle_getstream(struct req *r)
+{
+    switch (auth_check(r, true)) {
+    case AUTH_BAD_SID: return answer_stream_code(r, E_GS_AUTH);
+    case AUTH_NO_PERMISSION: return answer_stream_code(r, E_NO_PERMISSION);
+    default: break;
+    }
+    bool audio;
+    uint32_t code;
+    const struct camera *c = parse_args(r, &audio, &code);
+    if (!c)
+        return answer_stream_code(r, code);
+    struct live *l = live_new(r, c, audio);
+    if (!l)
+        return answer_stream_code(r, E_GS_OPEN);
+    pthread_mutex_lock(&r->sim->lock);
+    r->sim->stats.live_streams_open++;
+    pthread_mutex_unlock(&r->sim->lock);
+    return http_reply_stream(r, "application/octet-stream", live_fill, l, live_free);
+}
