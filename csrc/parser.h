@@ -98,6 +98,13 @@ void qvr_parser_finish(qvr_parser *p);
 
 enum qvr_parse_status qvr_parser_next(qvr_parser *p, struct qvr_frame *out);
 
+/* Reads only as far as the result-code line, never a frame (a stream that
+ * is opening checks the code before handing out frames): 1 once a success
+ * code line was read, -1 when the parser failed (bad or failure code line,
+ * or no code line at finish; see qvr_parser_error()), 0 while more bytes are
+ * needed. */
+int qvr_parser_poll_code(qvr_parser *p);
+
 /* After the code line: 1 and *code set; before: 0. */
 int qvr_parser_result_code(const qvr_parser *p, int32_t *code);
 
