@@ -31,6 +31,17 @@ build = {
       ["qvrpro.core"] = {
          sources = {
             "csrc/core.c",
+            "csrc/errobj.c",
+            "csrc/frame.c",
+            "csrc/session.c",
+            "csrc/camera.c",
+            "csrc/stream.c",
+            "csrc/playback.c",
+            "csrc/answer.c",
+            "csrc/http.c",
+            "csrc/encode.c",
+            "csrc/xml.c",
+            "csrc/json.c",
             "csrc/parser.c",
             "csrc/errors.c",
          },
@@ -39,6 +50,10 @@ build = {
          libdirs = { "$(CURL_LIBDIR)", "$(CJSON_LIBDIR)", "$(LIBXML2_LIBDIR)" },
       },
       ["qvrpro"] = "lua/qvrpro/init.lua",
+      ["qvrpro.cli"] = "lua/qvrpro/cli.lua",
+      ["qvrpro.time"] = "lua/qvrpro/time.lua",
+      ["qvrpro.camera"] = "lua/qvrpro/camera.lua",
+      ["qvrpro.media"] = "lua/qvrpro/media.lua",
    },
    install = {
       bin = { qvr = "bin/qvr" },

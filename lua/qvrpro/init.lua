@@ -1,1 +1,296 @@
-return {version="0"}
+--- qvrpro: automation toolkit for QNAP QVR Pro NVRs.
+-- The Lua face of the C core `qvrpro.core`: sessions, requests, answers and
+-- objects are C; conveniences (URL form, time parsing, camera lookup,
+-- paging iterators) live here and are added to the C types as methods.
+local core = require "qvrpro.core"
+local camera = require "qvrpro.camera"
+local qtime = require "qvrpro.time"
+
+local M = {
+  version = core.version,
+  core = core,
+  time = qtime,
+}
+
+local Session = core.methods("qvrpro.Session")
+local Camera = core.methods("qvrpro.Camera")
+
+local CAMERA_CACHE_MS = 30000
+
+--- Makes a qvrpro.Error from a table {name=, code=, message=, http_status=}.
+M.error = core.error
+
+--- The error-table entry for a server code in any form servers print it
+-- (integer, "-1325400063", "2969567233", "0xB1000001"), or nil.
+function M.code_info(code)
+  return core.code_info(code)
+end
+
+local function unescape(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+--- Reads "scheme://user:password@host:port/prefix" into connect options.
+-- Credentials may be percent-encoded; a raw '@' in the password works too
+-- (the host starts after the last '@').
+function M.parse_url(url)
+  local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
+  if not scheme then error("bad URL (expected http://user:password@host:port)", 3) end
+  scheme = scheme:lower()
+  local authority, path = rest:match("^([^/]*)(/?.*)$")
+  local at = authority:find("@[^@]*$")
+  local opts = { scheme = scheme }
+  local hostport = authority
+  if at then
+    local cred = authority:sub(1, at - 1)
+    hostport = authority:sub(at + 1)
+    local user, password = cred:match("^([^:]*):(.*)$")
+    opts.user = unescape(user or cred)
+    opts.password = password and unescape(password) or nil
+  end
+  local host, port = hostport:match("^%[(.-)%]:?(%d*)$")
+  if not host then host, port = hostport:match("^([^:]*):?(%d*)$") end
+  if not host or host == "" then error("bad URL: no host", 3) end
+  opts.host = host
+  opts.port = tonumber(port) or (scheme == "https" and 443 or 8080)
+  if path ~= "" and path ~= "/" then opts.prefix = path:gsub("/$", "") end
+  return opts
+end
+
+local function discover_prefix(nvr)
+  local entry, err = nvr:request("json", "/qvrentry", nil, { sid = false })
+  if not entry then return nil, err end
+  local p = entry.fw_web_ui_prefix
+  if type(p) ~= "string" or p == "" then return "/qvrpro" end
+  return "/" .. p:gsub("^/+", "")
+end
+
+--- Connects and logs in.  `qvr.connect{host=, port=, ...}` (see API.md) or
+-- `qvr.connect("http://user:password@host:8080" [, {more options}])`.
+-- Returns the session, or nil, err.
+function M.connect(opts, more)
+  if type(opts) == "string" then
+    local o = M.parse_url(opts)
+    for k, v in pairs(more or {}) do o[k] = v end
+    opts = o
+  elseif type(opts) ~= "table" then
+    error("bad argument #1 to 'connect' (table or URL expected)", 2)
+  end
+  local auto = opts.prefix == "auto"
+  local copy = {}
+  for k, v in pairs(opts) do copy[k] = v end
+  if auto then copy.prefix = "/qvrpro" end
+  local nvr = core.session(copy)
+  if auto then
+    local prefix, err = discover_prefix(nvr)
+    if not prefix then nvr:close(); return nil, err end
+    nvr:close()
+    copy.prefix = prefix
+    nvr = core.session(copy)
+  end
+  local ok, err = nvr:login()
+  if not ok then nvr:close(); return nil, err end
+  return nvr
+end
+
+-- ---------------------------------------------------------------------------
+-- cameras
+
+local function api(nvr, name) return nvr.prefix .. "/apis/" .. name end
+
+-- per-session camera cache, weak so a dropped session is collected
+local cache = setmetatable({}, { __mode = "k" })
+
+--- nvr:cameras{brand=, model=, status=1|2, name=, rec_days=true} -> {Camera...}
+function Session:cameras(filter)
+  filter = filter or {}
+  if type(filter) ~= "table" then error("bad argument #1 to 'cameras' (table expected)", 2) end
+  local q = { act = "list" }
+  for _, k in ipairs({ "brand", "model", "status", "name" }) do
+    if filter[k] ~= nil then q[k] = filter[k] end
+  end
+  if filter.rec_days then q.get_rec_days = 1 end
+  local answer, err = self:request("json", api(self, "camera_status.cgi"), q)
+  if not answer then return nil, err end
+  local list = {}
+  for i, raw in ipairs(answer.datas or {}) do list[i] = camera.new(self, raw) end
+  if next(filter) == nil then cache[self] = { at = qtime.now(), list = list } end
+  return list
+end
+
+local function camera_list(nvr, fresh)
+  local c = cache[nvr]
+  if not fresh and c and qtime.now() - c.at < CAMERA_CACHE_MS then return c.list end
+  return nvr:cameras()
+end
+
+--- nvr:camera(key) -> Camera, by name, guid or channel index; nil, err when absent
+function Session:camera(key)
+  key = camera.check_key(key, 1)
+  if camera.is_camera(key) then return key end
+  local list, err = camera_list(self)
+  if not list then return nil, err end
+  local found = camera.find(list, key)
+  if not found then
+    list, err = camera_list(self, true)
+    if not list then return nil, err end
+    found = camera.find(list, key)
+  end
+  if found then return found end
+  return nil, core.error { name = "NO_SUCH_CAMERA",
+    message = ("no camera %s on this NVR"):format(math.type(key) and ("at channel " .. key)
+      or ("named %q"):format(key)) }
+end
+
+--- The guid and channel index of any camera argument, or nil, err.
+function M.resolve(nvr, key)
+  key = camera.check_key(key, 1)
+  if camera.is_camera(key) then return key.guid, key.channel_index, key end
+  if camera.looks_like_guid(key) then
+    local cam = camera.find(camera_list(nvr) or {}, key)
+    return key, cam and cam.channel_index, cam
+  end
+  local cam, err = nvr:camera(key)
+  if not cam then return nil, err end
+  return cam.guid, cam.channel_index, cam
+end
+local resolve = M.resolve
+
+--- nvr:cpu() -> percent
+function Session:cpu()
+  local answer, err = self:request("json", api(self, "camera_status.cgi"), { act = "cpu" })
+  if not answer then return nil, err end
+  return tonumber(answer.data)
+end
+
+--- nvr:recording(cam [, stream_id]) -> boolean
+function Session:recording(cam, stream_id)
+  local guid, _, err = resolve(self, cam)
+  if not guid then return nil, err end
+  local answer, aerr = self:request("json", api(self, "camera_status.cgi"),
+    { act = "rec_status", guid = guid, stream_id = stream_id or 0 })
+  if not answer then return nil, aerr end
+  return tonumber(answer.rec_status) == 1
+end
+
+--- nvr:record(cam, on) -> true: manual recording on or off (mrec.cgi)
+function Session:record(cam, on)
+  local _, ch, err = resolve(self, cam)
+  if not ch then
+    return nil, err or core.error { name = "NO_SUCH_CAMERA", message = "camera has no channel index" }
+  end
+  local answer, aerr = self:request("json", api(self, "mrec.cgi"), { ch = ch, act = on and 1 or 0 })
+  if not answer then return nil, aerr end
+  return true
+end
+
+local function write_atomically(path, bytes)
+  local tmp = ("%s.part-%d"):format(path, core.now_ms() % 1000000)
+  local f, err = io.open(tmp, "wb")
+  if not f then return nil, core.error { name = "IO_ERROR", message = err } end
+  local ok, werr = f:write(bytes)
+  local cok, cerr = f:close()
+  if not ok or not cok then
+    os.remove(tmp)
+    return nil, core.error { name = "IO_ERROR", message = tostring(werr or cerr) }
+  end
+  local rok, rerr = os.rename(tmp, path)
+  if not rok then
+    os.remove(tmp)
+    return nil, core.error { name = "IO_ERROR", message = rerr }
+  end
+  return path
+end
+M.write_atomically = write_atomically
+
+--- nvr:snapshot(cam [, {origin=, stream_id=, path=}]) -> JPEG bytes | path
+function Session:snapshot(cam, opts)
+  opts = opts or {}
+  local guid, _, err = resolve(self, cam)
+  if not guid then return nil, err end
+  local q = { guid = guid }
+  if opts.origin then q.origin = 1 end
+  if opts.stream_id then q.stream_id = opts.stream_id end
+  local jpeg, jerr = self:request("image", api(self, "getliveimage.cgi"), q)
+  if not jpeg then return nil, jerr end
+  if opts.path then return write_atomically(opts.path, jpeg) end
+  return jpeg
+end
+
+-- ---------------------------------------------------------------------------
+-- logs
+
+local LOG_KEYS = { "log_type", "user", "source_ip", "source_name", "start", "sort_field", "dir" }
+local LOG_LISTS = { "level", "channel_id", "global_channel_id" }
+
+local function log_query(q)
+  local out = {}
+  for _, k in ipairs(LOG_KEYS) do out[k] = q[k] end
+  for _, k in ipairs(LOG_LISTS) do
+    local v = q[k]
+    if type(v) == "table" then v = table.concat(v, ",") end
+    out[k] = v
+  end
+  if q.start_time then out.start_time = qtime.check(q.start_time, "start_time") end
+  if q.end_time then out.end_time = qtime.check(q.end_time, "end_time") end
+  out.max_results = q.max_results or q.max_result
+  if out.dir then out.dir = tostring(out.dir):upper() end
+  return out
+end
+
+--- nvr:logs{level=, channel_id=, start_time=, end_time=, start=, max_results=, ...}
+-- -> { items = {...}, total = N, count = n }
+function Session:logs(q)
+  q = q or {}
+  local answer, err = self:request("logs", self.prefix .. "/logs/logs", log_query(q),
+    { port = self.logs_port })
+  if not answer then return nil, err end
+  local items = answer.items or answer.item or {}
+  return {
+    items = items,
+    total = tonumber(answer.totalItems) or #items,
+    count = tonumber(answer.responseItems) or #items,
+  }
+end
+
+--- for entry in nvr:each_log{...} do ... end: every matching entry, page by
+-- page (max_results per page, default 100), without holding them all.
+function Session:each_log(q)
+  q = q or {}
+  local query = {}
+  for k, v in pairs(q) do query[k] = v end
+  -- fix relative times once, so pages do not drift
+  if query.start_time then query.start_time = qtime.check(query.start_time, "start_time") end
+  if query.end_time then query.end_time = qtime.check(query.end_time, "end_time") end
+  query.max_results = query.max_results or 100
+  query.start = query.start or 0
+  local page, i, done = nil, 0, false
+  return function()
+    while true do
+      if page and i < #page.items then
+        i = i + 1
+        return page.items[i]
+      end
+      if done then return nil end
+      local err
+      page, err = self:logs(query)
+      if not page then error(err, 2) end
+      i = 0
+      query.start = query.start + #page.items
+      done = #page.items < query.max_results or query.start >= page.total
+      if #page.items == 0 then return nil end
+    end
+  end
+end
+
+-- ---------------------------------------------------------------------------
+-- camera methods: the session's calls with the camera filled in
+
+function Camera:snapshot(opts) return self.session:snapshot(self, opts) end
+function Camera:record(on) return self.session:record(self, on) end
+function Camera:recording(stream_id) return self.session:recording(self, stream_id) end
+
+local media = require "qvrpro.media"
+M.each = media.each
+
+return M

@@ -1,0 +1,46 @@
+/*
+ * core.h - what the Lua binding files of qvrpro.core share.
+ *
+ * Owns: nothing; declares each binding file's entry points.  Protocol code
+ * (parser.c, errors.c, xml.c, json.c, http.c) never includes this header.
+ */
+#ifndef QVR_CORE_H
+#define QVR_CORE_H
+
+#include <stdint.h>
+#include <lua.h>
+#include <lauxlib.h>
+
+#include "parser.h"
+
+#define QVR_VERSION "0.1.0"
+
+#define QVR_ERROR_MT   "qvrpro.Error"
+#define QVR_FRAME_MT   "qvrpro.Frame"
+
+/* errobj.c: the qvrpro.Error object */
+void qvr_errobj_register(lua_State *L);
+/* Pushes an Error; code < 0 means "no server code"; http_status 0 = none. */
+void qvr_push_error(lua_State *L, const char *name, int64_t code,
+                    const char *message, long http_status);
+/* Pushes the Error for a server code, named and worded from the table. */
+void qvr_push_code_error(lua_State *L, uint32_t code, long http_status);
+/* Pushes nil and an Error; returns 2 (for `return qvr_fail(...)`). */
+int qvr_fail(lua_State *L, const char *name, const char *message);
+/* Pushes nil and the Error for a parser failure; returns 2. */
+int qvr_fail_parser(lua_State *L, const qvr_parser *p);
+int qvr_l_code_info(lua_State *L);
+int qvr_l_new_error(lua_State *L);
+
+/* frame.c: the qvrpro.Frame object */
+void qvr_frame_register(lua_State *L);
+/* Pushes a Frame holding a copy of f's header and payload. */
+void qvr_push_frame(lua_State *L, const struct qvr_frame *f);
+int qvr_l_parse(lua_State *L);
+
+/* camera.c: the qvrpro.Camera object; adds core.camera to the table on top */
+void qvr_camera_register(lua_State *L);
+/* playback.c: the qvrpro.Playback object; adds core.playback likewise */
+void qvr_playback_register(lua_State *L);
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * frame.c - the qvrpro.Frame object (binding).
+ *
+ * Owns: a frame handed to Lua.  The userdata holds the frame's fields, a
+ * copy of its raw header (for lossless dumps) and of its payload; the Lua
+ * string `frame.data` is made only when a script reads it, and cached in
+ * the user value.  frame:write(file) writes the payload with fwrite.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+#define FRAME_MAX_HEADER 320
+
+struct lframe {
+    struct qvr_frame f;          /* header/data pointers are not used */
+    size_t header_len;
+    uint8_t header[FRAME_MAX_HEADER];
+    size_t len;
+    uint8_t data[];              /* the payload, len bytes */
+};
+
+static struct lframe *check_frame(lua_State *L, int i)
+{
+    return luaL_checkudata(L, i, QVR_FRAME_MT);
+}
+
+void qvr_push_frame(lua_State *L, const struct qvr_frame *f)
+{
+    struct lframe *lf = lua_newuserdatauv(L, sizeof *lf + f->len, 1);
+    lf->f = *f;
+    lf->f.header = NULL;
+    lf->f.data = NULL;
+    lf->header_len = f->header_len < FRAME_MAX_HEADER ? f->header_len : FRAME_MAX_HEADER;
+    if (lf->header_len)
+        memcpy(lf->header, f->header, lf->header_len);
+    lf->len = f->len;
+    if (f->len)
+        memcpy(lf->data, f->data, f->len);
+    luaL_setmetatable(L, QVR_FRAME_MT);
+}
+
+static int frame_data(lua_State *L, struct lframe *lf)
+{
+    if (lua_getiuservalue(L, 1, 1) == LUA_TSTRING)
+        return 1;
+    lua_pop(L, 1);
+    lua_pushlstring(L, (const char *)lf->data, lf->len);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, 1);
+    return 1;
+}
+
+static int frame_write(lua_State *L)
+{
+    struct lframe *lf = check_frame(L, 1);
+    luaL_Stream *s = luaL_checkudata(L, 2, LUA_FILEHANDLE);
+    if (s->closef == NULL)
+        return luaL_error(L, "attempt to use a closed file");
+    if (lf->len && fwrite(lf->data, 1, lf->len, s->f) != lf->len)
+        return luaL_fileresult(L, 0, NULL);
+    lua_pushvalue(L, 2);
+    return 1;
+}
+
+static int push_audio_field(lua_State *L, const struct qvr_frame *f, const char *k)
+{
+    if (f->media != QVR_MEDIA_AUDIO)
+        return 0;
+    if (strcmp(k, "sample_rate") == 0)
+        lua_pushinteger(L, f->sample_rate);
+    else if (strcmp(k, "bits") == 0)
+        lua_pushinteger(L, f->bits);
+    else if (strcmp(k, "channels") == 0)
+        lua_pushinteger(L, f->channels);
+    else
+        return 0;
+    return 1;
+}
+
+static int frame_index(lua_State *L)
+{
+    struct lframe *lf = check_frame(L, 1);
+    const struct qvr_frame *f = &lf->f;
+    const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "data") == 0)
+        return frame_data(L, lf);
+    if (strcmp(k, "timestamp") == 0)
+        lua_pushinteger(L, (lua_Integer)f->timestamp);
+    else if (strcmp(k, "key") == 0)
+        lua_pushboolean(L, f->key);
+    else if (strcmp(k, "size") == 0)
+        lua_pushinteger(L, (lua_Integer)lf->len);
+    else if (strcmp(k, "fourcc") == 0)
+        lua_pushstring(L, f->fourcc);
+    else if (strcmp(k, "codec") == 0)
+        lua_pushstring(L, qvr_codec_name(f->codec));
+    else if (strcmp(k, "media") == 0)
+        lua_pushstring(L, qvr_media_name(f->media));
+    else if (strcmp(k, "width") == 0)
+        lua_pushinteger(L, f->width);
+    else if (strcmp(k, "height") == 0)
+        lua_pushinteger(L, f->height);
+    else if (strcmp(k, "osd") == 0)
+        lua_pushstring(L, f->osd);
+    else if (strcmp(k, "flags") == 0)
+        lua_pushinteger(L, f->flags);
+    else if (strcmp(k, "header") == 0)
+        lua_pushlstring(L, (const char *)lf->header, lf->header_len);
+    else if (!push_audio_field(L, f, k)) {
+        luaL_getmetafield(L, 1, "__methods");
+        lua_getfield(L, -1, k);
+    }
+    return 1;
+}
+
+static int frame_tostring(lua_State *L)
+{
+    struct lframe *lf = check_frame(L, 1);
+    const struct qvr_frame *f = &lf->f;
+    if (f->media == QVR_MEDIA_AUDIO)
+        lua_pushfstring(L, "qvrpro.Frame %s audio %d Hz ts=%I %d bytes",
+                        f->fourcc, (int)f->sample_rate, (lua_Integer)f->timestamp,
+                        (int)lf->len);
+    else
+        lua_pushfstring(L, "qvrpro.Frame %s %s %dx%d%s ts=%I %d bytes", f->fourcc,
+                        qvr_codec_name(f->codec), (int)f->width, (int)f->height,
+                        f->key ? " key" : "", (lua_Integer)f->timestamp, (int)lf->len);
+    return 1;
+}
+
+static int frame_len(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)check_frame(L, 1)->len);
+    return 1;
+}
+
+void qvr_frame_register(lua_State *L)
+{
+    static const luaL_Reg meta[] = {
+        {"__index", frame_index},
+        {"__tostring", frame_tostring},
+        {"__len", frame_len},
+        {NULL, NULL}
+    };
+    static const luaL_Reg methods[] = {
+        {"write", frame_write},
+        {NULL, NULL}
+    };
+    luaL_newmetatable(L, QVR_FRAME_MT);
+    luaL_setfuncs(L, meta, 0);
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__methods");
+    lua_pop(L, 1);
+}
+
+static enum qvr_audio_layout opt_audio(lua_State *L, int t)
+{
+    static const char *const names[] = {"auto", "ext", "sizeinc", NULL};
+    static const enum qvr_audio_layout v[] = {
+        QVR_AUDIO_AUTO, QVR_AUDIO_EXT_THEN_SIZE, QVR_AUDIO_SIZE_INCLUDES_EXT};
+    int i;
+    lua_getfield(L, t, "audio");
+    i = luaL_checkoption(L, -1, "auto", names);
+    lua_pop(L, 1);
+    return v[i];
+}
+
+static void parse_opts(lua_State *L, int t, struct qvr_parser_opts *o, size_t *chunk)
+{
+    static const char *const modes[] = {"source", "jpeg", NULL};
+    memset(o, 0, sizeof *o);
+    *chunk = 0;
+    if (lua_isnoneornil(L, t))
+        return;
+    luaL_checktype(L, t, LUA_TTABLE);
+    lua_getfield(L, t, "mode");
+    o->mode = luaL_checkoption(L, -1, "source", modes) ? QVR_MODE_JPEG : QVR_MODE_SOURCE;
+    lua_getfield(L, t, "max_size");
+    o->max_size = (uint32_t)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, t, "chunk");
+    *chunk = (size_t)luaL_optinteger(L, -1, 0);
+    lua_pop(L, 3);
+    o->audio = opt_audio(L, t);
+}
+
+static int drain(lua_State *L, qvr_parser *p, int out, lua_Integer *n)
+{
+    struct qvr_frame f;
+    enum qvr_parse_status st;
+    while ((st = qvr_parser_next(p, &f)) == QVR_PARSE_FRAME) {
+        qvr_push_frame(L, &f);
+        lua_rawseti(L, out, ++*n);
+    }
+    return st;
+}
+
+/* core.parse(bytes [, {mode=, max_size=, audio=, chunk=}]) -> frames [, err]
+ * Runs the incremental parser over an in-memory body (tests, dumps): the
+ * frames parsed before any failure, and the failure as an Error. */
+int qvr_l_parse(lua_State *L)
+{
+    size_t len, chunk, off = 0;
+    const char *s = luaL_checklstring(L, 1, &len);
+    struct qvr_parser_opts o;
+    qvr_parser *p;
+    lua_Integer n = 0;
+    int st = QVR_PARSE_NEED_MORE;
+    parse_opts(L, 2, &o, &chunk);
+    if (chunk == 0)
+        chunk = len ? len : 1;
+    lua_newtable(L);
+    p = qvr_parser_new(&o);
+    if (!p)
+        return luaL_error(L, "out of memory");
+    while (off < len && st != QVR_PARSE_ERROR) {
+        size_t k = len - off < chunk ? len - off : chunk;
+        if (qvr_parser_feed(p, (const uint8_t *)s + off, k) == 0)
+            st = drain(L, p, lua_gettop(L), &n);
+        else
+            st = QVR_PARSE_ERROR;
+        off += k;
+    }
+    qvr_parser_finish(p);
+    if (st != QVR_PARSE_ERROR)
+        st = drain(L, p, lua_gettop(L), &n);
+    if (st == QVR_PARSE_ERROR) {
+        qvr_fail_parser(L, p);   /* pushes nil, err */
+        lua_remove(L, -2);
+        qvr_parser_free(p);
+        return 2;
+    }
+    qvr_parser_free(p);
+    return 1;
+}

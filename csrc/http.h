@@ -1,0 +1,47 @@
+/*
+ * http.h - request/response transfers over libcurl (plain C, no Lua).
+ *
+ * Owns: a reusable easy handle per session (so its connection is kept alive
+ * across calls), the timeouts and TLS settings every request carries, and
+ * collecting one response: status, content type and a bounded body.
+ * Transport failures are classified into stable names (DNS, REFUSED,
+ * TIMEOUT, TLS, TRUNCATED, NETWORK) with a message that never holds the URL.
+ */
+#ifndef QVR_HTTP_H
+#define QVR_HTTP_H
+
+#include <stddef.h>
+#include <curl/curl.h>
+
+struct qvr_http_opts {
+    long timeout_ms;          /* whole request; 0 = none */
+    long connect_timeout_ms;  /* connect phase; 0 = curl's default */
+    int verify;               /* TLS peer and host verification */
+    const char *cafile;       /* NULL: the system store */
+};
+
+struct qvr_http_resp {
+    long status;
+    char content_type[128];
+    char *body;
+    size_t len, cap, max;     /* body bytes; max: larger bodies fail (TOO_BIG) */
+    int too_big;
+    const char *error_name;   /* NULL on success */
+    char message[CURL_ERROR_SIZE + 64];
+};
+
+/* A configured easy handle, or NULL. */
+CURL *qvr_http_new(const struct qvr_http_opts *o);
+/* Applies (new) options to an existing handle. */
+void qvr_http_configure(CURL *c, const struct qvr_http_opts *o);
+
+/* GET url into r (r->max bounds the body; 0 means 64 MiB).  Returns 0 on a
+ * complete HTTP exchange (any status), -1 on a transport failure with
+ * r->error_name and r->message set. */
+int qvr_http_get(CURL *c, const char *url, struct qvr_http_resp *r);
+void qvr_http_resp_free(struct qvr_http_resp *r);
+
+/* The stable name of a curl failure ("TIMEOUT", "TLS", ...). */
+const char *qvr_http_error_name(CURLcode rc);
+
+#endif

@@ -1,0 +1,118 @@
+--- qvrpro.time: the times scripts pass, as integers of milliseconds since
+-- 1970 UTC.  Accepts integers (ms), ISO 8601 strings with an offset
+-- ("2026-11-24T08:00:00+01:00", "...Z", fractional seconds) and relative
+-- strings ("now", "-15m", "+2h", "-90s", "-1d", "-500ms").  A local time
+-- without an offset is refused: it is ambiguous at DST changes.
+local core = require "qvrpro.core"
+
+local M = {}
+
+local UNIT_MS = { ms = 1, s = 1000, m = 60000, h = 3600000, d = 86400000, w = 604800000 }
+
+--- Days since 1970-01-01 of a proleptic Gregorian date (no os.time: it is local).
+local function days_from_civil(y, m, d)
+  y = m <= 2 and y - 1 or y
+  local era = (y >= 0 and y or y - 399) // 400
+  local yoe = y - era * 400
+  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return era * 146097 + doe - 719468
+end
+M.days_from_civil = days_from_civil
+
+--- The civil date (y, m, d) of a day number since 1970-01-01.
+function M.civil_from_days(z)
+  z = z + 719468
+  local era = (z >= 0 and z or z - 146096) // 146097
+  local doe = z - era * 146097
+  local yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+  local y = yoe + era * 400
+  local doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+  local mp = (5 * doy + 2) // 153
+  local d = doy - (153 * mp + 2) // 5 + 1
+  local m = mp + (mp < 10 and 3 or -9)
+  return (m <= 2 and y + 1 or y), m, d
+end
+
+local function parse_iso(s)
+  local y, mo, d, h, mi, sec, rest =
+    s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):?(%d?%d?)(.*)$")
+  if not y then
+    y, mo, d, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$")
+    if not y then return nil end
+    h, mi, sec = "0", "0", "0"
+  end
+  local frac = rest:match("^[.,](%d+)") or ""
+  rest = rest:sub(frac ~= "" and #frac + 2 or 1)
+  local off
+  if rest == "Z" or rest == "z" then
+    off = 0
+  else
+    local sign, oh, om = rest:match("^([+-])(%d%d):?(%d%d)$")
+    if not sign then
+      sign, oh = rest:match("^([+-])(%d%d)$")
+      om = "00"
+    end
+    if not sign then
+      if rest == "" then
+        return nil, ("time %q has no UTC offset (add Z or +01:00): "
+          .. "local times are ambiguous at DST changes"):format(s)
+      end
+      return nil
+    end
+    off = (tonumber(oh) * 60 + tonumber(om)) * (sign == "-" and -1 or 1)
+  end
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  h, mi, sec = tonumber(h), tonumber(mi), tonumber(sec ~= "" and sec or "0")
+  if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or sec > 60 then
+    return nil, ("time %q is out of range"):format(s)
+  end
+  local ms = tonumber((frac .. "000"):sub(1, 3))
+  local days = days_from_civil(y, mo, d)
+  return ((days * 86400 + h * 3600 + mi * 60 + sec) - off * 60) * 1000 + ms
+end
+
+--- Now, in ms since 1970 UTC.
+function M.now()
+  return core.now_ms()
+end
+
+--- Converts a time argument to ms; returns nil, message when it is not one.
+function M.parse(v, now)
+  if math.type(v) == "integer" then return v end
+  if type(v) == "number" and v == math.floor(v) then return math.tointeger(v) end
+  if type(v) ~= "string" then
+    return nil, ("expected a time (ms, ISO 8601 or relative), got %s"):format(type(v))
+  end
+  local s = v:match("^%s*(.-)%s*$")
+  if s == "now" then return now or M.now() end
+  if s:match("^%d+$") and #s >= 10 then return math.tointeger(tonumber(s)) end
+  local sign, n, unit = s:match("^([+-])(%d+%.?%d*)(%a+)$")
+  if sign then
+    local k = UNIT_MS[unit]
+    if not k then return nil, ("unknown time unit %q in %q"):format(unit, s) end
+    local d = math.floor(tonumber(n) * k + 0.5)
+    return (now or M.now()) + (sign == "-" and -d or d)
+  end
+  local t, err = parse_iso(s)
+  if t then return t end
+  return nil, err or ("cannot read %q as a time"):format(s)
+end
+
+--- Like parse, but raises (for arguments: a bad time is a programming error).
+function M.check(v, what, now)
+  local t, err = M.parse(v, now)
+  if not t then error((what and (what .. ": ") or "") .. err, 3) end
+  return t
+end
+
+--- ISO 8601 UTC text of a ms time ("2026-11-24T07:00:00.000Z").
+function M.iso(ms)
+  local s = ms // 1000
+  local y, mo, d = M.civil_from_days(s // 86400)
+  local r = s % 86400
+  return ("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ"):format(y, mo, d, r // 3600, r % 3600 // 60,
+    r % 60, ms % 1000)
+end
+
+return M

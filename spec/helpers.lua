@@ -1,0 +1,182 @@
+--- spec helpers: start the simulator on free ports for a describe block,
+-- talk to it with curl for simulator tests, and small assertions.
+local M = {}
+
+local ROOT = os.getenv("QVR_ROOT") or "."
+local SIM = os.getenv("QVRSIM") or (ROOT .. "/build/qvrsim")
+
+M.root = ROOT
+
+local function shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+M.shell_quote = shell_quote
+
+--- Starts `qvrsim --port 0 --logs-port 0 ARGS...`; returns a sim object with
+-- port, logs_port, pid, url(path), base, stop().
+function M.start_sim(args)
+  args = args or {}
+  local quoted = {}
+  for i, a in ipairs(args) do quoted[i] = shell_quote(a) end
+  local log = os.tmpname()
+  local cmd = ("echo $$; exec env -u LD_PRELOAD %s --port 0 --logs-port 0 %s 2>>%s")
+    :format(shell_quote(SIM), table.concat(quoted, " "), shell_quote(log))
+  local f = assert(io.popen("sh -c " .. shell_quote(cmd), "r"))
+  local pid = f:read("l")
+  local line = f:read("l")
+  if not line then
+    f:close()
+    local lf = io.open(log); local msg = lf and lf:read("a") or ""; if lf then lf:close() end
+    error("simulator did not start: " .. msg)
+  end
+  local port, logs_port = line:match("^listening port=(%d+) logs_port=(%d+)")
+  assert(port, "unexpected simulator banner: " .. line)
+  local sim = { pid = tonumber(pid), port = tonumber(port), logs_port = tonumber(logs_port),
+                log = log, handle = f }
+  sim.base = "http://127.0.0.1:" .. sim.port
+  function sim.url(path) return sim.base .. path end
+  function sim.stop()
+    if sim.handle then
+      os.execute("kill " .. sim.pid .. " 2>/dev/null")
+      sim.handle:close()
+      sim.handle = nil
+      os.remove(log)
+    end
+  end
+  return sim
+end
+
+--- GET with curl; returns body, http_status, content_type.
+function M.curl(url, extra)
+  local cmd = ("curl -s -g --max-time %d %s -w '\\n%%{http_code} %%{content_type}' %s")
+    :format(extra and extra.max_time or 10, extra and extra.args or "", shell_quote(url))
+  local f = assert(io.popen(cmd, "r"))
+  local out = f:read("a")
+  f:close()
+  local body, status, ctype = out:match("^(.*)\n(%d+) ?([^\n]*)$")
+  return body, tonumber(status), ctype
+end
+
+--- Logs in with curl; returns the sid.
+function M.login(sim, user, password)
+  local b64 = M.base64(password or "admin")
+  local body = M.curl(sim.url("/cgi-bin/authLogin.cgi?user=" .. (user or "admin")
+    .. "&serviceKey=1&pwd=" .. M.urlencode(b64)))
+  return body and body:match("<authSid><!%[CDATA%[(%w+)%]%]></authSid>"), body
+end
+
+function M.urlencode(s)
+  return (s:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+function M.base64(s)
+  return ((s:gsub(".", function(c)
+    local b, r = c:byte(), ""
+    for i = 8, 1, -1 do r = r .. (b % 2 ^ i - b % 2 ^ (i - 1) > 0 and "1" or "0") end
+    return r
+  end) .. "0000"):gsub("%d%d%d?%d?%d?%d?", function(x)
+    if #x < 6 then return "" end
+    local c = 0
+    for i = 1, 6 do c = c + (x:sub(i, i) == "1" and 2 ^ (6 - i) or 0) end
+    return B64:sub(c + 1, c + 1)
+  end) .. ({ "", "==", "=" })[#s % 3 + 1])
+end
+
+--- A JSON decode good enough for the simulator's answers (via the core's cJSON
+-- would be circular for tests of the core, so use a tiny Lua decoder).
+function M.json(s)
+  local pos = 1
+  local function ws() pos = s:find("[^ \t\r\n]", pos) or #s + 1 end
+  local value
+  local function str()
+    local out, i = {}, pos + 1
+    while true do
+      local c = s:sub(i, i)
+      if c == '"' then pos = i + 1; return table.concat(out) end
+      if c == "\\" then
+        local n = s:sub(i + 1, i + 1)
+        if n == "u" then
+          out[#out + 1] = utf8.char(tonumber(s:sub(i + 2, i + 5), 16)); i = i + 6
+        else
+          out[#out + 1] = ({ n = "\n", t = "\t", r = "\r", b = "\b", f = "\f" })[n] or n; i = i + 2
+        end
+      elseif c == "" then error("unterminated string")
+      else out[#out + 1] = c; i = i + 1 end
+    end
+  end
+  function value()
+    ws()
+    local c = s:sub(pos, pos)
+    if c == "{" then
+      local t = {}; pos = pos + 1; ws()
+      if s:sub(pos, pos) == "}" then pos = pos + 1; return t end
+      repeat
+        ws(); local k = str(); ws(); assert(s:sub(pos, pos) == ":", "colon expected"); pos = pos + 1
+        t[k] = value(); ws()
+        local d = s:sub(pos, pos); pos = pos + 1
+      until d ~= ","
+      return t
+    elseif c == "[" then
+      local t = {}; pos = pos + 1; ws()
+      if s:sub(pos, pos) == "]" then pos = pos + 1; return t end
+      repeat t[#t + 1] = value(); ws(); local d = s:sub(pos, pos); pos = pos + 1 until d ~= ","
+      return t
+    elseif c == '"' then return str()
+    elseif s:sub(pos, pos + 3) == "true" then pos = pos + 4; return true
+    elseif s:sub(pos, pos + 4) == "false" then pos = pos + 5; return false
+    elseif s:sub(pos, pos + 3) == "null" then pos = pos + 4; return nil
+    else
+      local num = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
+      assert(num and #num > 0, "bad json at " .. pos)
+      pos = pos + #num
+      return math.tointeger(tonumber(num)) or tonumber(num)
+    end
+  end
+  return value()
+end
+
+--- Changes the simulator's switches at run time (/sim/control).
+function M.control(sim, query)
+  local body, status = M.curl(sim.url("/sim/control?" .. query))
+  assert(status == 200, "sim control failed: " .. tostring(body))
+  return body
+end
+
+--- The simulator's counters (/sim/stats).
+function M.stats(sim)
+  return M.json((M.curl(sim.url("/sim/stats"))))
+end
+
+--- Writes a simulator config: the default cameras with the given users.
+function M.sim_config(users)
+  local f = assert(io.open(ROOT .. "/tools/sim/default.json"))
+  local text = f:read("a")
+  f:close()
+  local cams = text:match('"cameras"%s*:%s*(%b[])')
+  local parts = {}
+  for i, u in ipairs(users) do
+    parts[i] = ('{"name": %q, "password": %q, "admin": true, "surveillance": %s}')
+      :format(u.name, u.password, u.surveillance == false and "false" or "true")
+  end
+  local path = os.tmpname()
+  f = assert(io.open(path, "w"))
+  f:write('{"users": [', table.concat(parts, ", "), '], "cameras": ', cams, "}\n")
+  f:close()
+  return path
+end
+
+--- Connect options for a running simulator.
+function M.opts(sim, extra)
+  local o = { host = "127.0.0.1", port = sim.port, user = "admin", password = "admin",
+              timeout = 5 }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
+end
+
+--- Milliseconds since 1970 (whole seconds resolution is enough for tests).
+function M.now_ms()
+  return os.time() * 1000
+end
+
+return M

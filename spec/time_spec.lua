@@ -1,0 +1,50 @@
+local qtime = require "qvrpro.time"
+
+describe("qvrpro.time", function()
+  local NOW = 1764000000000   -- 2025-11-24T16:00:00Z
+
+  it("passes integers of ms through", function()
+    assert.equal(1489126232000, qtime.parse(1489126232000))
+  end)
+
+  it("reads ISO 8601 with offsets, Z and fractions", function()
+    assert.equal(1764000000000, qtime.parse("2025-11-24T16:00:00Z"))
+    assert.equal(1764000000000, qtime.parse("2025-11-24T17:00:00+01:00"))
+    assert.equal(1764000000000, qtime.parse("2025-11-24T11:00:00-0500"))
+    assert.equal(1764000000250, qtime.parse("2025-11-24T16:00:00.25Z"))
+    assert.equal(1764000000000, qtime.parse("2025-11-24 16:00:00+00"))
+    assert.equal(951782400000, qtime.parse("2000-02-29T00:00:00Z"))
+  end)
+
+  it("refuses a local time without an offset, naming the DST ambiguity", function()
+    local t, err = qtime.parse("2026-03-29T02:30:00")
+    assert.is_nil(t)
+    assert.matches("offset", err)
+    assert.matches("DST", err)
+  end)
+
+  it("reads relative times against now", function()
+    assert.equal(NOW, qtime.parse("now", NOW))
+    assert.equal(NOW - 15 * 60000, qtime.parse("-15m", NOW))
+    assert.equal(NOW + 2 * 3600000, qtime.parse("+2h", NOW))
+    assert.equal(NOW - 500, qtime.parse("-500ms", NOW))
+    assert.equal(NOW - 86400000, qtime.parse("-1d", NOW))
+    assert.is_nil(qtime.parse("-3fortnights", NOW))
+  end)
+
+  it("raises on a bad time argument with check", function()
+    assert.has_error(function() qtime.check({}, "from") end)
+    assert.has_error(function() qtime.check("yesterday", "from") end)
+  end)
+
+  it("prints ISO text and round-trips through parse", function()
+    for _, t in ipairs({ 0, 951782400000, 1764000000123, 4102444799999 }) do
+      assert.equal(t, qtime.parse(qtime.iso(t)))
+    end
+    assert.equal("2025-11-24T16:00:00.000Z", qtime.iso(NOW))
+  end)
+
+  it("has a now close to os.time", function()
+    assert.is_true(math.abs(qtime.now() - os.time() * 1000) < 2000)
+  end)
+end)
