@@ -26,8 +26,12 @@ static void numbers_to_strings(cJSON *node)
             else
                 snprintf(text, sizeof text, "%.17g", d);
             cJSON *s = cJSON_CreateString(text);
-            if (s)
-                cJSON_ReplaceItemViaPointer(node, c, s), c = s;
+            if (!s)
+                continue;
+            if (c->string) /* keep the member name */
+                s->string = strdup(c->string);
+            cJSON_ReplaceItemViaPointer(node, c, s);
+            c = s;
         } else {
             numbers_to_strings(c);
         }

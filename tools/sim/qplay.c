@@ -320,8 +320,10 @@ static uint32_t run_command(struct ctl *c, const char *cmd)
     } else if (!strcmp(cmd, "speed")) {
         code = speed_arg(c->r, &q->speed, true);
     } else if (!strcmp(cmd, "next_frame")) {
+        if (!q->paused || q->dir < 0)
+            q->steps = 0;
         q->paused = true;
-        q->steps = 1;
+        q->steps++;
         q->dir = 1;
     } else if (!strcmp(cmd, "prev_frame")) {
         code = do_prev_frame(c);

@@ -87,7 +87,12 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
     struct req *r = *con_cls;
     if (!r)
         return MHD_NO;
-    if (r->handled) { /* discard any request body */
+    if (!r->seen) { /* headers only: answer on the next call, once the
+                       request is complete, so the connection can stay open */
+        r->seen = true;
+        return MHD_YES;
+    }
+    if (*upload_data_size || r->handled) { /* discard any request body */
         *upload_data_size = 0;
         return MHD_YES;
     }
