@@ -203,7 +203,8 @@ static int parse_num(const struct req *r, const char *name, bool *has, int64_t *
     return rc < 0 || (rc == 1 && *out < 0) ? -1 : 0;
 }
 
-static int parse_sort(const struct req *r, struct query *q)
+/* NULL, or the name of the bad parameter. */
+static const char *parse_sort(const struct req *r, struct query *q)
 {
     static const char *const fields[] = {"log_id", "log_type", "level", "time"};
     const char *f = req_param(r, "sort_field"), *d = req_param(r, "dir");
@@ -214,16 +215,12 @@ static int parse_sort(const struct req *r, struct query *q)
             if (!strcmp(f, fields[i]))
                 q->sort = i;
         if (q->sort < 0)
-            return -1;
+            return "sort_field";
     }
-    q->asc = false;
-    if (d && *d) {
-        if (!strcasecmp(d, "ASC"))
-            q->asc = true;
-        else if (strcasecmp(d, "DESC"))
-            return -1;
-    }
-    return 0;
+    q->asc = d && !strcasecmp(d, "ASC");
+    if (d && *d && !q->asc && strcasecmp(d, "DESC"))
+        return "dir";
+    return NULL;
 }
 
 static const char *empty_null(const char *v)
@@ -249,8 +246,7 @@ static const char *parse_query(const struct req *r, struct query *q)
     if (parse_num(r, "start", NULL, &q->start)) return "start";
     const char *maxname = req_param(r, "max_results") ? "max_results" : "max_result";
     if (parse_num(r, maxname, NULL, &q->max)) return maxname;
-    if (parse_sort(r, q)) return req_param(r, "sort_field") ? "sort_field or dir" : "dir";
-    return NULL;
+    return parse_sort(r, q);
 }
 
 static bool in_int_list(const struct int_list *l, int64_t v)

@@ -193,6 +193,7 @@ static int run(struct sim *s)
     int sig;
     while (sigwait(&set, &sig) != 0)
         ;
+    fprintf(stderr, "qvrsim: %s, stopping\n", strsignal(sig));
     atomic_store(&s->stopping, 1);
     stop(&logs_l);
     stop(&main_l);
