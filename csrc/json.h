@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 struct qvr_answer {
     cJSON *root;          /* the parsed document, NULL when malformed */

@@ -5,10 +5,10 @@ local nvr <close> = assert(qvr.connect(os.getenv("QVR_URL") or "http://admin:adm
 local cam = assert(nvr:camera(arg[1] or "Back Yard"))
 local t0 = qvr.time.now()
 assert(cam:record(true))
-print(cam.name, "recording:", assert(cam:recording()))
+print(cam.name, "recording:", cam:recording())
 qvr.core.sleep(tonumber(arg[2]) or 2)
 assert(cam:record(false))
-print(cam.name, "recording:", assert(cam:recording()))
+print(cam.name, "recording:", cam:recording())
 for entry in nvr:each_log{ start_time = t0 - 1000, channel_id = { cam.channel_index },
                            sort_field = "time", dir = "ASC" } do
   print(entry.time, entry.user, entry.content)

@@ -4,5 +4,7 @@ local qvr = require "qvrpro"
 local nvr <close> = assert(qvr.connect(os.getenv("QVR_URL") or "http://admin:admin@127.0.0.1:8080"))
 print(("NVR CPU: %d%%"):format(assert(nvr:cpu())))
 for _, cam in ipairs(assert(nvr:cameras())) do
-  print(("%-12s recording: %s"):format(cam.name, tostring(assert(cam:recording(0)))))
+  -- recording() answers true or false, or nil, err: `assert` would trip on false
+  local on, err = cam:recording(0)
+  print(("%-12s recording: %s"):format(cam.name, on == nil and tostring(err) or tostring(on)))
 end

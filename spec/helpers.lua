@@ -12,6 +12,23 @@ local function shell_quote(s)
 end
 M.shell_quote = shell_quote
 
+--- Prefix for commands run from specs: the sanitizer run preloads libasan
+-- into Lua, and tools such as curl hang when they inherit it.
+M.NOPRELOAD = "env -u LD_PRELOAD"
+
+--- os.execute without the sanitizer preload.
+function M.execute(cmd)
+  return os.execute(M.NOPRELOAD .. " sh -c " .. shell_quote(cmd))
+end
+
+--- io.popen(cmd):read("a") without the sanitizer preload; returns output, ok.
+function M.capture(cmd)
+  local f = assert(io.popen(M.NOPRELOAD .. " sh -c " .. shell_quote(cmd), "r"))
+  local out = f:read("a")
+  return out, f:close()
+end
+
+
 --- Starts `qvrsim --port 0 --logs-port 0 ARGS...`; returns a sim object with
 -- port, logs_port, pid, url(path), base, stop().
 function M.start_sim(args)
@@ -37,7 +54,7 @@ function M.start_sim(args)
   function sim.url(path) return sim.base .. path end
   function sim.stop()
     if sim.handle then
-      os.execute("kill " .. sim.pid .. " 2>/dev/null")
+      M.execute("kill " .. sim.pid .. " 2>/dev/null")
       sim.handle:close()
       sim.handle = nil
       os.remove(log)
@@ -48,8 +65,8 @@ end
 
 --- GET with curl; returns body, http_status, content_type.
 function M.curl(url, extra)
-  local cmd = ("curl -s -g --max-time %d %s -w '\\n%%{http_code} %%{content_type}' %s")
-    :format(extra and extra.max_time or 10, extra and extra.args or "", shell_quote(url))
+  local cmd = ("%s curl -s -g --max-time %d %s -w '\\n%%{http_code} %%{content_type}' %s")
+    :format(M.NOPRELOAD, extra and extra.max_time or 10, extra and extra.args or "", shell_quote(url))
   local f = assert(io.popen(cmd, "r"))
   local out = f:read("a")
   f:close()
@@ -172,6 +189,27 @@ function M.opts(sim, extra)
               timeout = 5 }
   for k, v in pairs(extra or {}) do o[k] = v end
   return o
+end
+
+local CRC_TABLE = {}
+for i = 0, 255 do
+  local c = i
+  for _ = 1, 8 do c = (c & 1 ~= 0) and (0xEDB88320 ~ (c >> 1)) or (c >> 1) end
+  CRC_TABLE[i] = c
+end
+
+--- CRC-32 (IEEE) of a string, as zlib computes it.
+function M.crc32(s)
+  local c = 0xFFFFFFFF
+  local byte = string.byte
+  for i = 1, #s do c = CRC_TABLE[(c ~ byte(s, i)) & 0xFF] ~ (c >> 8) end
+  return c ~ 0xFFFFFFFF
+end
+
+--- The frames the simulator's archive holds for a camera in [from, to].
+function M.archive(sim, guid, from, to, audio)
+  return M.json((M.curl(sim.url(("/sim/frames?guid=%s&from=%d&to=%d&audio=%d")
+    :format(guid, from, to, audio == false and 0 or 1)))))
 end
 
 --- Milliseconds since 1970 (whole seconds resolution is enough for tests).

@@ -135,11 +135,9 @@ describe("simulator", function()
     end
     out:close()
     assert.is_true(n >= 10, "video frames after the first key frame: " .. n)
-    local p = io.popen("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+    local report = h.capture("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
       .. "stream=codec_name,width,height,nb_read_frames -of default=nw=1 -f h264 "
       .. h.shell_quote(path) .. " 2>&1")
-    local report = p:read("a")
-    p:close()
     os.remove(path)
     assert.matches("codec_name=h264", report)
     assert.matches("width=640", report)

@@ -1,0 +1,307 @@
+-- Frames (SDK section 4): live streams and playback sessions against the
+-- simulator's deterministic archive, under quirks and faults.
+local h = require "helpers"
+local qvr = require "qvrpro"
+
+local function frames_of(iterable)
+  local out = {}
+  for f in iterable:frames() do out[#out + 1] = f end
+  return out
+end
+
+-- compares frames with the archive listing: count, timestamps, key flags,
+-- fourcc, sizes and a checksum of every payload
+local function assert_same_frames(expected, got)
+  assert.equal(#expected, #got, "frame count")
+  for i, e in ipairs(expected) do
+    local f = got[i]
+    assert.equal(e.ts, f.timestamp, "timestamp of frame " .. i)
+    assert.equal(e.fourcc, f.fourcc, "fourcc of frame " .. i)
+    assert.equal(e.size, f.size, "size of frame " .. i)
+    assert.equal(e.media, f.media, "media of frame " .. i)
+    if e.media == "video" then assert.equal(e.key, f.key, "key flag of frame " .. i) end
+    assert.equal(e.crc32, h.crc32(f.data), "payload of frame " .. i)
+  end
+end
+
+describe("playback", function()
+  local sim, nvr, yard, door, t0
+  setup(function()
+    sim = h.start_sim({ "--no-pace" })
+    nvr = assert(qvr.connect(h.opts(sim)))
+    yard = assert(nvr:camera("Back Yard"))
+    door = assert(nvr:camera("Front Door"))
+    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37   -- not on the frame grid
+  end)
+  teardown(function()
+    nvr:close()
+    sim.stop()
+  end)
+  after_each(function() h.control(sim, "clear=1") end)
+
+  it("returns exactly the archive's frames of a time range", function()
+    local pb <close> = assert(yard:playback{ from = t0, to = t0 + 3000 })
+    local got = frames_of(pb)
+    local expected = h.archive(sim, yard.guid, t0, t0 + 3000)
+    assert.is_true(#expected > 150)
+    assert_same_frames(expected, got)
+    local video
+    for _, f in ipairs(got) do if f.media == "video" then video = f break end end
+    assert.equal("h264", video.codec)
+    assert.equal(640, video.width)
+    assert.equal(360, video.height)
+  end)
+
+  it("returns H.264 with AAC audio for another camera", function()
+    local got = frames_of(assert(door:playback{ from = t0, to = t0 + 2000, timecontrol = false }))
+    assert_same_frames(h.archive(sim, door.guid, t0, t0 + 2000), got)
+    local codecs = {}
+    for _, f in ipairs(got) do codecs[f.codec] = true end
+    assert.is_true(codecs.h264 and codecs.aac)
+  end)
+
+  for _, quirk in ipairs({ "fault=chunks=random", "quirk=audio_layout=ext0",
+                           "quirk=audio_layout=sizeinc", "quirk=qplay_version_line" }) do
+    it("returns the same frames with " .. quirk, function()
+      h.control(sim, quirk)
+      local got = frames_of(assert(yard:playback{ from = t0, to = t0 + 1500 }))
+      assert_same_frames(h.archive(sim, yard.guid, t0, t0 + 1500), got)
+    end)
+  end
+
+  it("returns JPEG records of the key frames in jpeg mode", function()
+    local got = frames_of(assert(yard:playback{ from = t0, to = t0 + 5000, data_type = "jpeg" }))
+    local keys = {}
+    for _, e in ipairs(h.archive(sim, yard.guid, t0, t0 + 5000, false)) do
+      if e.key then keys[#keys + 1] = e end
+    end
+    assert.equal(#keys, #got)
+    for i, f in ipairs(got) do
+      assert.equal("jpeg", f.codec)
+      assert.equal(keys[i].ts, f.timestamp)
+      assert.equal("\xFF\xD8\xFF", f.data:sub(1, 3))
+    end
+  end)
+
+  it("answers every control command", function()
+    local pb <close> = assert(yard:playback{ from = t0, to = t0 + 60000 })
+    assert.is_true(assert(pb:seek(t0 + 10000)))
+    assert.is_true(assert(pb:play(20)))
+    for _, cmd in ipairs({ "pause", "ff", "rew", "next_frame", "prev_frame", "all_frame",
+                           "skip_frame", "live" }) do
+      assert.is_true(assert(pb[cmd](pb)), cmd)
+    end
+    assert.is_true(assert(pb:speed(10)))
+    assert.is_true(assert(pb:timecontrol(false)))
+    assert.is_true(assert(pb:playclose(true)))
+    local ok, err = pb:seek(qvr.time.now() + 86400000)
+    assert.is_nil(ok)
+    assert.equal("SEEK_NO_FILE", err.name)
+  end)
+
+  it("ends at the end of the recording when `to` is later", function()
+    local from = qvr.time.now() - 3000
+    local got = frames_of(assert(yard:playback{ from = from, to = from + 3600000,
+                                               timecontrol = false }))
+    assert.is_true(#got > 0)
+    assert.is_true(got[#got].timestamp <= qvr.time.now())
+  end)
+
+  it("fails with SESSION_FULL when the server has no session left", function()
+    local open = {}
+    for i = 1, 4 do open[i] = assert(yard:playback{ from = t0, to = t0 + 1000 }) end
+    local pb, err = yard:playback{ from = t0, to = t0 + 1000 }
+    assert.is_nil(pb)
+    assert.equal("SESSION_FULL", err.name)
+    assert.equal(0x93010007, err.code)
+    for _, p in ipairs(open) do p:close() end
+    assert.equal(0, h.stats(sim).qplay_open)
+  end)
+
+  it("closes abandoned sessions: break, error, dropped reference", function()
+    local n = os.getenv("QVR_TEST_ASAN") and 200 or 1000
+    for i = 1, n do
+      local kind = i % 3
+      if kind == 0 then
+        for _ in assert(yard:playback{ from = t0, to = t0 + 60000 }):frames() do -- luacheck: ignore 512
+          break
+        end
+      elseif kind == 1 then
+        local ok = pcall(function()
+          for _ in assert(yard:playback{ from = t0, to = t0 + 60000 }):frames() do
+            error("script failure")
+          end
+        end)
+        assert.is_false(ok)
+      else
+        local pb = assert(yard:playback{ from = t0, to = t0 + 60000 })
+        assert(pb:read())
+        pb = nil   -- luacheck: ignore
+        collectgarbage()
+      end
+    end
+    collectgarbage()
+    collectgarbage()
+    local stats = h.stats(sim)
+    assert.equal(0, stats.qplay_open)            -- nothing left open on the server
+    assert.equal(0, stats.qplay_expired_total)   -- and nothing left to expire: all closed
+    assert.is_true(stats.qplay_closed_total >= n)
+  end)
+end)
+
+describe("live", function()
+  local sim, nvr
+  setup(function()
+    sim = h.start_sim({})
+    nvr = assert(qvr.connect(h.opts(sim, { stall_timeout = 2 })))
+  end)
+  teardown(function()
+    nvr:close()
+    sim.stop()
+  end)
+  after_each(function() h.control(sim, "clear=1") end)
+
+  it("delivers frames paced in real time, in order, with the camera's codec", function()
+    local live <close> = assert(nvr:live("Front Door"))
+    local start, video, last = qvr.time.now(), {}, nil
+    for f in live:frames() do
+      if last then assert.is_true(f.timestamp >= last) end
+      last = f.timestamp
+      if f.media == "video" then video[#video + 1] = f end
+      if #video == 15 then break end
+    end
+    local took = qvr.time.now() - start
+    assert.is_true(took >= 1000, "15 frames at 10 fps took " .. took .. " ms")
+    for _, f in ipairs(video) do
+      assert.equal("h264", f.codec)
+      assert.equal(1280, f.width)
+      assert.equal(720, f.height)
+      assert.equal("Front Door", f.osd)
+    end
+    assert.is_true(live.closed)
+  end)
+
+  it("reads with :read() and refuses a closed stream", function()
+    local live = assert(nvr:live(2))
+    local f = assert(live:read())
+    assert.equal("mjpeg", f.codec)
+    assert.matches("^qvrpro.Stream live Garage", tostring(live))
+    live:close()
+    live:close()
+    assert.has_error(function() live:read() end)
+  end)
+
+  it("writes payloads with frame:write without building strings", function()
+    local path = os.tmpname()
+    local out = assert(io.open(path, "wb"))
+    local live <close> = assert(nvr:live("Back Yard"))
+    local bytes = 0
+    for f in live:frames() do
+      assert.equal(out, f:write(out))
+      bytes = bytes + f.size
+      if bytes > 20000 then break end
+    end
+    out:close()
+    local fh = assert(io.open(path, "rb"))
+    assert.equal(bytes, #fh:read("a"))
+    fh:close()
+    os.remove(path)
+  end)
+
+  it("refuses a disconnected camera with the server's code", function()
+    local live, err = nvr:live("Lobby")
+    assert.is_nil(live)
+    assert.equal("STREAM_NOT_READY", err.name)
+  end)
+
+  it("tolerates a leading line before the code line", function()
+    h.control(sim, "quirk=getstream_leading_line")
+    local live <close> = assert(nvr:live("Back Yard"))
+    assert(live:read())
+  end)
+
+  it("logs in again when the sid expired before opening", function()
+    local n = assert(qvr.connect(h.opts(sim)))
+    h.control(sim, "expire_sids=1")
+    local live <close> = assert(n:live("Back Yard"))
+    assert(live:read())
+    assert.equal(2, n.logins)
+    n:close()
+  end)
+
+  local function first_error(live)
+    local ok, err = pcall(function() for _ in live:frames() do end end)
+    assert.is_false(ok)
+    return err
+  end
+
+  it("raises CONNECTION_LOST with the last frame's timestamp when the connection drops", function()
+    h.control(sim, "fault=drop_after=30000:getstream")
+    local live = assert(nvr:live("Front Door"))
+    local err = first_error(live)
+    assert.equal("CONNECTION_LOST", err.name)
+    assert.equal("integer", math.type(err.last_timestamp))
+    assert.is_true(err.frames > 0)
+  end)
+
+  it("fails with TIMEOUT when the stream stalls", function()
+    h.control(sim, "fault=stall_after=5000:getstream")
+    local live = assert(nvr:live("Back Yard"))
+    local start = qvr.time.now()
+    local err = first_error(live)
+    assert.equal("TIMEOUT", err.name)
+    local took = qvr.time.now() - start
+    assert.is_true(took >= 1500 and took < 6000, "took " .. took)
+  end)
+
+  it("fails with HTTP_ERROR on HTTP 500", function()
+    h.control(sim, "fault=http500")
+    local live, err = nvr:live("Back Yard")
+    assert.is_nil(live)
+    assert.equal("HTTP_ERROR", err.name)
+    assert.equal(500, err.http_status)
+  end)
+
+  it("fails on garbage instead of a frame", function()
+    h.control(sim, "fault=garbage")
+    local err = first_error(assert(nvr:live("Back Yard")))
+    assert.equal("BAD_FOURCC", err.name)
+  end)
+
+  it("fails on a 4 GiB size field without allocating it", function()
+    h.control(sim, "fault=bigsize")
+    local err = first_error(assert(nvr:live("Back Yard")))
+    assert.equal("FRAME_TOO_BIG", err.name)
+  end)
+end)
+
+describe("qvr.each", function()
+  it("delivers every frame of 8 live streams and 2 playbacks once, in order", function()
+    local sim = h.start_sim({})
+    local nvr = assert(qvr.connect(h.opts(sim)))
+    local cams = { "Front Door", "Back Yard", "Garage" }
+    local streams = {}
+    for i = 1, 8 do streams[i] = assert(nvr:live(cams[(i - 1) % 3 + 1])) end
+    local t0 = (qvr.time.now() - 3600000) // 1000 * 1000
+    local yard = assert(nvr:camera("Back Yard"))
+    streams[9] = assert(yard:playback{ from = t0, to = t0 + 2000, timecontrol = false })
+    streams[10] = assert(yard:playback{ from = t0 + 5000, to = t0 + 6000, timecontrol = false })
+    local got, last = {}, {}
+    local deadline = qvr.time.now() + 3000
+    for s, f in qvr.each(streams) do
+      got[s] = got[s] or {}
+      table.insert(got[s], f)
+      if last[s] then assert.is_true(f.timestamp >= last[s]) end
+      last[s] = f.timestamp
+      if qvr.time.now() > deadline then break end
+    end
+    for i = 1, 8 do
+      assert.is_true(#(got[streams[i]] or {}) > 10, "live stream " .. i)
+    end
+    assert_same_frames(h.archive(sim, yard.guid, t0, t0 + 2000), got[streams[9]])
+    assert_same_frames(h.archive(sim, yard.guid, t0 + 5000, t0 + 6000), got[streams[10]])
+    for _, s in ipairs(streams) do s:close() end
+    nvr:close()
+    sim.stop()
+  end)
+end)
