@@ -22,7 +22,7 @@ SIM_SRC   := $(wildcard tools/sim/*.c)
 SIM_LIBS  := $(shell pkg-config --libs libmicrohttpd libcjson gnutls) -lpthread -lm
 SIM_INC   := -Icsrc $(shell pkg-config --cflags libmicrohttpd libcjson)
 
-.PHONY: all rock sim ctest test test-asan valgrind lint fuzz demo bench clean
+.PHONY: all rock env sim ctest asan test valgrind lint fuzz demo bench clean
 
 all: rock sim
 
@@ -63,6 +63,22 @@ asan: $(BUILD)/asan/qvrpro/core.so $(patsubst tests/c/%.c,$(BUILD)/asan/tests/%,
 $(BUILD)/fuzz_parser: fuzz/fuzz_parser.c $(PROTO_SRC)
 	@mkdir -p $(BUILD)
 	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(INC) -o $@ $< $(PROTO_SRC)
+
+# valgrind over the C unit tests (tools/test runs this too)
+valgrind: ctest
+	@for t in $(CTESTS); do \
+	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t \
+	    >/dev/null || exit 1; echo "valgrind clean: $$t"; done
+
+lint:
+	luacheck lua spec bin/qvr examples tools/bench
+
+# a bounded fuzz run over a copy of the seed corpus (FUZZ_SECONDS=60 by default)
+FUZZ_SECONDS ?= 60
+fuzz: $(BUILD)/fuzz_parser
+	@d=$$(mktemp -d) && cp fuzz/corpus/* $$d/ && \
+	  $(BUILD)/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 $$d; \
+	  rc=$$?; rm -rf $$d; exit $$rc
 
 test:
 	bash tools/test

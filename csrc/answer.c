@@ -112,6 +112,22 @@ static int json_answer(lua_State *L, const struct qvr_http_resp *r, enum qvr_ver
     return n;
 }
 
+/* Whether a logs API message ("Authorization failed", "invalid sid", ...)
+ * says the session is not valid: servers answer that with code 400 too. */
+static int mentions_auth(const char *msg)
+{
+    static const char *const words[] = {"authori", "authenti", "sid", "login", NULL};
+    char low[sizeof ((struct qvr_answer *)0)->message];
+    size_t i;
+    for (i = 0; msg[i] && i < sizeof low - 1; i++)
+        low[i] = (char)((msg[i] >= 'A' && msg[i] <= 'Z') ? msg[i] + 32 : msg[i]);
+    low[i] = '\0';
+    for (i = 0; words[i]; i++)
+        if (strstr(low, words[i]))
+            return 1;
+    return 0;
+}
+
 static int logs_answer(lua_State *L, const struct qvr_http_resp *r, enum qvr_verdict *verdict)
 {
     struct qvr_answer a;
@@ -121,8 +137,9 @@ static int logs_answer(lua_State *L, const struct qvr_http_resp *r, enum qvr_ver
     if (a.has_code && a.code != 0) {
         n = fail_code(L, a.code, r->status, a.message, verdict);
     } else if (a.has_status && a.status != 200) {
-        *verdict = a.status == 401 ? QVR_ANSWER_AUTH : QVR_ANSWER_FAILED;
-        n = fail(L, a.status == 401 ? "AUTH_FAILED" : "LOGS_ERROR",
+        int auth = a.status == 401 || mentions_auth(a.message);
+        *verdict = auth ? QVR_ANSWER_AUTH : QVR_ANSWER_FAILED;
+        n = fail(L, auth ? "AUTH_FAILED" : "LOGS_ERROR",
                  a.message[0] ? a.message : "the logs API refused the query", r->status);
     } else if (!a.root || r->status >= 400) {
         n = not_understood(L, r);
