@@ -71,7 +71,7 @@ valgrind: ctest
 	    >/dev/null || exit 1; echo "valgrind clean: $$t"; done
 
 lint:
-	luacheck lua spec bin/qvr examples tools/bench
+	luacheck lua spec bin/qvr examples $(wildcard tools/bench)
 
 # a bounded fuzz run over a copy of the seed corpus (FUZZ_SECONDS=60 by default)
 FUZZ_SECONDS ?= 60
