@@ -37,6 +37,7 @@ build = {
             "csrc/camera.c",
             "csrc/stream.c",
             "csrc/playback.c",
+            "csrc/fs.c",
             "csrc/answer.c",
             "csrc/http.c",
             "csrc/encode.c",
@@ -54,6 +55,8 @@ build = {
       ["qvrpro.time"] = "lua/qvrpro/time.lua",
       ["qvrpro.camera"] = "lua/qvrpro/camera.lua",
       ["qvrpro.media"] = "lua/qvrpro/media.lua",
+      ["qvrpro.snapshot"] = "lua/qvrpro/snapshot.lua",
+      ["qvrpro.json"] = "lua/qvrpro/json.lua",
    },
    install = {
       bin = { qvr = "bin/qvr" },

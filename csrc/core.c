@@ -73,6 +73,7 @@ int luaopen_qvrpro_core(lua_State *L)
     luaL_newlib(L, funcs);
     qvr_camera_register(L);
     qvr_playback_register(L);
+    qvr_fs_register(L);
     lua_pushliteral(L, QVR_VERSION);
     lua_setfield(L, -2, "version");
     return 1;

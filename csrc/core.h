@@ -40,6 +40,8 @@ int qvr_l_parse(lua_State *L);
 
 /* camera.c: the qvrpro.Camera object; adds core.camera to the table on top */
 void qvr_camera_register(lua_State *L);
+/* fs.c: mkdir_p, write_atomic, fsync, isatty into the table on top */
+void qvr_fs_register(lua_State *L);
 /* playback.c: the qvrpro.Playback object; adds core.playback likewise */
 void qvr_playback_register(lua_State *L);
 

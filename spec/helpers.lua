@@ -21,9 +21,10 @@ function M.execute(cmd)
   return os.execute(M.NOPRELOAD .. " sh -c " .. shell_quote(cmd))
 end
 
---- io.popen(cmd):read("a") without the sanitizer preload; returns output, ok.
-function M.capture(cmd)
-  local f = assert(io.popen(M.NOPRELOAD .. " sh -c " .. shell_quote(cmd), "r"))
+--- io.popen(cmd):read("a") without the sanitizer preload (with keep_preload:
+-- with it, for Lua children that load the sanitized core); returns output, ok.
+function M.capture(cmd, keep_preload)
+  local f = assert(io.popen((keep_preload and "" or M.NOPRELOAD) .. " sh -c " .. shell_quote(cmd), "r"))
   local out = f:read("a")
   return out, f:close()
 end

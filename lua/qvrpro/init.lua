@@ -184,23 +184,7 @@ function Session:record(cam, on)
   return true
 end
 
-local function write_atomically(path, bytes)
-  local tmp = ("%s.part-%d"):format(path, core.now_ms() % 1000000)
-  local f, err = io.open(tmp, "wb")
-  if not f then return nil, core.error { name = "IO_ERROR", message = err } end
-  local ok, werr = f:write(bytes)
-  local cok, cerr = f:close()
-  if not ok or not cok then
-    os.remove(tmp)
-    return nil, core.error { name = "IO_ERROR", message = tostring(werr or cerr) }
-  end
-  local rok, rerr = os.rename(tmp, path)
-  if not rok then
-    os.remove(tmp)
-    return nil, core.error { name = "IO_ERROR", message = rerr }
-  end
-  return path
-end
+local write_atomically = core.write_atomic
 M.write_atomically = write_atomically
 
 --- nvr:snapshot(cam [, {origin=, stream_id=, path=}]) -> JPEG bytes | path

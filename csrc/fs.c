@@ -1,0 +1,165 @@
+/*
+ * fs.c - the file-system steps the automation needs (binding).
+ *
+ * Owns: creating folders (`mkdir -p`), writing a file atomically (temporary
+ * name, fsync, rename, fsync of the folder) so a failure never leaves a
+ * short file under the final name, and fsync of an existing file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core.h"
+
+static int push_os_error(lua_State *L, const char *what, const char *path)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s %s: %s", what, path, strerror(errno));
+    lua_pushnil(L);
+    qvr_push_error(L, "IO_ERROR", -1, msg, 0);
+    return 2;
+}
+
+static int mkdir_p(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            *p = '/';
+            return -1;
+        }
+        *p = '/';
+    }
+    return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* core.mkdir_p(path) -> true | nil, err */
+static int l_mkdir_p(lua_State *L)
+{
+    size_t n;
+    const char *path = luaL_checklstring(L, 1, &n);
+    char *copy = malloc(n + 1);
+    int rc;
+    if (!copy)
+        return luaL_error(L, "out of memory");
+    memcpy(copy, path, n + 1);
+    while (n > 1 && copy[n - 1] == '/')
+        copy[--n] = '\0';
+    rc = mkdir_p(copy);
+    free(copy);
+    if (rc != 0)
+        return push_os_error(L, "cannot create folder", path);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static void sync_parent(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    int fd;
+    if (n == 0) {
+        dir[0] = slash ? '/' : '.';
+        n = 1;
+    } else {
+        if (n >= sizeof dir)
+            return;
+        memcpy(dir, path, n);
+    }
+    dir[n] = '\0';
+    fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* core.write_atomic(path, bytes) -> path | nil, err
+ * Writes path..".tmp-<pid>", fsyncs it, renames it over path, fsyncs the folder. */
+static int l_write_atomic(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t n;
+    const char *bytes = luaL_checklstring(L, 2, &n);
+    char tmp[4200];
+    int fd;
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return luaL_argerror(L, 1, "path too long");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return push_os_error(L, "cannot create", tmp);
+    if (write_all(fd, bytes, n) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+        return push_os_error(L, "cannot write", tmp);
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+        return push_os_error(L, "cannot rename onto", path);
+    }
+    sync_parent(path);
+    lua_pushstring(L, path);
+    return 1;
+}
+
+/* core.fsync(path) -> true | nil, err */
+static int l_fsync(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        errno = e;
+        return push_os_error(L, "cannot sync", path);
+    }
+    close(fd);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* core.isatty(fd) -> boolean (for the CLI's progress bar) */
+static int l_isatty(lua_State *L)
+{
+    lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+    return 1;
+}
+
+void qvr_fs_register(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {
+        {"mkdir_p", l_mkdir_p},
+        {"write_atomic", l_write_atomic},
+        {"fsync", l_fsync},
+        {"isatty", l_isatty},
+        {NULL, NULL}
+    };
+    luaL_setfuncs(L, funcs, 0);
+}
