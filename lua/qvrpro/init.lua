@@ -185,7 +185,6 @@ function Session:record(cam, on)
 end
 
 local write_atomically = core.write_atomic
-M.write_atomically = write_atomically
 
 --- nvr:snapshot(cam [, {origin=, stream_id=, path=}]) -> JPEG bytes | path
 function Session:snapshot(cam, opts)
