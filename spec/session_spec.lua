@@ -404,6 +404,32 @@ describe("credentials", function()
     n:close()
   end)
 
+  it("never appear in the debug log", function()
+    local script = ([[
+      local qvr = require "qvrpro"
+      local n = assert(qvr.connect{ host = "127.0.0.1", port = %d, user = %q, password = %q,
+                                    debug = true })
+      assert(n:cameras())
+      io.stdout:write(n.sid)
+      n:close()
+    ]]):format(sim.port, user, password)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(script)
+    f:close()
+    local sid = h.capture("lua5.4 " .. path .. " 2>" .. path .. ".err", true)
+    f = assert(io.open(path .. ".err"))
+    local log = f:read("a")
+    f:close()
+    os.remove(path)
+    os.remove(path .. ".err")
+    assert.equal(8, #sid)
+    assert.matches("qvrpro: GET .*camera_status%.cgi%?sid=%*%*%*&act=list", log)
+    assert.is_nil(log:find(sid, 1, true))
+    assert.is_nil(log:find(password, 1, true))
+    assert.is_nil(log:find(h.urlencode(h.base64(password)), 1, true))
+  end)
+
   it("never appear in errors", function()
     local n = assert(qvr.connect{ host = "127.0.0.1", port = sim.port, user = user,
                                   password = password })

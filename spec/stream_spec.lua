@@ -275,6 +275,30 @@ describe("live", function()
   end)
 end)
 
+describe("backpressure", function()
+  it("pauses the transfer when the script reads slower than the server sends", function()
+    local sim = h.start_sim({ "--no-pace" })
+    local nvr = assert(qvr.connect(h.opts(sim)))
+    local cap = 256 * 1024
+    local live <close> = assert(nvr:live("Front Door", { buffer = cap }))
+    local max_buffered, bytes_at = 0, {}
+    for i = 1, 40 do
+      local f = assert(live:read())
+      assert.truthy(f)
+      max_buffered = math.max(max_buffered, live.buffered)
+      bytes_at[i] = live.bytes
+      qvr.core.sleep(0.02)          -- a slow consumer of an unpaced stream
+    end
+    -- bounded by the cap plus one transfer chunk (and one frame)
+    assert.is_true(max_buffered <= cap + 512 * 1024, "buffered " .. max_buffered)
+    -- the transfer only moves as fast as frames are read
+    assert.is_true(bytes_at[40] < 8 * 1024 * 1024, "received " .. bytes_at[40])
+    live:close()
+    nvr:close()
+    sim.stop()
+  end)
+end)
+
 describe("qvr.each", function()
   it("delivers every frame of 8 live streams and 2 playbacks once, in order", function()
     local sim = h.start_sim({})
