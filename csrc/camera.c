@@ -110,11 +110,7 @@ void qvr_camera_register(lua_State *L)
         {"fields", c_fields},
         {NULL, NULL}
     };
-    luaL_newmetatable(L, QVR_CAMERA_MT);
-    luaL_setfuncs(L, meta, 0);
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__methods");
-    lua_pop(L, 1);
+    qvr_new_type(L, QVR_CAMERA_MT, meta, methods);
     lua_pushcfunction(L, l_camera);
     lua_setfield(L, -2, "camera");
 }

@@ -15,6 +15,17 @@
 #include "session.h"
 #include "stream.h"
 
+void qvr_new_type(lua_State *L, const char *name, const luaL_Reg *meta,
+                  const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    luaL_setfuncs(L, meta, 0);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__methods");
+    lua_pop(L, 1);
+}
+
 /* core.methods(type_name) -> the methods table of a qvrpro type, so the Lua
  * layer can add its conveniences as methods (luaossl's interposition). */
 static int l_methods(lua_State *L)

@@ -18,6 +18,12 @@
 #define QVR_ERROR_MT   "qvrpro.Error"
 #define QVR_FRAME_MT   "qvrpro.Frame"
 
+/* core.c: creates the metatable `name` with the metamethods `meta` and a
+ * methods table `methods` in its __methods field (read by core.methods()
+ * and by each type's __index). */
+void qvr_new_type(lua_State *L, const char *name, const luaL_Reg *meta,
+                  const luaL_Reg *methods);
+
 /* errobj.c: the qvrpro.Error object */
 void qvr_errobj_register(lua_State *L);
 /* Pushes an Error; code < 0 means "no server code"; http_status 0 = none. */

@@ -149,11 +149,7 @@ void qvr_frame_register(lua_State *L)
         {"write", frame_write},
         {NULL, NULL}
     };
-    luaL_newmetatable(L, QVR_FRAME_MT);
-    luaL_setfuncs(L, meta, 0);
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__methods");
-    lua_pop(L, 1);
+    qvr_new_type(L, QVR_FRAME_MT, meta, methods);
 }
 
 static enum qvr_audio_layout opt_audio(lua_State *L, int t)

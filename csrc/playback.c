@@ -148,11 +148,7 @@ void qvr_playback_register(lua_State *L)
         {"set", pb_set},
         {NULL, NULL}
     };
-    luaL_newmetatable(L, QVR_PLAYBACK_MT);
-    luaL_setfuncs(L, meta, 0);
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__methods");
-    lua_pop(L, 1);
+    qvr_new_type(L, QVR_PLAYBACK_MT, meta, methods);
     lua_pushcfunction(L, l_playback);
     lua_setfield(L, -2, "playback");
 }

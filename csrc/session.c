@@ -503,11 +503,7 @@ void qvr_session_register(lua_State *L)
         {"logout", s_close},
         {NULL, NULL}
     };
-    luaL_newmetatable(L, QVR_SESSION_MT);
-    luaL_setfuncs(L, meta, 0);
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__methods");
-    lua_pop(L, 1);
+    qvr_new_type(L, QVR_SESSION_MT, meta, methods);
 }
 
 /* --- construction ------------------------------------------------------- */
