@@ -71,6 +71,14 @@ void qvr_http_configure(CURL *c, const struct qvr_http_opts *o)
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 }
 
+void qvr_http_short_timeout(CURL *c, const struct qvr_http_opts *o)
+{
+    long t = o->timeout_ms && o->timeout_ms < QVR_HTTP_SHORT_MS ? o->timeout_ms
+                                                                : QVR_HTTP_SHORT_MS;
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, t);
+}
+
 CURL *qvr_http_new(const struct qvr_http_opts *o)
 {
     CURL *c = curl_easy_init();

@@ -35,6 +35,12 @@ CURL *qvr_http_new(const struct qvr_http_opts *o);
 /* Applies (new) options to an existing handle. */
 void qvr_http_configure(CURL *c, const struct qvr_http_opts *o);
 
+/* Caps the handle's timeouts at QVR_HTTP_SHORT_MS for a clean-up request
+ * (logout, closing a playback) that must not hold up a script's exit;
+ * qvr_http_configure() restores them. */
+#define QVR_HTTP_SHORT_MS 3000L
+void qvr_http_short_timeout(CURL *c, const struct qvr_http_opts *o);
+
 /* GET url into r (r->max bounds the body; 0 means 64 MiB).  Returns 0 on a
  * complete HTTP exchange (any status), -1 on a transport failure with
  * r->error_name and r->message set. */

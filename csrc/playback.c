@@ -41,8 +41,10 @@ static void send_close(struct session *s, const char *id)
     qvr_url_param(&url, "cmd", "close", 5);
     qvr_url_param(&url, "session", id, strlen(id));
     r.max = 1 << 16;
+    qvr_http_short_timeout(easy, &s->http);
     if (!url.failed)
         qvr_http_get(easy, url.s, &r);
+    qvr_http_configure(easy, &s->http);
     qvr_http_resp_free(&r);
     qvr_str_free(&url);
 }

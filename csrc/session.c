@@ -393,6 +393,7 @@ static void logout(struct session *s)
     qvr_url_param(&url, "sid", s->sid, strlen(s->sid));
     qvr_url_param(&url, "logout", "1", 1);
     r.max = 1 << 16;
+    qvr_http_short_timeout(s->easy, &s->http);   /* a dead NVR must not hold up exit */
     if (!url.failed)
         qvr_http_get(s->easy, url.s, &r);
     qvr_http_resp_free(&r);
