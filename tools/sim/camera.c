@@ -236,6 +236,8 @@ enum MHD_Result handle_liveimage(struct req *r)
         return bad_param(r, status);
     if (c->status != CAM_CONNECTED)
         return answer_error_status(r, status, E_SNAP_TIMEOUT, "timeout");
+    if (fault_hits(&r->sw.transcode_busy, r->path))
+        return answer_error_status(r, status, E_SNAP_BUSY, "transcode busy");
     const struct clip_frame *j = &r->sim->media.snap[c->snapshot].frames[0];
     return http_reply(r, 200, "Content-type", "image/jpeg", j->data, j->len);
 }

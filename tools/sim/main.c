@@ -65,11 +65,11 @@ static int sim_init(struct sim *s)
     if (random_string(s->cuid, 32, "0123456789abcdef") != 0)
         return -1;
     s->manual_rec = calloc(s->cfg.ncameras, sizeof *s->manual_rec);
+    s->live_by_user = calloc(s->cfg.nusers, sizeof *s->live_by_user);
     s->stats.logins_by_user = calloc(s->cfg.nusers, sizeof *s->stats.logins_by_user);
-    if (!s->manual_rec || !s->stats.logins_by_user)
+    if (!s->manual_rec || !s->live_by_user || !s->stats.logins_by_user)
         return -1;
-    switches_init(&s->sw);
-    if (apply_switch_options(s) != 0 || logs_init(s) != 0)
+    if (logs_init(s) != 0)
         return -1;
     if (s->opt.log && !(s->reqlog = fopen(s->opt.log, "a"))) {
         perror(s->opt.log);
@@ -91,6 +91,7 @@ static void sim_free(struct sim *s)
     logs_free(s);
     auth_free(s);
     free(s->manual_rec);
+    free(s->live_by_user);
     free(s->stats.logins_by_user);
     media_free(&s->media);
     config_free(&s->cfg);
@@ -206,6 +207,11 @@ int main(int argc, char **argv)
     if (!sim)
         return 1;
     int rc = options_parse(&sim->opt, argc, argv);
+    if (rc == 0) { /* a bad --quirk or --fault is a usage error too */
+        switches_init(&sim->sw);
+        if (apply_switch_options(sim) != 0)
+            rc = -1;
+    }
     if (rc != 0 || sim->opt.print_config) {
         if (rc == 0)
             fputs(default_config_json, stdout);

@@ -4,6 +4,8 @@
 #include "options.h"
 #include "util.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@ static const char usage[] =
 "                      0 disables)\n"
 "  --lockout-time S    lockout duration in seconds (60)\n"
 "  --max-qplay N       open qplay sessions per user (4)\n"
+"  --max-live N        open live streams per user (0: no limit, the default)\n"
 "  --qplay-idle S      a qplay session without commands expires after S s (120)\n"
 "  --archive-hours H   recordings start H hours before startup (24)\n"
 "  --prefix /P         API prefix (/qvrpro)\n"
@@ -39,7 +42,7 @@ static const char usage[] =
 "  --fault NAME[=V][:TARGET]  inject a fault (repeatable); TARGET limits it to\n"
 "                      paths containing TARGET: drop_after=N, stall_after=N,\n"
 "                      chunks=random, expire_sids, http500, slow=MS, garbage,\n"
-"                      bigsize, truncate=N\n"
+"                      bigsize, truncate=N, transcode_busy, ddos\n"
 "  --tls-cert PEM --tls-key PEM   serve HTTPS on --port\n"
 "  --log FILE          one line per request (sids and passwords masked)\n"
 "  --print-default-config  print the built-in config JSON and exit\n"
@@ -113,18 +116,30 @@ static int set_hours(struct options *o, const char *v)
     return 0;
 }
 
+static int set_bind(struct options *o, const char *v)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, v, addr) != 1 && inet_pton(AF_INET6, v, addr) != 1) {
+        fprintf(stderr, "qvrsim: --bind wants an IPv4 or IPv6 address, got '%s'\n", v);
+        return -1;
+    }
+    o->bind = v;
+    return 0;
+}
+
 /* One option with its value; returns 0 or -1. */
 static int apply(struct options *o, const char *name, const char *v)
 {
     if (!strcmp(name, "--port")) return int_arg(name, v, 0, 65535, &o->port);
     if (!strcmp(name, "--logs-port")) return int_arg(name, v, 0, 65535, &o->logs_port);
-    if (!strcmp(name, "--bind")) { o->bind = v; return 0; }
+    if (!strcmp(name, "--bind")) return set_bind(o, v);
     if (!strcmp(name, "--config")) { o->config = v; return 0; }
     if (!strcmp(name, "--media")) { o->media = v; return 0; }
     if (!strcmp(name, "--sid-idle")) return int_arg(name, v, 1, 86400 * 30, &o->sid_idle);
     if (!strcmp(name, "--lockout")) return int_arg(name, v, 0, 1000000, &o->lockout);
     if (!strcmp(name, "--lockout-time")) return int_arg(name, v, 1, 86400, &o->lockout_time);
     if (!strcmp(name, "--max-qplay")) return int_arg(name, v, 1, 10000, &o->max_qplay);
+    if (!strcmp(name, "--max-live")) return int_arg(name, v, 0, 100000, &o->max_live);
     if (!strcmp(name, "--qplay-idle")) return int_arg(name, v, 1, 86400, &o->qplay_idle);
     if (!strcmp(name, "--archive-hours")) return set_hours(o, v);
     if (!strcmp(name, "--prefix")) return set_prefix(o, v);

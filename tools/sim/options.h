@@ -22,6 +22,7 @@ struct options {
     int lockout;            /* failed logins in a row; 0 disables */
     int lockout_time;       /* seconds */
     int max_qplay;          /* open qplay sessions per user */
+    int max_live;           /* open live streams per user; 0: no limit */
     int qplay_idle;         /* seconds */
     double archive_hours;
     char prefix[128];       /* "/qvrpro" */

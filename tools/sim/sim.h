@@ -37,6 +37,7 @@ struct sim {
 
     pthread_mutex_t lock;       /* guards everything below */
     bool *manual_rec;           /* per camera */
+    int *live_by_user;          /* open live streams per config user */
     struct sid_table sids;
     struct lockout_table lockouts;
     struct log_store logs;

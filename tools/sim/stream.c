@@ -6,7 +6,9 @@
  * first frame at or after the current time.  Paced so a frame leaves when
  * the wall clock reaches its timestamp, unless --no-pace.  Errors are one
  * line with the negative code (0x93000005 bad sid, 0x93000000 bad
- * arguments, 0x93000003 camera not connected, 0xB1000002 no permission).
+ * arguments, 0x93000003 camera not connected, 0xB1000002 no permission,
+ * 0x93000002 more than --max-live streams of the user, 0x93000001 under
+ * the ddos fault).
  */
 #include "answer.h"
 #include "archive.h"
@@ -22,6 +24,7 @@
 struct live {
     struct sim *sim;
     const struct camera *cam;
+    int user;                   /* counted in sim->live_by_user */
     int64_t next_key;
     unsigned flags;
     bool pace;
@@ -55,6 +58,7 @@ static void live_free(void *state)
     struct live *l = state;
     pthread_mutex_lock(&l->sim->lock);
     l->sim->stats.live_streams_open--;
+    l->sim->live_by_user[l->user]--;
     pthread_mutex_unlock(&l->sim->lock);
     buf_free(&l->head);
     free(l);
@@ -94,6 +98,7 @@ static struct live *live_new(struct req *r, const struct camera *c, bool audio)
         return NULL;
     l->sim = r->sim;
     l->cam = c;
+    l->user = r->user;
     l->flags = ARC_LIVE | (audio ? ARC_AUDIO : 0);
     l->next_key = arc_key(now_ms(), false);
     l->pace = !r->sim->opt.no_pace;
@@ -115,6 +120,8 @@ enum MHD_Result handle_getstream(struct req *r)
     case AUTH_NO_PERMISSION: return answer_stream_code(r, E_NO_PERMISSION);
     default: break;
     }
+    if (fault_hits(&r->sw.ddos, r->path))
+        return answer_stream_code(r, E_GS_REJECT);
     bool audio;
     uint32_t code;
     const struct camera *c = parse_args(r, &audio, &code);
@@ -123,8 +130,18 @@ enum MHD_Result handle_getstream(struct req *r)
     struct live *l = live_new(r, c, audio);
     if (!l)
         return answer_stream_code(r, E_GS_OPEN);
-    pthread_mutex_lock(&r->sim->lock);
-    r->sim->stats.live_streams_open++;
-    pthread_mutex_unlock(&r->sim->lock);
+    struct sim *s = r->sim;
+    pthread_mutex_lock(&s->lock);
+    bool full = s->opt.max_live > 0 && s->live_by_user[r->user] >= s->opt.max_live;
+    if (!full) {
+        s->stats.live_streams_open++;
+        s->live_by_user[r->user]++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (full) {
+        buf_free(&l->head);
+        free(l);
+        return answer_stream_code(r, E_GS_MAXCONN);
+    }
     return http_reply_stream(r, "application/octet-stream", live_fill, l, live_free);
 }

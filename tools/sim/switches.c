@@ -58,6 +58,8 @@ static const struct fault_def fault_defs[] = {
     {"garbage", OFF(garbage), false, NULL},
     {"bigsize", OFF(bigsize), false, NULL},
     {"truncate", OFF(truncate), true, NULL},
+    {"transcode_busy", OFF(transcode_busy), false, NULL},
+    {"ddos", OFF(ddos), false, NULL},
 };
 #undef OFF
 

@@ -40,6 +40,7 @@ struct switches {
     int snapshot_status;
     /* faults */
     struct fault drop_after, stall_after, chunks, http500, slow, garbage, bigsize, truncate;
+    struct fault transcode_busy, ddos;
 };
 
 void switches_init(struct switches *sw);
