@@ -57,6 +57,9 @@ build = {
       ["qvrpro.media"] = "lua/qvrpro/media.lua",
       ["qvrpro.snapshot"] = "lua/qvrpro/snapshot.lua",
       ["qvrpro.json"] = "lua/qvrpro/json.lua",
+      ["qvrpro.schedule"] = "lua/qvrpro/schedule.lua",
+      ["qvrpro.cron"] = "lua/qvrpro/cron.lua",
+      ["qvrpro.tz"] = "lua/qvrpro/tz.lua",
    },
    install = {
       bin = { qvr = "bin/qvr" },
