@@ -15,7 +15,7 @@ LIBS     := $(shell pkg-config --libs $(PKGS))
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # plain-C protocol code: no Lua, no curl; unit-tested and fuzzed alone
-PROTO_SRC := csrc/parser.c csrc/errors.c
+PROTO_SRC := csrc/parser.c csrc/errors.c csrc/dump.c
 CORE_SRC  := $(wildcard csrc/*.c)
 CTESTS    := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 SIM_SRC   := $(wildcard tools/sim/*.c)

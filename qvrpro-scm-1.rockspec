@@ -45,6 +45,8 @@ build = {
             "csrc/json.c",
             "csrc/parser.c",
             "csrc/errors.c",
+            "csrc/dump.c",
+            "csrc/dumpobj.c",
          },
          libraries = { "curl", "cjson", "xml2" },
          incdirs = { "csrc", "$(CJSON_INCDIR)", "$(LIBXML2_INCDIR)/libxml2" },
@@ -60,6 +62,7 @@ build = {
       ["qvrpro.schedule"] = "lua/qvrpro/schedule.lua",
       ["qvrpro.cron"] = "lua/qvrpro/cron.lua",
       ["qvrpro.tz"] = "lua/qvrpro/tz.lua",
+      ["qvrpro.dump"] = "lua/qvrpro/dump.lua",
    },
    install = {
       bin = { qvr = "bin/qvr" },

@@ -61,6 +61,16 @@ static int l_sleep(lua_State *L)
     return 0;
 }
 
+/* The table sibling C modules (qvrpro.mux) use to read Frames and make
+ * Errors without a second copy of this code (core.h, QVR_CORE_API). */
+static void register_api(lua_State *L)
+{
+    static const struct qvr_core_api api = {
+        QVR_CORE_API_VERSION, qvr_check_frame, qvr_push_error};
+    lua_pushlightuserdata(L, (void *)&api);
+    lua_setfield(L, LUA_REGISTRYINDEX, QVR_CORE_API);
+}
+
 int luaopen_qvrpro_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -85,6 +95,8 @@ int luaopen_qvrpro_core(lua_State *L)
     qvr_camera_register(L);
     qvr_playback_register(L);
     qvr_fs_register(L);
+    qvr_dump_register(L);
+    register_api(L);
     lua_pushliteral(L, QVR_VERSION);
     lua_setfield(L, -2, "version");
     return 1;

@@ -43,6 +43,11 @@ void qvr_frame_register(lua_State *L);
 /* Pushes a Frame holding a copy of f's header and payload. */
 void qvr_push_frame(lua_State *L, const struct qvr_frame *f);
 int qvr_l_parse(lua_State *L);
+/* Checks that argument i is a Frame and fills *out with its fields, its
+ * header and payload pointing into the userdata (valid while it lives).
+ * Returns 0, or -1 when the frame's header was longer than a Frame keeps
+ * (out->header_len is then the kept part). */
+int qvr_check_frame(lua_State *L, int i, struct qvr_frame *out);
 
 /* camera.c: the qvrpro.Camera object; adds core.camera to the table on top */
 void qvr_camera_register(lua_State *L);
@@ -50,5 +55,20 @@ void qvr_camera_register(lua_State *L);
 void qvr_fs_register(lua_State *L);
 /* playback.c: the qvrpro.Playback object; adds core.playback likewise */
 void qvr_playback_register(lua_State *L);
+
+/* dumpobj.c: qvrpro.DumpWriter and qvrpro.DumpReader; adds core.dump_writer
+ * and core.open_dump to the table on top */
+void qvr_dump_register(lua_State *L);
+
+/* What qvrpro.core offers sibling C modules (qvrpro.mux): the registry
+ * field QVR_CORE_API holds a light userdata pointing at this table. */
+#define QVR_CORE_API "qvrpro.core.api"
+#define QVR_CORE_API_VERSION 1
+struct qvr_core_api {
+    int version;
+    int (*check_frame)(lua_State *L, int i, struct qvr_frame *out);
+    void (*push_error)(lua_State *L, const char *name, int64_t code, const char *message,
+                       long http_status);
+};
 
 #endif

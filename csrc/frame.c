@@ -42,6 +42,17 @@ void qvr_push_frame(lua_State *L, const struct qvr_frame *f)
     luaL_setmetatable(L, QVR_FRAME_MT);
 }
 
+int qvr_check_frame(lua_State *L, int i, struct qvr_frame *out)
+{
+    struct lframe *lf = check_frame(L, i);
+    *out = lf->f;
+    out->header = lf->header;
+    out->header_len = lf->header_len;
+    out->data = lf->data;
+    out->len = lf->len;
+    return lf->f.header_len == lf->header_len ? 0 : -1;
+}
+
 static int frame_data(lua_State *L, struct lframe *lf)
 {
     if (lua_getiuservalue(L, 1, 1) == LUA_TSTRING)

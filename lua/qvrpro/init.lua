@@ -275,5 +275,6 @@ function Camera:recording(stream_id) return self.session:recording(self, stream_
 
 local media = require "qvrpro.media"
 M.each = media.each
+M.open_dump = require("qvrpro.dump").open
 
 return M
