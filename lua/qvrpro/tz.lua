@@ -169,7 +169,7 @@ end
 -- TZif
 
 local function read_header(data, pos)
-  if data:sub(pos, pos + 3) ~= "TZif" then return nil end
+  if data:sub(pos, pos + 3) ~= "TZif" or #data < pos + 43 then return nil end
   local version = data:sub(pos + 4, pos + 4)
   local isut, isstd, leap, timecnt, typecnt, charcnt = string.unpack(">I4I4I4I4I4I4", data, pos + 20)
   return { version = version == "\0" and 1 or tonumber(version) or 2, isut = isut, isstd = isstd,

@@ -1,0 +1,822 @@
+-- qvrpro.schedule, qvrpro.cron and qvrpro.tz: next-run tables checked against
+-- GNU date (which reads the same zoneinfo through glibc), DST days in
+-- Europe/Berlin and America/New_York, TZif parsing, locks, missed-run
+-- policies, and recording windows against the simulator (also across a kill -9).
+local h = require "helpers"
+local qvr = require "qvrpro"
+local schedule = require "qvrpro.schedule"
+local cron = require "qvrpro.cron"
+local tz = require "qvrpro.tz"
+
+local ROOT = h.root
+local q = h.shell_quote
+
+-- ms of a date text read by GNU date in a zone ("2026-03-29 03:30",
+-- "2026-10-25 02:30 +0200", "2026-01-01T00:07:00Z")
+local function date_ms(zone, text)
+  local out = h.capture(("TZ=%s date -d %s +%%s"):format(q(zone), q(text)))
+  local s = tonumber(out)
+  assert(s, ("date could not read %q in %s"):format(text, zone))
+  return s * 1000
+end
+
+-- the zone-local text of ms, by GNU date
+local function date_text(zone, ms)
+  return (h.capture(("TZ=%s date -d @%d '+%%F %%H:%%M %%z'"):format(q(zone), ms // 1000)):gsub("\n$", ""))
+end
+
+local function tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p " .. q(d)))
+  return d
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+-- lua5.4 running `code` in the background (spec paths, preload kept for the
+-- sanitizer run); returns its pid.  Output goes to `log`.
+local function spawn(code, log)
+  local path = os.tmpname()
+  write(path, code)
+  local out = h.capture(("lua5.4 %s >%s 2>&1 & echo $!"):format(q(path), q(log)), true)
+  return assert(tonumber(out), "no pid: " .. tostring(out)), path
+end
+
+local function alive(pid)
+  local s = read("/proc/" .. pid .. "/stat")
+  return s ~= nil and not s:match("^%d+ %(.*%) Z")
+end
+
+local function wait_dead(pid, seconds)
+  local deadline = os.time() + seconds
+  while alive(pid) and os.time() <= deadline do qvr.core.sleep(0.1) end
+  return not alive(pid)
+end
+
+local function sleep_until(ms)
+  local left = ms - qvr.time.now()
+  if left > 0 then qvr.core.sleep(left / 1000) end
+end
+
+describe("schedule.next", function()
+  -- expr, zone, after (zone-local text for date), expected runs (zone-local texts for date)
+  local TABLE = {
+    { "0 8 * * 1-5", "Europe/Berlin", "2026-11-27 12:00",
+      { "2026-11-30 08:00", "2026-12-01 08:00", "2026-12-02 08:00" } },
+    { "*/15 * * * *", "UTC", "2026-01-01 00:07", { "2026-01-01 00:15", "2026-01-01 00:30",
+      "2026-01-01 00:45", "2026-01-01 01:00" } },
+    { "1-30/10 * * * *", "UTC", "2026-01-01 00:05", { "2026-01-01 00:11", "2026-01-01 00:21",
+      "2026-01-01 01:01", "2026-01-01 01:11" } },
+    { "0 9,12,18 * * *", "UTC", "2026-01-01 12:00", { "2026-01-01 18:00", "2026-01-02 09:00",
+      "2026-01-02 12:00" } },
+    { "0 0 1 JAN-MAR,jul *", "UTC", "2026-01-15 00:00", { "2026-02-01 00:00", "2026-03-01 00:00",
+      "2026-07-01 00:00", "2027-01-01 00:00" } },
+    { "30 6 * * sat,7", "UTC", "2026-01-01 00:00", { "2026-01-03 06:30", "2026-01-04 06:30",
+      "2026-01-10 06:30" } },
+    { "0 12 * * 0", "UTC", "2026-01-01 00:00", { "2026-01-04 12:00", "2026-01-11 12:00" } },
+    { "0 12 * * Mon-Fri/2", "UTC", "2026-01-01 00:00", { "2026-01-02 12:00", "2026-01-05 12:00",
+      "2026-01-07 12:00" } },
+    -- both day fields restricted: either matches (Fri 2, Fri 9, Tue 13, Fri 16)
+    { "0 0 13 * FRI", "UTC", "2026-01-01 00:00", { "2026-01-02 00:00", "2026-01-09 00:00",
+      "2026-01-13 00:00", "2026-01-16 00:00" } },
+    -- a day-of-month starting with * counts as unrestricted: both must match (Vixie cron)
+    { "0 0 */10 * MON", "UTC", "2026-01-01 00:00", { "2026-05-11 00:00", "2026-06-01 00:00",
+      "2026-08-31 00:00" } },
+    { "@yearly", "Europe/Berlin", "2026-06-01 00:00", { "2027-01-01 00:00", "2028-01-01 00:00" } },
+    { "@annually", "UTC", "2026-06-01 00:00", { "2027-01-01 00:00" } },
+    { "@monthly", "America/New_York", "2026-01-31 23:59", { "2026-02-01 00:00", "2026-03-01 00:00" } },
+    { "@weekly", "UTC", "2026-01-01 00:00", { "2026-01-04 00:00", "2026-01-11 00:00" } },
+    { "@daily", "Europe/Berlin", "2026-03-28 12:00", { "2026-03-29 00:00", "2026-03-30 00:00" } },
+    { "@midnight", "UTC", "2026-12-31 23:00", { "2027-01-01 00:00" } },
+    { "@hourly", "UTC", "2026-01-01 10:00", { "2026-01-01 11:00", "2026-01-01 12:00" } },
+    { "0 0 29 2 *", "UTC", "2026-01-01 00:00", { "2028-02-29 00:00", "2032-02-29 00:00" } },
+    { "0 0 29 2 *", "UTC", "2096-03-01 00:00", { "2104-02-29 00:00" } },   -- 2100 is no leap year
+    { "0 0 31 * *", "UTC", "2026-01-31 00:00", { "2026-03-31 00:00", "2026-05-31 00:00",
+      "2026-07-31 00:00", "2026-08-31 00:00" } },
+    { "0 0 30 * *", "UTC", "2026-01-30 00:00", { "2026-03-30 00:00", "2026-04-30 00:00" } },
+    { "59 23 31 12 *", "UTC", "2026-06-01 00:00", { "2026-12-31 23:59", "2027-12-31 23:59" } },
+    -- Europe/Berlin, spring forward 2026-03-29 02:00 CET -> 03:00 CEST
+    { "30 2 * * *", "Europe/Berlin", "2026-03-28 12:00",
+      { "2026-03-29 03:30", "2026-03-30 02:30", "2026-03-31 02:30" } },
+    { "0 * * * *", "Europe/Berlin", "2026-03-29 00:30",
+      { "2026-03-29 01:00", "2026-03-29 03:00", "2026-03-29 04:00" } },
+    { "* * * * *", "Europe/Berlin", "2026-03-29 01:58",
+      { "2026-03-29 01:59", "2026-03-29 03:00", "2026-03-29 03:01" } },
+    { "0 8 * * *", "Europe/Berlin", "2026-03-28 12:00", { "2026-03-29 08:00", "2026-03-30 08:00" } },
+    -- Europe/Berlin, fall back 2026-10-25 03:00 CEST -> 02:00 CET
+    { "30 2 * * *", "Europe/Berlin", "2026-10-24 12:00",
+      { "2026-10-25 02:30 +0200", "2026-10-26 02:30", "2026-10-27 02:30" } },
+    { "0 * * * *", "Europe/Berlin", "2026-10-25 01:30",
+      { "2026-10-25 02:00 +0200", "2026-10-25 02:00 +0100", "2026-10-25 03:00" } },
+    { "*/30 2 * * *", "Europe/Berlin", "2026-10-25 01:30",
+      { "2026-10-25 02:00 +0200", "2026-10-25 02:30 +0200", "2026-10-25 02:00 +0100",
+        "2026-10-25 02:30 +0100", "2026-10-26 02:00" } },
+    -- America/New_York, spring forward 2026-03-08 02:00 EST -> 03:00 EDT
+    { "30 2 * * *", "America/New_York", "2026-03-07 12:00",
+      { "2026-03-08 03:30", "2026-03-09 02:30" } },
+    { "0 * * * *", "America/New_York", "2026-03-08 00:30",
+      { "2026-03-08 01:00", "2026-03-08 03:00", "2026-03-08 04:00" } },
+    -- America/New_York, fall back 2026-11-01 02:00 EDT -> 01:00 EST
+    { "30 1 * * *", "America/New_York", "2026-10-31 12:00",
+      { "2026-11-01 01:30 -0400", "2026-11-02 01:30", "2026-11-03 01:30" } },
+    { "0,30 1 * * *", "America/New_York", "2026-11-01 00:45",
+      { "2026-11-01 01:00 -0400", "2026-11-01 01:30 -0400", "2026-11-02 01:00" } },
+    { "0 * * * *", "America/New_York", "2026-11-01 00:30",
+      { "2026-11-01 01:00 -0400", "2026-11-01 01:00 -0500", "2026-11-01 02:00" } },
+  }
+
+  for _, row in ipairs(TABLE) do
+    local expr, zone, after, want = row[1], row[2], row[3], row[4]
+    it(("%q in %s after %s"):format(expr, zone, after), function()
+      local after_ms = date_ms(zone, after)
+      local expected = {}
+      for i, text in ipairs(want) do expected[i] = date_ms(zone, text) end
+      local got = schedule.next_n(expr, after_ms, zone, #want)
+      if not pcall(assert.same, expected, got) then
+        local a, b = {}, {}
+        for i, t in ipairs(expected) do a[i] = date_text(zone, t) end
+        for i, t in ipairs(got) do b[i] = date_text(zone, t) end
+        assert.same(a, b)
+      end
+      assert.equal(expected[1], schedule.next(expr, after_ms, zone))
+    end)
+  end
+
+  it("is strictly after the given time, and accepts ISO and relative times", function()
+    local t = date_ms("UTC", "2026-01-01 08:00")
+    assert.equal(t + 86400000, schedule.next("0 8 * * *", t, "UTC"))
+    assert.equal(t, schedule.next("0 8 * * *", t - 1, "UTC"))
+    assert.equal(date_ms("Europe/Berlin", "2026-01-02 08:00"),
+      schedule.next("0 8 * * *", "2026-01-01T09:00:00+01:00", "Europe/Berlin"))
+    local now = qvr.time.now()
+    local n = schedule.next("* * * * *", "now", "UTC")
+    assert.is_true(n > now and n <= now + 60000)
+  end)
+
+  it("keeps hourly and minutely jobs on every real hour and minute through both Berlin changes", function()
+    for _, day in ipairs({ "2026-03-28 22:00", "2026-10-24 22:00" }) do
+      local start = date_ms("Europe/Berlin", day)
+      local hours = schedule.next_n("0 * * * *", start, "Europe/Berlin", 12)
+      local mins = schedule.next_n("* * * * *", start, "Europe/Berlin", 60 * 8)
+      for i = 2, #hours do assert.equal(3600000, hours[i] - hours[i - 1]) end
+      for i = 2, #mins do assert.equal(60000, mins[i] - mins[i - 1]) end
+    end
+  end)
+
+  it("uses $TZ (else /etc/localtime) for a nil zone", function()
+    local out = h.capture(("cd %s && TZ=America/New_York lua5.4 -e %s"):format(q(ROOT), q(
+      "local s = require 'qvrpro.schedule'; io.write(s.next('0 8 * * *', 1780000000000))")), true)
+    assert.equal(date_ms("America/New_York", "2026-05-29 08:00"), tonumber(out))
+  end)
+
+  it("raises clear errors for bad expressions, times and zones", function()
+    local cases = {
+      { "61 * * * *", 'minute field "61": 61 is out of range 0%-59' },
+      { "* 24 * * *", 'hour field "24": 24 is out of range 0%-23' },
+      { "* * 0 * *", "day%-of%-month field" },
+      { "* * * 13 *", "month field" },
+      { "* * * * 8", "day%-of%-week field" },
+      { "* * * *", "expected 5 fields" },
+      { "* * * * * *", "expected 5 fields" },
+      { "*/0 * * * *", 'bad step "0"' },
+      { "5-1 * * * *", "range 5%-1 goes backwards" },
+      { "1,,2 * * * *", "empty list item" },
+      { "* * * FOO *", '"FOO" is not a number or a name' },
+      { "mon * * * *", '"mon" is not a number' },
+      { "0 0 30 2 *", "no day ever matches" },
+      { "@reboot", "unknown macro" },
+      { "", "expected 5 fields" },
+    }
+    for _, c in ipairs(cases) do
+      local ok, err = pcall(schedule.next, c[1], 0, "UTC")
+      assert.is_false(ok, c[1])
+      assert.matches("bad cron expression", err)
+      assert.matches(c[2], err)
+      assert.is_nil((cron.parse(c[1])))
+    end
+    assert.has_error(function() schedule.next(42, 0, "UTC") end)
+    assert.has_error(function() schedule.next("* * * * *", 0, "Mars/Olympus") end,
+      'unknown time zone "Mars/Olympus" (not in /usr/share/zoneinfo)')
+    assert.has_error(function() schedule.next("* * * * *", 0, "../etc/passwd") end)
+    assert.has_error(function() schedule.next("* * * * *", "08:00", "UTC") end)
+    assert.has_error(function() schedule.next_n("* * * * *", 0, "UTC", -1) end)
+  end)
+
+  it("plans the next runs of every job with zone-local times", function()
+    local plan = schedule.plan({ jobs = {
+      { name = "mornings", kind = "record", camera = "Front Door", cron = "0 8 * * 1-5",
+        duration = "30m", zone = "Europe/Berlin" },
+      { name = "nightly", kind = "lua", fn = function() end, cron = "0 1 * * *", zone = "America/New_York" },
+    } }, 3, date_ms("UTC", "2026-03-27 12:00"))
+    assert.equal(2, #plan)
+    assert.equal("mornings", plan[1].job)
+    assert.equal("Europe/Berlin", plan[1].zone)
+    assert.same({ date_ms("Europe/Berlin", "2026-03-30 08:00"), date_ms("Europe/Berlin", "2026-03-31 08:00"),
+                  date_ms("Europe/Berlin", "2026-04-01 08:00") },
+                { plan[1].runs[1].at, plan[1].runs[2].at, plan[1].runs[3].at })
+    assert.equal("2026-03-30 08:00:00 CEST (+02:00)", plan[1].runs[1].local_time)
+    assert.equal("2026-03-30 08:30:00 CEST (+02:00)", plan[1].runs[1].until_time)
+    assert.equal("2026-03-30T06:00:00.000Z", plan[1].runs[1].utc)
+    assert.equal("2026-03-28 01:00:00 EDT (-04:00)", plan[2].runs[1].local_time)
+    local text = schedule.format_plan(plan)
+    assert.matches('mornings %(record%) "0 8 %* %* 1%-5" in Europe/Berlin:', text)
+    assert.matches("2026%-03%-30 08:00:00 CEST %(%+02:00%)  = 2026%-03%-30T06:00:00.000Z  until", text)
+  end)
+end)
+
+describe("qvrpro.tz", function()
+  local ZONES = { "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata",
+                  "Australia/Lord_Howe", "Europe/Dublin", "America/Nuuk", "Pacific/Apia",
+                  "Antarctica/Troll", "America/Sao_Paulo" }
+
+  it("gives the offsets date gives, 1970..2200, also beyond the stored transitions", function()
+    local ts = {}
+    for t = 0, 7258118400, 86400 * 53 + 3607 do ts[#ts + 1] = t end
+    local list = os.tmpname()
+    local lines = {}
+    for i, t in ipairs(ts) do lines[i] = "@" .. t end
+    write(list, table.concat(lines, "\n") .. "\n")
+    for _, name in ipairs(ZONES) do
+      local zone = assert(tz.get(name))
+      local out = h.capture(("TZ=%s date -f %s +%%z"):format(q(name), q(list)))
+      local i, bad = 0, {}
+      for line in out:gmatch("[^\n]+") do
+        i = i + 1
+        local sign, hh, mm = line:match("([+-])(%d%d)(%d%d)")
+        local off = (tonumber(hh) * 3600 + tonumber(mm) * 60) * (sign == "-" and -1 or 1)
+        if zone:offset(ts[i]) ~= off then bad[#bad + 1] = ts[i] end
+      end
+      assert.equal(#ts, i)
+      assert.same({}, bad, name)
+    end
+    os.remove(list)
+  end)
+
+  it("reads the POSIX TZ footer (Europe/Berlin's and others)", function()
+    assert.equal("CET-1CEST,M3.5.0,M10.5.0/3", tz.get("Europe/Berlin").footer)
+    local r = assert(tz.parse_posix("CET-1CEST,M3.5.0,M10.5.0/3"))
+    assert.same({ 3600, 7200, 10800 }, { r.std_off, r.dst_off, r["end"].time })
+    r = assert(tz.parse_posix("<+0330>-3:30"))
+    assert.equal(12600, r.std_off)
+    assert.is_nil(r.dst)
+    r = assert(tz.parse_posix("<-02>2<-01>,M3.5.0/-1,M10.5.0/0"))
+    assert.same({ -7200, -3600, -3600 }, { r.std_off, r.dst_off, r.start.time })
+    r = assert(tz.parse_posix("EST5EDT,0/0,J365/25"))                  -- v3: all-year DST
+    assert.same({ "N", 0, "J", 365, 90000 }, { r.start.kind, r.start.day, r["end"].kind, r["end"].day,
+                                               r["end"].time })
+    local z = assert(tz.posix_zone("EST5EDT,0/0,J365/25"))
+    assert.equal(-14400, (z:offset(date_ms("UTC", "2030-07-01 00:00") // 1000)))
+    assert.equal(-14400, (z:offset(date_ms("UTC", "2030-01-01 12:00") // 1000)))
+    for _, bad in ipairs({ "", "CET", "CET-1CEST,M3.5.0", "CET-1CEST,M13.5.0,M10.5.0", "1CET" }) do
+      assert.is_nil((tz.parse_posix(bad)), bad)
+    end
+  end)
+
+  it("reads a slim TZif file (rules only in the footer) made by zic", function()
+    local dir = tmpdir()
+    write(dir .. "/src", table.concat({
+      "Rule T 2000 max - Mar lastSun 1:00u 1:00 S",
+      "Rule T 2000 max - Oct lastSun 1:00u 0 -",
+      "Zone Test/Slim 1:00 T CE%sT",
+    }, "\n") .. "\n")
+    local ok = h.execute(("zic -b slim -d %s %s 2>/dev/null"):format(q(dir), q(dir .. "/src")))
+    assert.truthy(ok, "zic failed")
+    local zone = assert(tz.get(dir .. "/Test/Slim"))
+    assert.truthy(zone.footer and zone.footer:match("^CET%-1CEST"))
+    -- far past the stored data; 2031-03-30 is the spring-forward day
+    local function slim_ms(text)
+      return tonumber((h.capture(("TZDIR=%s TZ=Test/Slim date -d %s +%%s"):format(q(dir), q(text))))) * 1000
+    end
+    local expected = {}
+    for i, text in ipairs({ "2031-03-29 02:30", "2031-03-30 03:30", "2031-03-31 02:30" }) do
+      expected[i] = slim_ms(text)
+    end
+    assert.same(expected, schedule.next_n("30 2 * * *", slim_ms("2031-03-28 12:00"), zone, 3))
+    local t = slim_ms("2031-10-26 02:30 +0200") // 1000
+    local out = h.capture(("TZDIR=%s TZ=Test/Slim date -d @%d +%%z"):format(q(dir), t))
+    assert.equal("+0200", out:match("%S+"))
+    assert.equal(7200, (zone:offset(t)))
+    assert.equal(3600, (zone:offset(t + 3600)))
+    h.execute("rm -rf " .. q(dir))
+  end)
+
+  it("reads a version 1 TZif file", function()
+    -- two transitions: +01:00 "AAA" until 2000-01-01, +02:00 "BBB" then -03:00 "CCC" from 2010
+    local y2000, y2010 = 946684800, 1262304000
+    local chars = "AAA\0BBB\0CCC\0"
+    local body = string.pack(">i4i4BB", y2000, y2010, 1, 2)
+      .. string.pack(">i4BB", 3600, 0, 0) .. string.pack(">i4BB", 7200, 1, 4)
+      .. string.pack(">i4BB", -10800, 0, 8) .. chars
+    local data = "TZif\0" .. ("\0"):rep(15) .. string.pack(">I4I4I4I4I4I4", 0, 0, 0, 2, 3, #chars) .. body
+    local zone = assert(tz.parse_tzif(data, "Test/V1"))
+    assert.same({ 3600, "AAA", false }, { zone:offset(0) })
+    assert.same({ 7200, "BBB", true }, { zone:offset(y2000) })
+    assert.same({ -10800, "CCC", false }, { zone:offset(y2010 + 86400 * 365 * 50) })
+    assert.is_nil((tz.parse_tzif("TZif2 short", "x")))
+    assert.is_nil((tz.parse_tzif("not a zone", "x")))
+  end)
+
+  it("maps wall times to instants: gaps, repeats, and the gap shift", function()
+    local berlin = tz.get("Europe/Berlin")
+    local w = date_ms("UTC", "2026-03-29 02:30") // 1000                 -- wall time as if UTC
+    local hits, shifted = berlin:utc(w)
+    assert.same({}, hits)
+    assert.equal(date_ms("Europe/Berlin", "2026-03-29 03:30") // 1000, shifted)
+    hits = berlin:utc(date_ms("UTC", "2026-10-25 02:30") // 1000)
+    assert.same({ date_ms("UTC", "2026-10-25 02:30 +0200") // 1000,
+                  date_ms("UTC", "2026-10-25 02:30 +0100") // 1000 }, hits)
+    assert.equal("2026-10-25 02:30:00 CET (+01:00)",
+      tz.describe(date_ms("UTC", "2026-10-25 02:30 +0100"), berlin))
+    assert.equal("2026/10/25 Sun 02 CET +0100 298",
+      tz.format("%Y/%m/%d %a %H %Z %z %j", date_ms("UTC", "2026-10-25 02:30 +0100"), "Europe/Berlin"))
+    assert.equal(tz.get("Europe/Berlin"), berlin)                            -- cached
+    assert.equal(tz.UTC, tz.get("UTC"))
+  end)
+end)
+
+describe("schedule config", function()
+  it("loads a config file in a sandbox and checks it", function()
+    local path = os.tmpname()
+    write(path, [[
+      leaked = true
+      local qtime = require "qvrpro.time"
+      return { state_dir = "/tmp/x", io_seen = io ~= nil, getenv = os.getenv ~= nil, exec = os.execute,
+               t = qtime.parse("2026-01-01T00:00:00Z"),
+               jobs = { { name = "a", kind = "lua", cron = "@hourly", fn = function() end } } }
+    ]])
+    local cfg = schedule.load(path)
+    assert.is_false(cfg.io_seen)
+    assert.is_true(cfg.getenv)
+    assert.is_nil(cfg.exec)
+    assert.equal(1767225600000, cfg.t)
+    assert.is_nil(rawget(_G, "leaked"))
+    local bad = {
+      { 'return { jobs = { { name = "x", kind = "record", cron = "0 8 * * *", camera = 1 } } }',
+        'job "x": duration' },
+      { 'return { jobs = { { name = "x", kind = "movie", cron = "0 8 * * *" } } }', 'job "x": kind must be' },
+      { 'return { jobs = { { name = "x", kind = "lua", fn = print, cron = "0 25 * * *" } } }',
+        'job "x": bad cron expression "0 25 %* %* %*": hour field' },
+      { 'return { jobs = { { name = "x", kind = "lua", fn = print, cron = "@daily", zone = "No/Where" } } }',
+        'job "x": unknown time zone' },
+      { 'return { jobs = { { kind = "lua", fn = print, cron = "@daily", missed = "maybe" } } }',
+        "job #1: missed must be" },
+      { 'return { jobs = { { name = "a", kind = "lua", fn = print, cron = "@daily" },'
+        .. ' { name = "a", kind = "lua", fn = print, cron = "@daily" } } }', "duplicate job name" },
+      { 'return { jobs = { { name = "x", kind = "export", cron = "@daily" } } }', "needs a path" },
+      { 'require "os"', 'only qvrpro modules, not "os"' },
+      { 'return 42', "must return a table" },
+      { 'return {', "schedule config" },
+    }
+    for _, b in ipairs(bad) do
+      write(path, b[1])
+      local ok, err = pcall(schedule.load, path)
+      assert.is_false(ok, b[1])
+      assert.matches(b[2], err)
+    end
+    os.remove(path)
+  end)
+
+  it("loads the example config and plans it (the dry run example)", function()
+    local cfg = schedule.load(ROOT .. "/examples/schedule.conf.lua")
+    local plan = schedule.plan(cfg, 5)
+    assert.is_true(#plan >= 3)
+    for _, p in ipairs(plan) do
+      assert.equal(5, #p.runs)
+      for i = 2, 5 do assert.is_true(p.runs[i].at > p.runs[i - 1].at) end
+    end
+    local out, ok = h.capture(("cd %s && QVR_URL=http://admin:admin@127.0.0.1:1 lua5.4 %s"):format(
+      q(os.getenv("TMPDIR") or "/tmp"), q(ROOT .. "/examples/schedule_dry_run.lua")), true)
+    assert.truthy(ok, out)
+    assert.matches("mornings %(record%)", out)
+  end)
+end)
+
+describe("schedule locks", function()
+  it("takes a free lock, refuses a live holder, takes over a dead or reused pid", function()
+    local dir = tmpdir()
+    local path = dir .. "/job.lock"
+    assert.is_true(schedule.lock(path))
+    assert.is_true(schedule.lock(path))                                    -- re-entrant
+    assert.matches("^%d+ %d+\n$", read(path))
+    schedule.unlock(path)
+    assert.is_nil(read(path))
+    -- pid 1 is alive: its lock holds
+    local stat1 = read("/proc/1/stat")
+    local start1 = stat1:match("^%d+ %(.*%) (.*)$"):match("^" .. ("%S+ "):rep(19) .. "(%S+)")
+    write(path, "1 " .. start1 .. "\n")
+    assert.same({ false, 1 }, { schedule.lock(path) })
+    -- the same pid with another start time is a reused pid: stale
+    write(path, "1 12345\n")
+    assert.is_true(schedule.lock(path))
+    schedule.unlock(path)
+    -- a process that has exited
+    local dead = tonumber((h.capture("sh -c 'echo $$'")))
+    write(path, dead .. " 99\n")
+    assert.is_true(schedule.lock(path))
+    assert.equal(schedule.process_id() .. "\n", read(path))
+    schedule.unlock(path)
+    h.execute("rm -rf " .. q(dir))
+  end)
+
+  it("lets only one of two simultaneous one-shot runs run a job", function()
+    local dir = tmpdir()
+    local code = ([[
+      package.path = %q .. ";" .. package.path
+      local schedule = require "qvrpro.schedule"
+      local s = schedule.run_once{ nvr = false, state_dir = %q, log = function() end,
+        jobs = { { name = "slow", kind = "lua", cron = "* * * * *", fn = function(_, ctx)
+          local f = assert(io.open(%q, "a")); f:write(ctx.scheduled, "\n"); f:close()
+          require("qvrpro.core").sleep(2)
+        end } } }
+      io.write(("ran=%%d skipped=%%d failed=%%d\n"):format(#s.ran, #s.skipped, #s.failed))
+    ]]):format(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua", dir, dir .. "/runs")
+    local pid1, s1 = spawn(code, dir .. "/out1")
+    local pid2, s2 = spawn(code, dir .. "/out2")
+    assert.is_true(wait_dead(pid1, 20))
+    assert.is_true(wait_dead(pid2, 20))
+    local outs = { read(dir .. "/out1"), read(dir .. "/out2") }
+    table.sort(outs)
+    assert.same({ "ran=0 skipped=1 failed=0\n", "ran=1 skipped=0 failed=0\n" }, outs)
+    local runs = {}
+    for line in read(dir .. "/runs"):gmatch("[^\n]+") do runs[#runs + 1] = line end
+    assert.equal(1, #runs)
+    assert.equal(0, tonumber(runs[1]) % 60000)
+    assert.is_nil(read(dir .. "/slow.lock"))
+    os.remove(s1); os.remove(s2)
+    h.execute("rm -rf " .. q(dir))
+  end)
+end)
+
+describe("schedule missed runs (injected clock)", function()
+  local HOUR = 3600000
+  local T0 = 1777629600000                                    -- 2026-05-01T10:00:00Z
+
+  local function runner(dir, policy, extra)
+    local runs = {}
+    local cfg = {
+      nvr = false, state_dir = dir, log = function() end, missed = policy,
+      jobs = { { name = "hourly", kind = "lua", cron = "0 * * * *", zone = "UTC",
+                 fn = function(nvr, ctx)
+                   assert.is_nil(nvr)
+                   runs[#runs + 1] = { at = ctx.scheduled, missed = ctx.missed }
+                 end } },
+    }
+    for k, v in pairs(extra or {}) do cfg.jobs[1][k] = v end
+    return function(now)
+      cfg.clock = function() return now end
+      runs = {}
+      schedule.run_once(cfg)
+      local at = {}
+      for i, r in ipairs(runs) do at[i] = r.at end
+      return at, runs
+    end
+  end
+
+  it("runs a job that is due now on the first run, and nothing twice", function()
+    local dir = tmpdir()
+    local run = runner(dir, "run_once")
+    assert.same({ T0 }, run(T0 + 30000))
+    assert.same({}, run(T0 + 40000))
+    assert.same({}, run(T0 + HOUR - 1))
+    assert.same({ T0 + HOUR }, run(T0 + HOUR))
+    h.execute("rm -rf " .. q(dir))
+  end)
+
+  it("run_once folds runs missed while down into one, the latest", function()
+    local dir = tmpdir()
+    local run = runner(dir, "run_once")
+    run(T0 + 30000)
+    local at, runs = run(T0 + 5 * HOUR + 600000)
+    assert.same({ T0 + 5 * HOUR }, at)
+    assert.equal(4, runs[1].missed)
+    assert.equal(T0 + 5 * HOUR, schedule.read_state({ state_dir = dir, jobs = { { name = "hourly",
+      kind = "lua", fn = print, cron = "@hourly" } } }, "hourly").last_run)
+    h.execute("rm -rf " .. q(dir))
+  end)
+
+  it("run_all runs every missed run in order (at most max_catch_up)", function()
+    local dir = tmpdir()
+    local run = runner(dir, "run_all")
+    run(T0 + 30000)
+    assert.same({ T0 + HOUR, T0 + 2 * HOUR, T0 + 3 * HOUR, T0 + 4 * HOUR, T0 + 5 * HOUR },
+      run(T0 + 5 * HOUR + 600000))
+    h.execute("rm -rf " .. q(dir))
+    dir = tmpdir()
+    run = runner(dir, "run_all", { max_catch_up = 2 })
+    run(T0 + 30000)
+    assert.same({ T0 + 4 * HOUR, T0 + 5 * HOUR }, run(T0 + 5 * HOUR + 600000))
+    h.execute("rm -rf " .. q(dir))
+  end)
+
+  it("skip drops late runs and keeps one that is on time (within grace)", function()
+    local dir = tmpdir()
+    local run = runner(dir, "skip")
+    run(T0 + 30000)
+    assert.same({ T0 + 5 * HOUR }, run(T0 + 5 * HOUR + 10000))          -- 10 s late: on time
+    assert.same({}, run(T0 + 8 * HOUR + 600000))                         -- 10 min late: dropped
+    assert.same({}, run(T0 + 8 * HOUR + 700000))
+    assert.same({ T0 + 9 * HOUR }, run(T0 + 9 * HOUR))
+    h.execute("rm -rf " .. q(dir))
+  end)
+
+  it("logs a failing job with its name and keeps running the others", function()
+    local dir = tmpdir()
+    local lines, ran = {}, 0
+    local s = schedule.run_once{
+      nvr = false, state_dir = dir, clock = function() return T0 end,
+      log = function(level, msg, job) lines[#lines + 1] = ("%s [%s] %s"):format(level, job, msg) end,
+      jobs = {
+        { name = "broken", kind = "lua", cron = "0 * * * *", fn = function() error("disk on fire") end },
+        { name = "nil-err", kind = "lua", cron = "0 * * * *", fn = function() return nil, "no luck" end },
+        { name = "fine", kind = "lua", cron = "0 * * * *", fn = function() ran = ran + 1 end },
+      } }
+    assert.equal(1, ran)
+    assert.equal(2, #s.failed)
+    assert.equal("fine", s.ran[1].job)
+    local text = table.concat(lines, "\n")
+    assert.matches("error %[broken%] [^\n]*disk on fire", text)
+    assert.matches("error %[nil%-err%] no luck", text)
+    h.execute("rm -rf " .. q(dir))
+  end)
+
+  it("the default log line has a timestamp", function()
+    local dir = tmpdir()
+    local out = h.capture(("cd %s && lua5.4 -e %s 2>&1"):format(q(ROOT), q(([[
+      package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+      require("qvrpro.schedule").run_once{ nvr = false, state_dir = %q, clock = function() return %d end,
+        jobs = { { name = "boom", kind = "lua", cron = "0 * * * *", fn = function() error("bang") end } } }
+    ]]):format(dir, T0))), true)
+    assert.matches("%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ qvrpro.schedule error %[boom%]: .*bang", out)
+    h.execute("rm -rf " .. q(dir))
+  end)
+end)
+
+describe("schedule with the simulator", function()
+  local sim, nvr
+  setup(function()
+    sim = h.start_sim({})
+    nvr = assert(qvr.connect(h.opts(sim)))
+  end)
+  teardown(function()
+    nvr:close()
+    sim.stop()
+  end)
+  after_each(function() nvr:record("Back Yard", false) end)
+
+  local function back_yard_recording()
+    local cams = assert(nvr:cameras{ name = "Back Yard" })
+    local rec, err = nvr:recording("Back Yard")
+    assert(err == nil, tostring(err))
+    return cams[1].rec_state == "RECORDING", rec
+  end
+
+  local function manual_logs(since)
+    local out = {}
+    for e in nvr:each_log{ start_time = since, channel_id = { 1 }, sort_field = "time", dir = "ASC" } do
+      if tostring(e.content):match("^Manual recording") and tonumber(e.UTC_time) >= since then
+        out[#out + 1] = e
+      end
+    end
+    return out
+  end
+
+  -- a clock shifted so a minute boundary M comes `lead` ms from now; returns
+  -- the offset, M, and the cron expression of M (UTC)
+  local function fake_minute(lead)
+    local now = qvr.time.now()
+    local m = (now // 60000 + 10) * 60000
+    local off = m - lead - now
+    local s = m // 1000
+    return off, m, ("%d %d * * *"):format(s % 3600 // 60, s % 86400 // 3600)
+  end
+
+  it("records a 5-second window: on during it, off after, with the log entries", function()
+    local dir = tmpdir()
+    local t_test = qvr.time.now()
+    local off, m, expr = fake_minute(1500)
+    local t_real = m - off
+    local clock = function() return qvr.time.now() + off end
+    local samples = {}
+    local summary = schedule.run{
+      nvr = h.opts(sim), state_dir = dir, log = function() end,
+      clock = clock, until_ms = m + 7000,
+      sleep = function(s)
+        local rec_state, rec = back_yard_recording()
+        samples[#samples + 1] = { t = clock() - m, rec_state = rec_state, rec = rec }
+        qvr.core.sleep(math.min(s, 0.5))
+      end,
+      jobs = { { name = "window", kind = "record", camera = "Back Yard", cron = expr, duration = "5s",
+                 zone = "UTC" } },
+    }
+    assert.equal(1, #summary.ran)
+    local before, during, after = 0, 0, 0
+    for _, s in ipairs(samples) do
+      if s.t < -100 then
+        assert.is_false(s.rec, "recording before the window at " .. s.t)
+        before = before + 1
+      elseif s.t > 300 and s.t < 4700 then
+        assert.is_true(s.rec_state, "rec_state not RECORDING in the window at " .. s.t)
+        assert.is_true(s.rec)
+        during = during + 1
+      elseif s.t > 5300 then
+        assert.is_false(s.rec_state, "still RECORDING after the window at " .. s.t)
+        assert.is_false(s.rec)
+        after = after + 1
+      end
+    end
+    assert.is_true(before >= 1 and during >= 4 and after >= 1,
+      ("samples before/during/after: %d/%d/%d"):format(before, during, after))
+    assert.same({ false, false }, { back_yard_recording() })
+    local logs = manual_logs(t_test)
+    assert.equal(2, #logs)
+    assert.equal("Manual recording started", logs[1].content)
+    assert.equal("Manual recording stopped", logs[2].content)
+    local started, stopped = tonumber(logs[1].UTC_time), tonumber(logs[2].UTC_time)
+    assert.is_true(math.abs(started - t_real) <= 1500, "start logged at " .. (started - t_real))
+    assert.is_true(math.abs(stopped - started - 5000) <= 2000, "window " .. (stopped - started))
+    local state = read(dir .. "/window.state")
+    assert.is_nil(state:match("rec_until"))
+    assert.is_nil(read(dir .. "/window.lock"))
+    h.execute("rm -rf " .. q(dir))
+  end)
+
+  it("switches recording off when run() is interrupted inside a window", function()
+    local dir = tmpdir()
+    local off, m, expr = fake_minute(500)
+    local clock = function() return qvr.time.now() + off end
+    local ok, err = pcall(schedule.run, {
+      nvr = h.opts(sim), state_dir = dir, log = function() end, clock = clock,
+      sleep = function(s)
+        if clock() > m + 1000 then
+          assert(back_yard_recording())
+          error("interrupted!")
+        end
+        qvr.core.sleep(math.min(s, 0.2))
+      end,
+      jobs = { { name = "window", kind = "record", camera = "Back Yard", cron = expr, duration = "1h",
+                 zone = "UTC" } },
+    })
+    assert.is_false(ok)
+    assert.matches("interrupted!", err)
+    assert.same({ false, false }, { back_yard_recording() })
+    assert.is_nil(read(dir .. "/window.state"):match("rec_until"))
+    assert.is_nil(read(dir .. "/window.lock"))
+    -- a one-shot run inside the window turns it back on, and leaves it on
+    local s = schedule.run_once{ nvr = h.opts(sim), state_dir = dir, log = function() end, clock = clock,
+      jobs = { { name = "window", kind = "record", camera = "Back Yard", cron = expr, duration = "1h",
+                 zone = "UTC" } } }
+    assert.equal(1, #s.ran)
+    assert.same({ true, true }, { back_yard_recording() })
+    -- and a one-shot run after the window switches it off
+    local later = function() return qvr.time.now() + off + 3600000 + 1000 end
+    schedule.run_once{ nvr = h.opts(sim), state_dir = dir, log = function() end, clock = later,
+      jobs = { { name = "window", kind = "record", camera = "Back Yard", cron = expr, duration = "1h",
+                 zone = "UTC" } } }
+    assert.same({ false, false }, { back_yard_recording() })
+    h.execute("rm -rf " .. q(dir))
+  end)
+
+  it("a scheduler killed in a window and restarted keeps recording on until the end, then off", function()
+    local dir = tmpdir()
+    local t_test = qvr.time.now()
+    local off, m, expr = fake_minute(1500)
+    local t_real = m - off
+    local code = ([[
+      package.path = %q .. ";" .. package.path
+      local qvr = require "qvrpro"
+      local schedule = require "qvrpro.schedule"
+      schedule.run{ nvr = %q, state_dir = %q, until_ms = %d,
+        clock = function() return qvr.time.now() + %d end,
+        jobs = { { name = "window", kind = "record", camera = "Back Yard", cron = %q, duration = "6s",
+                   zone = "UTC" } } }
+      print("finished")
+    ]]):format(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua",
+      ("http://admin:admin@127.0.0.1:%d"):format(sim.port), dir, m + 8000, off, expr)
+    local pid1, s1 = spawn(code, dir .. "/out1")
+    -- the first scheduler switches recording on at the window start
+    sleep_until(t_real + 1500)
+    assert.same({ true, true }, { back_yard_recording() })
+    assert.truthy(read(dir .. "/window.lock"):match("^" .. pid1 .. " "))
+    assert.truthy(h.execute("kill -9 " .. pid1))
+    assert.is_true(wait_dead(pid1, 5))
+    assert.same({ true, true }, { back_yard_recording() })                -- nobody switched it off
+    -- the restarted one takes the stale lock and keeps recording until the end
+    local pid2, s2 = spawn(code, dir .. "/out2")
+    local checks = 0
+    while qvr.time.now() < t_real + 5500 do
+      assert.same({ true, true }, { back_yard_recording() })
+      checks = checks + 1
+      qvr.core.sleep(0.25)
+    end
+    assert.is_true(checks >= 8)
+    sleep_until(t_real + 6800)
+    assert.same({ false, false }, { back_yard_recording() })
+    assert.is_true(wait_dead(pid2, 10))
+    assert.matches("finished", read(dir .. "/out2"))
+    assert.matches("recording on until", read(dir .. "/out2"))
+    assert.matches("recording off", read(dir .. "/out2"))
+    local logs = manual_logs(t_test)
+    local contents = {}
+    for i, e in ipairs(logs) do contents[i] = e.content end
+    assert.same({ "Manual recording started", "Manual recording started", "Manual recording stopped" },
+      contents)
+    assert.is_nil(read(dir .. "/window.lock"))
+    os.remove(s1); os.remove(s2)
+    h.execute("rm -rf " .. q(dir))
+  end)
+
+  describe("snapshot and export jobs (modules stubbed)", function()
+    local saved
+    before_each(function()
+      saved = { package.loaded["qvrpro.export"], package.loaded["qvrpro.snapshot"] }
+    end)
+    after_each(function()
+      package.loaded["qvrpro.export"], package.loaded["qvrpro.snapshot"] = saved[1], saved[2]
+    end)
+
+    it("exports yesterday of every camera into dated files of the job's zone", function()
+      local dir = tmpdir()
+      local calls, lines = {}, {}
+      package.loaded["qvrpro.export"] = { run = function(n, cam, opts)
+        assert.equal(nvr, n)
+        calls[#calls + 1] = { cam = cam.name, from = opts.from, to = opts.to, path = opts.path,
+                              resume = opts.resume }
+        if cam.name == "Garage" then return nil, "disk full" end
+        return { path = opts.path, frames = 10 }
+      end }
+      -- 01:00 on the day after the spring-forward day: yesterday had 23 hours
+      local at = date_ms("Europe/Berlin", "2026-03-30 01:00")
+      local s = schedule.run_once{
+        session = nvr, state_dir = dir, clock = function() return at + 5000 end,
+        log = function(level, msg, job) lines[#lines + 1] = ("%s [%s] %s"):format(level, job, msg) end,
+        jobs = { { name = "nightly", kind = "export", cron = "0 1 * * *", cameras = "all",
+                   range = "yesterday",
+                   path = dir .. "/exports/{camera}/%Y-%m-%d.mkv", zone = "Europe/Berlin", resume = true } },
+      }
+      assert.equal(4, #calls)
+      local from = date_ms("Europe/Berlin", "2026-03-29 00:00")
+      local to = date_ms("Europe/Berlin", "2026-03-30 00:00")
+      assert.equal(23 * 3600000, to - from)
+      for _, c in ipairs(calls) do
+        assert.same({ from, to, true }, { c.from, c.to, c.resume })
+        assert.equal(("%s/exports/%s/2026-03-29.mkv"):format(dir, c.cam:gsub(" ", "_")), c.path)
+      end
+      assert.is_true(os.rename(dir .. "/exports/Front_Door", dir .. "/exports/Front_Door"))  -- created
+      assert.equal(1, #s.failed)                                                 -- the job as a whole
+      assert.matches("error %[nightly%] export of Garage failed: disk full", table.concat(lines, "\n"))
+      assert.matches("info %[nightly%] exported Back Yard", table.concat(lines, "\n"))
+      h.execute("rm -rf " .. q(dir))
+    end)
+
+    it("resolves explicit from/to in the job's zone", function()
+      local at = date_ms("America/New_York", "2026-11-02 01:00")
+      local zone = tz.get("America/New_York")
+      local from, to = schedule.resolve_range({ from = "yesterday 00:00", to = "yesterday 24:00" }, at, zone)
+      assert.same({ date_ms("America/New_York", "2026-11-01 00:00"),
+                    date_ms("America/New_York", "2026-11-02 00:00") }, { from, to })
+      assert.equal(25 * 3600000, to - from)
+      from, to = schedule.resolve_range({ from = "today 00:30", to = "-10m" }, at, zone)
+      assert.same({ date_ms("America/New_York", "2026-11-02 00:30"), at - 600000 }, { from, to })
+      from, to = schedule.resolve_range({ range = "last_hour" }, at + 1234, zone)
+      assert.same({ at - 3600000, at }, { from, to })
+      from, to = schedule.resolve_range({ range = "2h" }, at, zone)
+      assert.same({ at - 7200000, at }, { from, to })
+      assert.is_nil((schedule.resolve_range({ from = "today 25:00" }, at, zone)))
+      assert.is_nil((schedule.resolve_range({ from = "-1h", to = "-2h" }, at, zone)))
+    end)
+
+    it("takes snapshots with the job's options", function()
+      local dir = tmpdir()
+      local got
+      package.loaded["qvrpro.snapshot"] = { capture = function(n, opts)
+        assert.equal(nvr, n)
+        got = opts
+        return { rounds = 1, files = { "a", "b" }, failures = {} }
+      end }
+      local at = date_ms("Europe/Berlin", "2026-07-01 12:00")
+      local s = schedule.run_once{
+        session = nvr, state_dir = dir, clock = function() return at end, log = function() end,
+        jobs = { { name = "snaps", kind = "snapshot", cron = "*/5 * * * *", cameras = { "Front Door", 2 },
+                   dir = dir .. "/snaps/%Y%m%d", file = "{camera}-%H%M.jpg", stream_id = 1,
+                   zone = "Europe/Berlin" } },
+      }
+      assert.equal(1, #s.ran)
+      assert.same({ cameras = { "Front Door", 2 }, dir = dir .. "/snaps/20260701", name = "{camera}-%H%M.jpg",
+                    count = 1, stream_id = 1 }, got)
+      h.execute("rm -rf " .. q(dir))
+    end)
+  end)
+end)
