@@ -26,6 +26,7 @@ local TARGETS = {
   ["pb:"] = function() return core.methods("qvrpro.Playback") end,
   ["frame:"] = function() return core.methods("qvrpro.Frame") end,
   ["writer:"] = function() return core.methods("qvrpro.DumpWriter") end,
+  ["dump."] = function() return require "qvrpro.dump" end,
   ["reader:"] = function() return core.methods("qvrpro.DumpReader") end,
 }
 
