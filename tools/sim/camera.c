@@ -52,6 +52,8 @@ static bool recording(struct sim *s, const struct camera *c)
 
 static double bit_rate(const struct sim *s, const struct camera *c)
 {
+    if (c->dump)
+        return (double)(int64_t)c->dump->bit_rate;
     const struct clip *v = &s->media.video[c->video];
     double bps = (double)v->total_payload * 8.0 * c->fps / (double)v->n;
     if (c->audio != AUDIO_NONE) {
@@ -61,14 +63,21 @@ static double bit_rate(const struct sim *s, const struct camera *c)
     return (double)(int64_t)bps;
 }
 
+/* Frames per second: configured, or estimated from a dump. */
+static int camera_fps(const struct camera *c)
+{
+    return c->dump ? c->dump->fps : c->fps;
+}
+
 static void add_settings(cJSON *o, const struct sim *s, const struct camera *c)
 {
     char text[64];
     const struct video_info *vi = &video_kinds[c->video];
-    cJSON_AddStringToObject(o, "video_codec_setting", vi->codec_setting);
-    snprintf(text, sizeof text, "%ux%u", vi->width, vi->height);
+    const struct dump *d = c->dump;
+    cJSON_AddStringToObject(o, "video_codec_setting", d ? dump_codec_setting(d) : vi->codec_setting);
+    snprintf(text, sizeof text, "%ux%u", d ? d->width : vi->width, d ? d->height : vi->height);
     cJSON_AddStringToObject(o, "video_resolution_setting", text);
-    snprintf(text, sizeof text, "%d", c->fps);
+    snprintf(text, sizeof text, "%d", camera_fps(c));
     cJSON_AddStringToObject(o, "frame_rate_setting", text);
     snprintf(text, sizeof text, "%dK bps", (int)(bit_rate(s, c) / 1000));
     cJSON_AddStringToObject(o, "video_quality_setting", text);
@@ -82,13 +91,13 @@ static void add_state(cJSON *o, struct sim *s, const struct camera *c, bool rec_
 {
     bool up = c->status == CAM_CONNECTED;
     char fps[16];
-    snprintf(fps, sizeof fps, "%d", up ? c->fps : -1);
+    snprintf(fps, sizeof fps, "%d", up ? camera_fps(c) : -1);
     cJSON_AddStringToObject(o, "status", status_names[c->status]);
     cJSON_AddStringToObject(o, "rec_state", recording(s, c) ? "RECORDING" : c->rec_state);
     cJSON_AddNumberToObject(o, "rec_state_err_code", 0);
     cJSON_AddStringToObject(o, "frame_rate", fps);
     cJSON_AddNumberToObject(o, "bit_rate", up ? bit_rate(s, c) : 0);
-    double hours = s->opt.archive_hours;
+    double hours = c->dump ? (double)c->dump->period / 3600000.0 : s->opt.archive_hours;
     cJSON_AddNumberToObject(o, "normal_rec_size", (double)(int64_t)(bit_rate(s, c) / 8 * hours * 3600 / 1e6));
     cJSON_AddNumberToObject(o, "alarm_rec_size", 0);
     int days = (int)((hours + 23.999) / 24);
@@ -238,6 +247,13 @@ enum MHD_Result handle_liveimage(struct req *r)
         return answer_error_status(r, status, E_SNAP_TIMEOUT, "timeout");
     if (fault_hits(&r->sw.transcode_busy, r->path))
         return answer_error_status(r, status, E_SNAP_BUSY, "transcode busy");
+    const struct dump_rec *jr = NULL;
+    if (c->dump && c->dump->njpeg) { /* the dump's JPEG where its live loop is now */
+        int64_t elapsed = now_ms() - r->sim->t0_ms;
+        jr = dump_jpeg_at(c->dump, (elapsed > 0 ? elapsed : 0) % c->dump->period);
+    }
+    if (jr)
+        return http_reply(r, 200, "Content-type", "image/jpeg", jr->data, jr->len);
     const struct clip_frame *j = &r->sim->media.snap[c->snapshot].frames[0];
     return http_reply(r, 200, "Content-type", "image/jpeg", j->data, j->len);
 }

@@ -15,6 +15,7 @@
 struct ctx {
     char *err;
     size_t errlen;
+    const char *dir;      /* the config file's directory ("" for the built-in one) */
 };
 
 static int fail(struct ctx *x, const char *fmt, const char *what, size_t idx)
@@ -151,6 +152,25 @@ static int load_media_fields(struct camera *c, const cJSON *o, struct ctx *x, si
     return 0;
 }
 
+/* "dump": a path, relative to the config file's directory unless absolute. */
+static int load_dump_path(struct camera *c, const cJSON *o, struct ctx *x, size_t i)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "dump");
+    if (!v)
+        return 0;
+    if (!cJSON_IsString(v) || !v->valuestring[0])
+        return fail(x, "%s", "\"dump\" must be the path of a .qvr file", i);
+    const char *p = v->valuestring;
+    size_t n = strlen(x->dir) + strlen(p) + 2;
+    if (!(c->dump_path = malloc(n)))
+        return fail(x, "%s", "out of memory", i);
+    if (p[0] == '/' || !x->dir[0])
+        copy_str(c->dump_path, n, p);
+    else
+        snprintf(c->dump_path, n, "%s/%s", x->dir, p);
+    return 0;
+}
+
 static int load_camera(struct camera *c, const cJSON *o, struct ctx *x, size_t i)
 {
     char def[64];
@@ -181,7 +201,8 @@ static int load_camera(struct camera *c, const cJSON *o, struct ctx *x, size_t i
     c->snapshot = cJSON_IsNumber(snap) ? snap->valueint : (int)(i % SNAPSHOT_FILES);
     if (c->snapshot < 0 || c->snapshot >= SNAPSHOT_FILES)
         return fail(x, "%s", "\"snapshot\" is 0..3 (snapN.jpg)", i);
-    return load_media_fields(c, o, x, i) || load_gaps(c, o, x, i);
+    return load_media_fields(c, o, x, i) || load_gaps(c, o, x, i) ||
+           load_dump_path(c, o, x, i);
 }
 
 static int check_unique(const struct config *c, struct ctx *x)
@@ -240,7 +261,7 @@ static int config_parse(struct config *c, const char *text, struct ctx *x)
 
 int config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
-    struct ctx x = {err, errlen};
+    struct ctx x = {err, errlen, ""};
     memset(c, 0, sizeof *c);
     if (!path)
         return config_parse(c, default_config_json, &x);
@@ -250,15 +271,78 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "config: cannot read %s", path);
         return -1;
     }
+    char *dir = strdup(path);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    x.dir = !dir ? "" : slash ? dir : ".";
     int rc = config_parse(c, (const char *)text, &x);
+    free(dir);
     free(text);
     return rc;
 }
 
+/* A camera named name, backed by a dump: the built-in defaults, a guid and
+ * umsid derived from the name. */
+static int add_dump_camera(struct config *c, const char *name, struct ctx *x)
+{
+    struct camera *v = realloc(c->cameras, (c->ncameras + 1) * sizeof *v);
+    if (!v)
+        return fail(x, "%s", "out of memory", c->ncameras);
+    c->cameras = v;
+    size_t i = c->ncameras;
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = name; *p; p++)
+        h = hash64(h ^ (unsigned char)*p);
+    char text[160];
+    snprintf(text, sizeof text,
+             "{\"guid\": \"%016llX%016llX\", \"umsid\": \"%016llX\", \"brand\": \"qvrsim\", "
+             "\"model\": \"qvr dump\"}", (unsigned long long)h,
+             (unsigned long long)hash64(h), (unsigned long long)hash64(h + 1));
+    cJSON *o = cJSON_Parse(text);
+    memset(&c->cameras[i], 0, sizeof c->cameras[i]);
+    int rc = o ? load_camera(&c->cameras[i], o, x, i) : fail(x, "%s", "out of memory", i);
+    cJSON_Delete(o);
+    c->ncameras++; /* freed with the others, also on failure */
+    if (rc == 0)
+        copy_str(c->cameras[i].name, sizeof c->cameras[i].name, name);
+    return rc;
+}
+
+int config_dump_camera(struct config *c, const char *spec, char *err, size_t errlen)
+{
+    struct ctx x = {err, errlen, ""};
+    const char *eq = strchr(spec, '=');
+    char name[64];
+    if (!eq || eq == spec || !eq[1] || (size_t)(eq - spec) >= sizeof name) {
+        snprintf(err, errlen, "--dump-camera wants NAME=FILE (a name of 1..63 bytes), got '%s'",
+                 spec);
+        return -1;
+    }
+    snprintf(name, sizeof name, "%.*s", (int)(eq - spec), spec);
+    struct camera *cam = NULL;
+    for (size_t i = 0; i < c->ncameras; i++)
+        if (!strcmp(c->cameras[i].name, name))
+            cam = &c->cameras[i];
+    if (!cam) {
+        if (add_dump_camera(c, name, &x) != 0 || check_unique(c, &x) != 0)
+            return -1;
+        cam = &c->cameras[c->ncameras - 1];
+    }
+    free(cam->dump_path);
+    if (!(cam->dump_path = strdup(eq + 1))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 void config_free(struct config *c)
 {
-    for (size_t i = 0; c->cameras && i < c->ncameras; i++)
+    for (size_t i = 0; c->cameras && i < c->ncameras; i++) {
         free(c->cameras[i].gaps);
+        free(c->cameras[i].dump_path);
+    }
     free(c->cameras);
     free(c->users);
     memset(c, 0, sizeof *c);

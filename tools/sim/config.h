@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dump;
+
 struct user {
     char name[64];
     char password[128];
@@ -50,6 +52,8 @@ struct camera {
     int snapshot;         /* snapN.jpg */
     struct gap *gaps;
     size_t ngaps;
+    char *dump_path;      /* "dump": frames come from this .qvr file, or NULL */
+    struct dump *dump;    /* loaded at startup (main.c), owned by the simulator */
 };
 
 struct config {
@@ -61,8 +65,13 @@ struct config {
 
 extern const char default_config_json[];
 
-/* Loads FILE, or the default config when path is NULL. */
+/* Loads FILE, or the default config when path is NULL.  A camera's "dump"
+ * path is taken relative to the config file's directory. */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
+
+/* --dump-camera NAME=FILE: backs the camera named NAME by FILE, adding a
+ * camera (guid and umsid derived from the name) when there is none. */
+int config_dump_camera(struct config *c, const char *spec, char *err, size_t errlen);
 void config_free(struct config *c);
 
 const struct camera *config_camera_by_guid(const struct config *c, const char *guid);

@@ -32,7 +32,9 @@ static enum MHD_Result debug_error(struct req *r, const char *msg)
 }
 
 /* Frames of the archive with from <= ts <= to, straight from the fixtures
- * (not through the wire encoder), in stream order. */
+ * (not through the wire encoder), in stream order; a dump camera's source
+ * records from the first with ts >= from to the last before one with
+ * ts > to. */
 enum MHD_Result handle_sim_frames(struct req *r)
 {
     struct sim *s = r->sim;
@@ -47,21 +49,31 @@ enum MHD_Result handle_sim_frames(struct req *r)
         return debug_error(r, "audio: 0 or 1");
     int64_t hi = arc_end(s, c, now_ms());
     hi = to < hi ? to : hi;
-    from = from > arc_begin(s) ? from : arc_begin(s);
+    from = from > arc_begin(s, c) ? from : arc_begin(s, c);
     struct buf b = {0};
     buf_adds(&b, "[");
     struct arc_frame f;
     size_t n = 0;
-    for (int64_t key = arc_key(from, false);
-         arc_next(s, c, key, hi, audio ? ARC_AUDIO : 0, &f); key = arc_key(f.ts, f.audio) + 1) {
+    for (int64_t key = arc_key_at(s, c, from);
+         arc_next(s, c, key, hi, audio ? ARC_AUDIO : 0, &f); key = f.order + 1) {
         if (++n > MAX_DEBUG_FRAMES) {
             buf_free(&b);
             return debug_error(r, "range too large");
         }
+        const char *fourcc = f.rec ? f.rec->fourcc : f.audio ? c->audio_fourcc : c->video_fourcc;
+        uint32_t len = f.rec ? f.rec->len : f.cf->len;
+        uint32_t crc = f.rec ? crc32_calc(f.rec->data, f.rec->len) : f.cf->crc;
+        char fc[8 * 4 + 1]; /* a dump's fourcc may hold any byte: escaped */
+        size_t k = 0;
+        for (const char *p = fourcc; *p && k + 6 < sizeof fc; p++)
+            k += (size_t)snprintf(fc + k, sizeof fc - k,
+                                  (unsigned char)*p < 0x20 || *p == '"' || *p == '\\' ||
+                                          (unsigned char)*p >= 0x7F
+                                      ? "\\u%04x" : "%c",
+                                  (unsigned char)*p);
         buf_printf(&b, "%s{\"ts\":%lld,\"media\":\"%s\",\"fourcc\":\"%s\",\"key\":%s,"
                    "\"size\":%u,\"crc32\":%u}", n > 1 ? "," : "", (long long)f.ts,
-                   f.audio ? "audio" : "video", f.audio ? c->audio_fourcc : c->video_fourcc,
-                   f.key ? "true" : "false", f.cf->len, f.cf->crc);
+                   f.audio ? "audio" : "video", fc, f.key ? "true" : "false", len, crc);
     }
     buf_adds(&b, "]");
     enum MHD_Result res = http_reply(r, 200, "Content-Type", "application/json", b.p, b.len);

@@ -2,9 +2,17 @@
  * frame.c - writes frames in the QVR Pro wire format.
  */
 #include "frame.h"
+#include "qvr_dump.h"
 #include "qvr_wire.h"
 
 #include <string.h>
+
+/* Bytes no frame header starts with (same length as the frame). */
+static void garbage(uint8_t *p, size_t n, uint64_t *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(splitmix64(rng) | 0x80);
+}
 
 static void put_header(uint8_t *h, const struct camera *c, const struct arc_frame *f,
                        uint32_t reserved, uint32_t size)
@@ -39,8 +47,7 @@ int frame_encode(struct buf *out, const struct camera *c, const struct arc_frame
         return -1;
     uint8_t *p = out->p + out->len;
     if (damage == DAMAGE_GARBAGE) { /* same length, no valid header */
-        for (size_t i = 0; i < total; i++)
-            p[i] = (uint8_t)(splitmix64(rng) | 0x80);
+        garbage(p, total, rng);
         out->len += total;
         return 0;
     }
@@ -59,6 +66,28 @@ int frame_encode(struct buf *out, const struct camera *c, const struct arc_frame
         p += QVR_AUDIO_EXT_SIZE;
     }
     memcpy(p, f->cf->data, len);
+    out->len += total;
+    return 0;
+}
+
+int frame_record(struct buf *out, const struct dump_rec *r, int64_t restamp,
+                 enum frame_damage damage, uint64_t *rng)
+{
+    size_t total = (size_t)r->hdr_len + r->len;
+    if (buf_reserve(out, total + 1) != 0)
+        return -1;
+    uint8_t *p = out->p + out->len;
+    bool source = r->type == QVR_DUMP_SOURCE;
+    if (source && damage == DAMAGE_GARBAGE) {
+        garbage(p, total, rng);
+    } else {
+        memcpy(p, r->hdr, r->hdr_len);
+        memcpy(p + r->hdr_len, r->data, r->len);
+        if (source && restamp >= 0)
+            qvr_put_le64(p + QVR_OFF_TIMESTAMP, (uint64_t)restamp);
+        if (source && damage == DAMAGE_BIGSIZE)
+            qvr_put_le32(p + QVR_OFF_SIZE, 0xFFFFFFFFu);
+    }
     out->len += total;
     return 0;
 }

@@ -3,8 +3,8 @@
  *
  * Owns: writing a frame of the archive as a 56-byte header (+ the 8-byte
  * audio header) + payload, the audio_layout quirk, the garbage/bigsize
- * faults, and the data_type=0 playback record (name, timestamp, length,
- * JPEG).
+ * faults, the data_type=0 playback record (name, timestamp, length,
+ * JPEG), and a dump's records as recorded (live: re-stamped).
  */
 #ifndef SIM_FRAME_H
 #define SIM_FRAME_H
@@ -18,6 +18,12 @@ enum frame_damage { DAMAGE_NONE, DAMAGE_GARBAGE, DAMAGE_BIGSIZE };
 /* Appends the frame f of camera c in the live-stream format. */
 int frame_encode(struct buf *out, const struct camera *c, const struct arc_frame *f,
                  enum audio_layout layout, enum frame_damage damage, uint64_t *rng);
+
+/* Appends a dump record as recorded: its header and payload.  restamp >= 0
+ * rewrites the timestamp field of a source record's 56-byte header (the
+ * live loop); the damage applies to source records. */
+int frame_record(struct buf *out, const struct dump_rec *r, int64_t restamp,
+                 enum frame_damage damage, uint64_t *rng);
 
 /* Appends a data_type=0 record: "name\ntimestamp\nlength\n" + JPEG. */
 int frame_jpeg_record(struct buf *out, const struct camera *c, int64_t ts,

@@ -7,6 +7,7 @@
  * stops the daemons (streams notice `stopping` within 100 ms).
  */
 #include "config.h"
+#include "dump.h"
 #include "http.h"
 #include "logs.h"
 #include "router.h"
@@ -43,10 +44,45 @@ bad:
     return -1;
 }
 
+/* --dump-camera, then every camera's dump. */
+static int load_dumps(struct sim *s, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < s->opt.ndump_cameras; i++)
+        if (config_dump_camera(&s->cfg, s->opt.dump_cameras[i], err, errlen) != 0)
+            return -1;
+    for (size_t i = 0; i < s->cfg.ncameras; i++) {
+        struct camera *c = &s->cfg.cameras[i];
+        if (!c->dump_path)
+            continue;
+        if (!(c->dump = malloc(sizeof *c->dump))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (dump_load(c->dump, c->dump_path, err, errlen) != 0) {
+            dump_free(c->dump);
+            free(c->dump);
+            c->dump = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void free_dumps(struct sim *s)
+{
+    for (size_t i = 0; i < s->cfg.ncameras; i++)
+        if (s->cfg.cameras[i].dump) {
+            dump_free(s->cfg.cameras[i].dump);
+            free(s->cfg.cameras[i].dump);
+            s->cfg.cameras[i].dump = NULL;
+        }
+}
+
 static int sim_init(struct sim *s)
 {
     char err[512], dir[1024];
-    if (config_load(&s->cfg, s->opt.config, err, sizeof err) != 0) {
+    if (config_load(&s->cfg, s->opt.config, err, sizeof err) != 0 ||
+        load_dumps(s, err, sizeof err) != 0) {
         fprintf(stderr, "qvrsim: %s\n", err);
         return -1;
     }
@@ -94,6 +130,7 @@ static void sim_free(struct sim *s)
     free(s->live_by_user);
     free(s->stats.logins_by_user);
     media_free(&s->media);
+    free_dumps(s);
     config_free(&s->cfg);
 }
 
@@ -201,6 +238,34 @@ static int run(struct sim *s)
     return 0;
 }
 
+/* --write-dump: the camera's frames in [from, to] into a dump. */
+static int write_dump(struct sim *s)
+{
+    const struct options *o = &s->opt;
+    const struct camera *c = config_camera_by_guid(&s->cfg, o->camera);
+    for (size_t i = 0; !c && i < s->cfg.ncameras; i++)
+        if (!strcmp(s->cfg.cameras[i].name, o->camera))
+            c = &s->cfg.cameras[i];
+    if (!c) {
+        fprintf(stderr, "qvrsim: --camera %s: no camera of that name or guid\n", o->camera);
+        return 2;
+    }
+    int64_t now = now_ms();
+    struct dump_write_opts w = {
+        .path = o->write_dump,
+        .from = o->from <= 0 ? now + o->from : o->from,
+        .to = o->to <= 0 ? now + o->to : o->to,
+        .with_jpeg = o->with_jpeg,
+        .with_index = !o->no_index,
+    };
+    char err[512];
+    if (dump_write(s, c, &w, err, sizeof err) != 0) {
+        fprintf(stderr, "qvrsim: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct sim *sim = calloc(1, sizeof *sim);
@@ -218,7 +283,10 @@ int main(int argc, char **argv)
         free(sim);
         return rc < 0 ? 2 : 0;
     }
-    rc = sim_init(sim) == 0 ? run(sim) : 1;
+    if (sim_init(sim) != 0)
+        rc = 1;
+    else
+        rc = sim->opt.write_dump ? write_dump(sim) : run(sim);
     sim_free(sim);
     free(sim);
     return rc;

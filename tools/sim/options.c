@@ -45,7 +45,14 @@ static const char usage[] =
 "                      bigsize, truncate=N, transcode_busy, ddos\n"
 "  --tls-cert PEM --tls-key PEM   serve HTTPS on --port\n"
 "  --log FILE          one line per request (sids and passwords masked)\n"
+"  --dump-camera NAME=FILE  the camera named NAME (added when the config has\n"
+"                      none) plays the .qvr dump FILE live (in a loop) and\n"
+"                      as its archive (repeatable; config key \"dump\")\n"
 "  --print-default-config  print the built-in config JSON and exit\n"
+"  --write-dump FILE --camera NAME --from MS --to MS [--with-jpeg] [--no-index]\n"
+"                      write the frames playback of camera NAME (name or guid)\n"
+"                      gives for [MS, MS] as a .qvr dump and exit; MS <= 0 is\n"
+"                      relative to now (--from -60000 --to 0: the last minute)\n"
 "  --help              this text\n"
 "\n"
 "On startup prints exactly one line: listening port=P logs_port=L pid=PID\n"
@@ -127,6 +134,28 @@ static int set_bind(struct options *o, const char *v)
     return 0;
 }
 
+static int time_arg(const char *name, const char *v, int64_t *out, bool *has)
+{
+    if (!parse_i64(v, out) || *out > ((int64_t)1 << 52) || *out < -((int64_t)1 << 52)) {
+        fprintf(stderr, "qvrsim: %s wants milliseconds since 1970 (or <= 0: relative to "
+                        "now), got '%s'\n", name, v);
+        return -1;
+    }
+    *has = true;
+    return 0;
+}
+
+static int add_dump_camera(struct options *o, const char *v)
+{
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1] || eq - v > 63) {
+        fprintf(stderr, "qvrsim: --dump-camera wants NAME=FILE (a name of 1..63 bytes), "
+                        "got '%s'\n", v);
+        return -1;
+    }
+    return add_switch(o->dump_cameras, &o->ndump_cameras, v);
+}
+
 /* One option with its value; returns 0 or -1. */
 static int apply(struct options *o, const char *name, const char *v)
 {
@@ -148,6 +177,11 @@ static int apply(struct options *o, const char *name, const char *v)
     if (!strcmp(name, "--tls-cert")) { o->tls_cert = v; return 0; }
     if (!strcmp(name, "--tls-key")) { o->tls_key = v; return 0; }
     if (!strcmp(name, "--log")) { o->log = v; return 0; }
+    if (!strcmp(name, "--dump-camera")) return add_dump_camera(o, v);
+    if (!strcmp(name, "--write-dump")) { o->write_dump = v; return 0; }
+    if (!strcmp(name, "--camera")) { o->camera = v; return 0; }
+    if (!strcmp(name, "--from")) return time_arg(name, v, &o->from, &o->has_from);
+    if (!strcmp(name, "--to")) return time_arg(name, v, &o->to, &o->has_to);
     fprintf(stderr, "qvrsim: unknown option %s (see --help)\n", name);
     return -1;
 }
@@ -169,6 +203,10 @@ int options_parse(struct options *o, int argc, char **argv)
             o->print_config = true;
             continue;
         }
+        if (!strcmp(a, "--with-jpeg") || !strcmp(a, "--no-index")) {
+            *(a[2] == 'w' ? &o->with_jpeg : &o->no_index) = true;
+            continue;
+        }
         char name[64];
         const char *eq = strchr(a, '=');
         const char *v;
@@ -188,6 +226,16 @@ int options_parse(struct options *o, int argc, char **argv)
     }
     if (!o->tls_cert != !o->tls_key) {
         fprintf(stderr, "qvrsim: --tls-cert and --tls-key go together\n");
+        return -1;
+    }
+    if (o->write_dump && (!o->camera || !o->has_from || !o->has_to)) {
+        fprintf(stderr, "qvrsim: --write-dump needs --camera, --from and --to\n");
+        return -1;
+    }
+    if (!o->write_dump && (o->camera || o->has_from || o->has_to || o->with_jpeg ||
+                           o->no_index)) {
+        fprintf(stderr, "qvrsim: --camera, --from, --to, --with-jpeg and --no-index go with "
+                        "--write-dump\n");
         return -1;
     }
     return 0;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define MAX_SWITCH_ARGS 64
 
@@ -33,6 +34,14 @@ struct options {
     const char *tls_cert, *tls_key;
     const char *log;
     bool print_config;      /* --print-default-config */
+    const char *dump_cameras[MAX_SWITCH_ARGS];  /* --dump-camera NAME=FILE */
+    size_t ndump_cameras;
+    /* --write-dump FILE --camera NAME --from MS --to MS [--with-jpeg] [--no-index] */
+    const char *write_dump;
+    const char *camera;
+    bool has_from, has_to;
+    int64_t from, to;       /* as given: <= 0 means relative to now */
+    bool with_jpeg, no_index;
 };
 
 /* 0: run; 1: exit 0 (help printed); -1: usage error (message printed). */

@@ -15,6 +15,7 @@
 #include "frame.h"
 #include "handlers.h"
 #include "http.h"
+#include "qvr_dump.h"
 #include "sim.h"
 
 #include <stdlib.h>
@@ -160,20 +161,37 @@ static uint32_t parse_open(struct req *r, struct open_args *a)
     return rt == 1 ? E_QP_NO_FILE : 0; /* no alarm recordings here */
 }
 
+/* The archive flags of a data type: data_type=0 plays a dump's JPEG records
+ * when it has some, else the video key frames (sent as the snapshot). */
+static unsigned type_flags(const struct camera *cam, int data_type)
+{
+    if (data_type == 1)
+        return 0;
+    return cam->dump && cam->dump->njpeg ? ARC_JPEG : ARC_KEYONLY;
+}
+
+/* What must exist for open and seek to succeed: a JPEG record of a dump
+ * that has them (data_type=0), else any source frame. */
+static unsigned exist_flags(const struct camera *cam, int data_type)
+{
+    return type_flags(cam, data_type) == ARC_JPEG ? ARC_JPEG : ARC_AUDIO;
+}
+
 static struct qplay_session *session_new(struct sim *s, const struct open_args *a, int user,
                                          int64_t now)
 {
     struct qplay_session *q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
+    int64_t begin = arc_begin(s, a->cam);
     q->user = user;
     q->cam = a->cam->index;
     q->data_type = a->data_type;
-    q->lo = a->start > arc_begin(s) ? a->start : arc_begin(s);
+    q->lo = a->start > begin ? a->start : begin;
     q->hi = a->has_end ? a->end : INT64_MAX;
-    q->pos_key = arc_key(q->lo, false);
-    q->back_ts = q->lo;
-    q->last_video_ts = -1;
+    q->pos_key = arc_key_at(s, a->cam, q->lo);
+    q->back_key = q->pos_key;
+    q->last_video_key = -1;
     q->speed = 10;
     q->dir = 1;
     q->timecontrol = q->playclose = true;
@@ -200,9 +218,10 @@ static enum MHD_Result cmd_open(struct req *r)
     struct sim *s = r->sim;
     int64_t now = now_ms();
     struct arc_frame f;
-    int64_t lo = a.start > arc_begin(s) ? a.start : arc_begin(s);
+    int64_t lo = a.start > arc_begin(s, a.cam) ? a.start : arc_begin(s, a.cam);
     int64_t hi = min64(a.has_end ? a.end : INT64_MAX, arc_end(s, a.cam, now));
-    if (!arc_next(s, a.cam, arc_key(lo, false), hi, ARC_AUDIO, &f))
+    if (!arc_next(s, a.cam, arc_key_at(s, a.cam, lo), hi, exist_flags(a.cam, a.data_type),
+                  &f))
         return answer_qplay(r, E_QP_NO_FILE, NULL);
     char id[QPLAY_ID_LEN + 1] = "";
     pthread_mutex_lock(&s->lock);
@@ -262,13 +281,14 @@ static uint32_t do_seek(struct ctl *c)
         return E_QP_NO_SEEK;
     const struct camera *cam = &s->cfg.cameras[q->cam];
     struct arc_frame f;
-    if (t < arc_begin(s) || t > arc_end(s, cam, c->now) ||
-        !arc_next(s, cam, arc_key(t, false), min64(q->hi, arc_end(s, cam, c->now)), ARC_AUDIO,
-                  &f))
+    int64_t key = arc_key_at(s, cam, t);
+    if (t < arc_begin(s, cam) || t > arc_end(s, cam, c->now) ||
+        !arc_next(s, cam, key, min64(q->hi, arc_end(s, cam, c->now)),
+                  exist_flags(cam, q->data_type), &f))
         return E_QP_NO_FILE;
-    q->pos_key = arc_key(t, false);
-    q->back_ts = t;
-    q->last_video_ts = -1;
+    q->pos_key = key;
+    q->back_key = key;
+    q->last_video_key = -1;
     return 0;
 }
 
@@ -277,11 +297,11 @@ static uint32_t do_prev_frame(struct ctl *c)
     struct sim *s = c->r->sim;
     struct qplay_session *q = c->q;
     const struct camera *cam = &s->cfg.cameras[q->cam];
-    int64_t before = q->last_video_ts >= 0 ? q->last_video_ts : (q->pos_key >> 1);
+    int64_t before = q->last_video_key >= 0 ? q->last_video_key : q->pos_key;
     struct arc_frame f;
-    if (!arc_prev_video(s, cam, before, arc_begin(s), q->data_type ? 0 : ARC_KEYONLY, &f))
+    if (!arc_prev_video(s, cam, before, arc_begin(s, cam), type_flags(cam, q->data_type), &f))
         return E_QP_NO_FILE;
-    q->pos_key = arc_key(f.ts, false);
+    q->pos_key = f.order;
     q->paused = true;
     q->steps = 1;
     q->dir = 1;
@@ -311,7 +331,7 @@ static uint32_t run_command(struct ctl *c, const char *cmd)
             q->paused = false;
             q->dir = -1;
             q->steps = 0;
-            q->back_ts = q->last_video_ts >= 0 ? q->last_video_ts : (q->pos_key >> 1);
+            q->back_key = q->last_video_key >= 0 ? q->last_video_key : q->pos_key;
         }
     } else if (!strcmp(cmd, "pause")) {
         q->paused = true;
@@ -410,12 +430,13 @@ static bool pick_frame(struct sim *s, const struct qplay_session *q, const struc
                        int64_t now, struct arc_frame *f)
 {
     int64_t hi = min64(q->hi, arc_end(s, cam, now));
+    unsigned flags = type_flags(cam, q->data_type);
     if (q->dir < 0 && q->steps == 0)
-        return arc_prev_video(s, cam, q->back_ts, q->lo, ARC_KEYONLY, f);
-    unsigned flags = 0;
-    if (q->data_type == 0 || q->skip)
+        return arc_prev_video(s, cam, q->back_key, q->lo,
+                              flags | (q->data_type ? ARC_KEYONLY : 0), f);
+    if (q->data_type == 1 && q->skip)
         flags |= ARC_KEYONLY;
-    else if (q->steps == 0)
+    else if (q->data_type == 1 && q->steps == 0)
         flags |= ARC_AUDIO;
     return arc_next(s, cam, q->pos_key, hi, flags, f);
 }
@@ -439,10 +460,10 @@ static int64_t pacing_wait(struct qget *g, const struct qplay_session *q,
 static void advance(struct qplay_session *q, const struct arc_frame *f)
 {
     if (q->dir < 0 && q->steps == 0)
-        q->back_ts = f->ts;
-    q->pos_key = arc_key(f->ts, f->audio) + 1;
+        q->back_key = f->order;
+    q->pos_key = f->order + 1;
     if (!f->audio)
-        q->last_video_ts = f->ts;
+        q->last_video_key = f->order;
     if (q->steps > 0)
         q->steps--;
 }
@@ -501,9 +522,13 @@ static int qget_fill(struct body *b, struct buf *out)
                 return -1;
             continue;
         }
-        int rc = data_type == 0
-                     ? frame_jpeg_record(out, g->cam, f.ts, &g->sim->media.snap[g->cam->snapshot])
-                     : frame_encode(out, g->cam, &f, g->layout, g->damage, &b->rng);
+        int rc;
+        if (f.rec && (data_type == 1 || f.rec->type == QVR_DUMP_JPEG))
+            rc = frame_record(out, f.rec, -1, g->damage, &b->rng);
+        else if (data_type == 0)
+            rc = frame_jpeg_record(out, g->cam, f.ts, &g->sim->media.snap[g->cam->snapshot]);
+        else
+            rc = frame_encode(out, g->cam, &f, g->layout, g->damage, &b->rng);
         g->damage = DAMAGE_NONE;
         return rc == 0 ? 1 : -1;
     }

@@ -22,8 +22,8 @@ struct qplay_session {
     int data_type;          /* 0 JPEG records, 1 source frames */
     int64_t lo, hi;         /* window: start_time (clamped) .. end_time inclusive */
     int64_t pos_key;        /* order key of the next frame going forward */
-    int64_t back_ts;        /* rewinding: next frame is before this */
-    int64_t last_video_ts;  /* -1 before the first video frame */
+    int64_t back_key;       /* rewinding: next frame's order key is below this */
+    int64_t last_video_key; /* order key of the last video frame sent, -1 before */
     int speed;              /* 1..160, 10 = real time */
     int dir;                /* 1 forward (play/ff), -1 rewind */
     bool paused, skip, timecontrol, playclose;
