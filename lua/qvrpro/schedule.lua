@@ -434,7 +434,6 @@ local function my_id()
   end
   return self_id
 end
-M.process_id = my_id
 
 local function holder_alive(content)
   local pid, start = (content or ""):match("^(%d+) (%S+)")
@@ -503,13 +502,13 @@ local function write_state(cfg, job, st)
   return write_file(state_path(cfg, job), table.concat(lines))
 end
 
-M.read_state = function(config, name)
+--- The saved state of a job of a config: { last_run = ms, rec_start = ms,
+-- rec_until = ms } (the fields it has), or nil for an unknown job.
+function M.state(config, name)
   local cfg = M.check(config)
+  cfg.state_dir = cfg.state_dir or M.default_state_dir()
   for _, job in ipairs(cfg.jobs) do
-    if job.name == name then
-      cfg.state_dir = config.state_dir or M.default_state_dir()
-      return read_state(cfg, job)
-    end
+    if job.name == name then return read_state(cfg, job) end
   end
   return nil
 end
@@ -589,14 +588,26 @@ local function new_runner(config, once)
   return r
 end
 
+local KEEP_NOTES = 1000           -- a long-running summary keeps the latest entries only
+
 local function note(list, job, t)
   list[#list + 1] = { job = job.name, at = t }
+  local n = #list
+  if n > 2 * KEEP_NOTES then
+    table.move(list, n - KEEP_NOTES + 1, n, 1)
+    for i = n, KEEP_NOTES + 1, -1 do list[i] = nil end
+  end
 end
 
--- cameras of a job as keys nvr:camera understands, or "all"
+-- Ctrl-C in lua5.4 raises "interrupted!": never swallowed as a job failure
+local function is_interrupt(err)
+  return type(err) == "string" and err:match("interrupted!$") ~= nil
+end
+
+-- cameras of a job as keys nvr:camera understands, or "all" (the default)
 local function job_cameras(job)
   local c = job.cameras or job.camera
-  if c == "all" then return "all" end
+  if c == nil or c == "all" then return "all" end
   if type(c) ~= "table" then return { c } end
   return c
 end
@@ -694,10 +705,13 @@ function Runner:execute(job, at, now, missed)
     if job.kind == "snapshot" then return run_snapshot(self, job, nvr, at) end
     if job.kind == "export" then return run_export(self, job, nvr, at) end
     local r, e = job.fn(nvr, self:context(job, at, now, missed))
-    if r == nil and e ~= nil then return nil, e end
+    if r == false or (r == nil and e ~= nil) then return nil, e or "the job returned false" end
     return true
   end)
-  if not ok then return nil, res end
+  if not ok then
+    if is_interrupt(res) then error(res, 0) end
+    return nil, res
+  end
   if not res then return nil, rerr end
   return true
 end
@@ -734,6 +748,9 @@ end
 
 -- a snapshot/export/lua job: run what is due; returns the next wake-up (ms)
 function Runner:tick_job(job, now)
+  local last = read_state(self.cfg, job).last_run
+  local first_due = next_ms(job.cron, job.zone, last or (now - math.floor(job.grace * 1000)))
+  if not first_due or first_due > now then return first_due end   -- nothing due: no lock needed
   local ok, err = self:with_lock(job, function()
     local st = read_state(self.cfg, job)
     local base = st.last_run or (now - math.floor(job.grace * 1000))
@@ -865,6 +882,7 @@ function Runner:tick(now)
   local wake
   for _, job in ipairs(self.cfg.jobs) do
     local ok, next_t = pcall(job.kind == "record" and self.tick_record or self.tick_job, self, job, now)
+    if not ok and is_interrupt(next_t) then error(next_t, 0) end
     if not ok then
       self:log("error", tostring(next_t), job)
       note(self.summary.failed, job, now)
