@@ -739,6 +739,34 @@ describe("schedule with the simulator", function()
     h.execute("rm -rf " .. q(dir))
   end)
 
+  it("SIGINT (Ctrl-C, systemd KillSignal=SIGINT) closes the open window before exiting", function()
+    local dir = tmpdir()
+    local off, m, expr = fake_minute(1000)
+    local t_real = m - off
+    local code = ([[
+      package.path = %q .. ";" .. package.path
+      local qvr = require "qvrpro"
+      require("qvrpro.schedule").run{ nvr = %q, state_dir = %q,
+        clock = function() return qvr.time.now() + %d end,
+        jobs = { { name = "window", kind = "record", camera = "Back Yard", cron = %q, duration = "1h",
+                   zone = "UTC" } } }
+    ]]):format(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua",
+      ("http://admin:admin@127.0.0.1:%d"):format(sim.port), dir, off, expr)
+    local pid, script = spawn(code, dir .. "/out")
+    sleep_until(t_real + 1500)
+    assert.same({ true, true }, { back_yard_recording() })
+    assert.truthy(h.execute("kill -INT " .. pid))
+    assert.is_true(wait_dead(pid, 5))
+    assert.same({ false, false }, { back_yard_recording() })
+    local out = read(dir .. "/out")
+    assert.matches("recording off %(scheduler interrupted%)", out)
+    assert.matches("interrupted!", out)
+    assert.is_nil(read(dir .. "/window.lock"))
+    assert.is_nil(read(dir .. "/window.state"):match("rec_until"))
+    os.remove(script)
+    h.execute("rm -rf " .. q(dir))
+  end)
+
   describe("snapshot and export jobs (modules stubbed)", function()
     local saved
     before_each(function()
