@@ -431,6 +431,18 @@ describe("a broken dump", function()
     sim.stop()
   end)
 
+  it("named in a config is found relative to the config file", function()
+    local cfg = dir .. "/sim.json"
+    spit(cfg, '{"users": [{"name": "admin", "password": "admin", "admin": true}], "cameras": ['
+      .. '{"name": "Rel", "guid": "0123456789ABCDEF0123456789ABCDEF", "umsid": "0000000900000009",'
+      .. ' "dump": "good.qvr"}]}')
+    local sim = h.start_sim({ "--config", cfg })
+    local recs = read_dump(good)
+    assert_listing_is_records(source(recs), h.archive(sim, "0123456789ABCDEF0123456789ABCDEF", 0,
+                                                      t0 + 86400000))
+    sim.stop()
+  end)
+
   it("with an index that does not match is served by scanning, with a warning", function()
     local indexed = dir .. "/indexed.qvr"
     write_dump(indexed, YARD, t0, t0 + 2000)
