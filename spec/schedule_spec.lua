@@ -767,6 +767,24 @@ describe("schedule with the simulator", function()
     h.execute("rm -rf " .. q(dir))
   end)
 
+  it("takes snapshots with the real qvrpro.snapshot into a dated folder", function()
+    local dir = tmpdir()
+    local at = date_ms("Europe/Berlin", "2026-07-01 12:00")
+    local s = schedule.run_once{
+      nvr = h.opts(sim), state_dir = dir .. "/state", clock = function() return at + 2000 end,
+      log = function() end,
+      jobs = { { name = "snaps", kind = "snapshot", cron = "*/5 * * * *",
+                 cameras = { "Front Door", "Garage" }, dir = dir .. "/snaps/%Y-%m-%d", file = "{camera}.jpg", zone = "Europe/Berlin" } },
+    }
+    assert.equal(1, #s.ran)
+    for _, name in ipairs({ "Front_Door", "Garage" }) do
+      local jpeg = read(dir .. "/snaps/2026-07-01/" .. name .. ".jpg")
+      assert.truthy(jpeg, name)
+      assert.equal("\255\216", jpeg:sub(1, 2))
+    end
+    h.execute("rm -rf " .. q(dir))
+  end)
+
   describe("snapshot and export jobs (modules stubbed)", function()
     local saved
     before_each(function()

@@ -662,7 +662,10 @@ local function export_one(self, job, nvr, key, from, to)
   if dir then mkdir_p(dir) end
   local export = require "qvrpro.export"
   local ok, res, err = pcall(export.run, nvr, cam, extra_opts(job, { from = from, to = to, path = path }))
-  if not ok then return nil, res end
+  if not ok then
+    if is_interrupt(res) then error(res, 0) end
+    return nil, res
+  end
   if not res then return nil, err end
   self:log("info", ("exported %s %s .. %s to %s%s"):format(cam.name, qtime.iso(from), qtime.iso(to),
     type(res) == "table" and res.path or path, type(res) == "table" and res.partial and " (partial)" or ""),
