@@ -15,8 +15,11 @@ LIBS     := $(shell pkg-config --libs $(PKGS))
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # plain-C protocol code: no Lua, no curl; unit-tested and fuzzed alone
-PROTO_SRC := csrc/parser.c csrc/errors.c csrc/dump.c
-CORE_SRC  := $(wildcard csrc/*.c)
+PROTO_SRC := csrc/parser.c csrc/errors.c csrc/dump.c csrc/codec.c
+# qvrpro.mux, a module of its own over FFmpeg (see csrc/muxobj.c)
+MUX_SRC   := csrc/muxobj.c csrc/mux.c csrc/codec.c
+MUX_PKGS  := libavformat libavcodec libavutil
+CORE_SRC  := $(filter-out $(MUX_SRC),$(wildcard csrc/*.c))
 CTESTS    := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 SIM_SRC   := $(wildcard tools/sim/*.c)
 SIM_LIBS  := $(shell pkg-config --libs libmicrohttpd libcjson gnutls) -lpthread -lm
@@ -58,7 +61,12 @@ $(BUILD)/asan/qvrpro/core.so: $(CORE_SRC) $(wildcard csrc/*.h)
 	@mkdir -p $(BUILD)/asan/qvrpro
 	$(CC) $(CSTD) $(WARN) -O1 -g -fPIC -shared $(SAN) $(INC) -o $@ $(CORE_SRC) $(LIBS)
 
-asan: $(BUILD)/asan/qvrpro/core.so $(patsubst tests/c/%.c,$(BUILD)/asan/tests/%,$(wildcard tests/c/test_*.c))
+$(BUILD)/asan/qvrpro/mux.so: $(MUX_SRC) $(wildcard csrc/*.h)
+	@mkdir -p $(BUILD)/asan/qvrpro
+	$(CC) $(CSTD) $(WARN) -O1 -g -fPIC -shared $(SAN) $(INC) $(shell pkg-config --cflags $(MUX_PKGS)) \
+	  -o $@ $(MUX_SRC) $(shell pkg-config --libs $(MUX_PKGS))
+
+asan: $(BUILD)/asan/qvrpro/core.so $(BUILD)/asan/qvrpro/mux.so $(patsubst tests/c/%.c,$(BUILD)/asan/tests/%,$(wildcard tests/c/test_*.c))
 
 $(BUILD)/fuzz_parser: fuzz/fuzz_parser.c $(PROTO_SRC)
 	@mkdir -p $(BUILD)

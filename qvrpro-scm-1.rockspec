@@ -24,6 +24,8 @@ external_dependencies = {
    CURL = { library = "curl" },
    CJSON = { header = "cjson/cJSON.h", library = "cjson" },
    LIBXML2 = { header = "libxml2/libxml/parser.h", library = "xml2" },
+   -- FFmpeg's headers are in the multiarch include folder too (libavformat-dev)
+   AVFORMAT = { library = "avformat" },
 }
 build = {
    type = "builtin",
@@ -51,6 +53,14 @@ build = {
          libraries = { "curl", "cjson", "xml2" },
          incdirs = { "csrc", "$(CJSON_INCDIR)", "$(LIBXML2_INCDIR)/libxml2" },
          libdirs = { "$(CURL_LIBDIR)", "$(CJSON_LIBDIR)", "$(LIBXML2_LIBDIR)" },
+      },
+      -- a module of its own: libavcodec pulls in ~100 shared libraries that
+      -- only scripts writing containers should load (csrc/muxobj.c)
+      ["qvrpro.mux"] = {
+         sources = { "csrc/muxobj.c", "csrc/mux.c", "csrc/codec.c" },
+         libraries = { "avformat", "avcodec", "avutil" },
+         incdirs = { "csrc" },
+         libdirs = { "$(AVFORMAT_LIBDIR)" },
       },
       ["qvrpro"] = "lua/qvrpro/init.lua",
       ["qvrpro.cli"] = "lua/qvrpro/cli.lua",

@@ -1,0 +1,390 @@
+/*
+ * mux.c - writing frames into a container with libavformat (plain C); see
+ * mux.h.
+ *
+ * Owns: the AVFormatContext of one output file, its streams, and one held
+ * packet per stream (a packet is written when the stream's next one tells
+ * its duration).  Nothing here calls back into Lua, and libavformat gets no
+ * callbacks of ours: it writes through its own avio file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/mathematics.h>
+
+#include "codec.h"
+#include "mux.h"
+
+#define MUX_MAX_STREAMS 8
+#define GAP_FACTOR 4            /* a step over GAP_FACTOR usual durations is a gap */
+
+struct mstream {
+    AVStream *st;
+    enum qvr_codec codec;
+    int adts;
+    unsigned sample_rate;
+    AVPacket *held;             /* written once the next packet gives its duration */
+    int64_t last_pts;
+    int64_t usual;              /* the last duration that was not a gap */
+    int has_last;
+};
+
+struct qvr_mux {
+    AVFormatContext *oc;
+    char *path;
+    struct mstream s[MUX_MAX_STREAMS];
+    int n;
+    int header, failed, finished;
+    int fragmented;
+    int64_t zero;
+    int has_zero;
+    struct qvr_mux_stats stats;
+    char err[256];
+};
+
+static const AVRational MS = {1, 1000};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static int fail(qvr_mux *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->err, sizeof m->err, fmt, ap);
+    va_end(ap);
+    m->failed = 1;
+    return -1;
+}
+
+static int fail_av(qvr_mux *m, const char *what, int rc)
+{
+    char buf[AV_ERROR_MAX_STRING_SIZE];
+    av_strerror(rc, buf, sizeof buf);
+    return fail(m, "%s: %s", what, buf);
+}
+
+static int set_metadata(qvr_mux *m, const char *const *kv)
+{
+    for (; kv && kv[0] && kv[1]; kv += 2)
+        if (av_dict_set(&m->oc->metadata, kv[0], kv[1], 0) < 0)
+            return fail(m, "out of memory for metadata");
+    return 0;
+}
+
+int qvr_mux_open(qvr_mux **out, const char *path, const struct qvr_mux_opts *o,
+                 char *err, size_t errlen)
+{
+    qvr_mux *m = calloc(1, sizeof *m);
+    int rc;
+    *out = NULL;
+    if (!m || !(m->path = strdup(path))) {
+        snprintf(err, errlen, "out of memory");
+        free(m);
+        return -1;
+    }
+    rc = avformat_alloc_output_context2(&m->oc, NULL, o->format, path);
+    if (rc < 0 || !m->oc)
+        fail(m, "no %s muxer for %s", o->format ? o->format : "(guessed)", path);
+    else if ((rc = avio_open(&m->oc->pb, path, AVIO_FLAG_WRITE)) < 0)
+        fail_av(m, path, rc);
+    else
+        set_metadata(m, o->metadata);
+    if (m->failed) {
+        snprintf(err, errlen, "%s", m->err);
+        qvr_mux_free(m);
+        return -1;
+    }
+    m->fragmented = o->fragmented;
+    m->zero = o->zero;
+    m->has_zero = o->has_zero;
+    *out = m;
+    return 0;
+}
+
+static enum AVCodecID codec_id(const struct qvr_mux_stream *s)
+{
+    switch (s->codec) {
+    case QVR_CODEC_H264: return AV_CODEC_ID_H264;
+    case QVR_CODEC_MPEG4: return AV_CODEC_ID_MPEG4;
+    case QVR_CODEC_MJPEG:
+    case QVR_CODEC_JPEG: return AV_CODEC_ID_MJPEG;
+    case QVR_CODEC_AAC: return AV_CODEC_ID_AAC;
+    case QVR_CODEC_G711: return s->alaw ? AV_CODEC_ID_PCM_ALAW : AV_CODEC_ID_PCM_MULAW;
+    case QVR_CODEC_G726: return AV_CODEC_ID_ADPCM_G726;
+    case QVR_CODEC_PCM: return AV_CODEC_ID_PCM_S16LE;
+    default: return AV_CODEC_ID_NONE;
+    }
+}
+
+static int audio_params(AVCodecParameters *p, const struct qvr_mux_stream *s)
+{
+    unsigned ch = s->channels ? s->channels : 1;
+    p->codec_type = AVMEDIA_TYPE_AUDIO;
+    p->sample_rate = (int)(s->sample_rate ? s->sample_rate : 8000);
+    av_channel_layout_default(&p->ch_layout, (int)ch);
+    if (p->codec_id == AV_CODEC_ID_PCM_MULAW || p->codec_id == AV_CODEC_ID_PCM_ALAW) {
+        p->bits_per_coded_sample = 8;
+        p->block_align = (int)ch;
+        p->bit_rate = 8LL * p->sample_rate * ch;
+    } else if (p->codec_id == AV_CODEC_ID_PCM_S16LE) {
+        p->bits_per_coded_sample = 16;
+        p->block_align = (int)(2 * ch);
+        p->bit_rate = 16LL * p->sample_rate * ch;
+    } else if (p->codec_id == AV_CODEC_ID_ADPCM_G726) {
+        p->bits_per_coded_sample = (int)(s->bits >= 2 && s->bits <= 5 ? s->bits : 4);
+        p->block_align = 1;
+        p->bit_rate = (int64_t)p->bits_per_coded_sample * p->sample_rate * ch;
+    } else if (p->codec_id == AV_CODEC_ID_AAC) {
+        p->frame_size = 1024;
+    }
+    return 0;
+}
+
+static int set_extradata(AVCodecParameters *p, const uint8_t *d, size_t n)
+{
+    if (!n)
+        return 0;
+    p->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
+    if (!p->extradata)
+        return -1;
+    memcpy(p->extradata, d, n);
+    p->extradata_size = (int)n;
+    return 0;
+}
+
+int qvr_mux_add_stream(qvr_mux *m, const struct qvr_mux_stream *s)
+{
+    enum AVCodecID id = codec_id(s);
+    AVStream *st;
+    AVCodecParameters *p;
+    if (m->failed)
+        return -1;
+    if (m->header || m->n >= MUX_MAX_STREAMS)
+        return fail(m, m->header ? "streams must be added before the first frame" :
+                    "too many streams");
+    if (id == AV_CODEC_ID_NONE)
+        return fail(m, "no container mapping for codec #%d", (int)s->codec);
+    if (s->extradata_len > (1u << 20))
+        return fail(m, "extradata of %zu bytes is too big", s->extradata_len);
+    if (!(st = avformat_new_stream(m->oc, NULL)))
+        return fail(m, "out of memory for a stream");
+    st->time_base = MS;
+    p = st->codecpar;
+    p->codec_id = id;
+    if (s->codec == QVR_CODEC_AAC || s->codec == QVR_CODEC_G711 || s->codec == QVR_CODEC_G726 ||
+        s->codec == QVR_CODEC_PCM) {
+        audio_params(p, s);
+    } else {
+        p->codec_type = AVMEDIA_TYPE_VIDEO;
+        p->width = (int)s->width;
+        p->height = (int)s->height;
+    }
+    if (set_extradata(p, s->extradata, s->extradata_len) != 0)
+        return fail(m, "out of memory for extradata");
+    m->s[m->n].st = st;
+    m->s[m->n].codec = s->codec;
+    m->s[m->n].adts = s->adts;
+    m->s[m->n].sample_rate = s->sample_rate;
+    return m->n++;
+}
+
+static int write_header(qvr_mux *m)
+{
+    AVDictionary *opts = NULL;
+    int rc;
+    if (m->n == 0)
+        return fail(m, "no streams to write");
+    if (m->fragmented && strcmp(m->oc->oformat->name, "mp4") == 0) {
+        av_dict_set(&opts, "movflags", "frag_keyframe+delay_moov+default_base_moof", 0);
+        av_dict_set(&opts, "min_frag_duration", "1000000", 0);
+    }
+    rc = avformat_write_header(m->oc, &opts);
+    av_dict_free(&opts);
+    if (rc < 0)
+        return fail_av(m, "cannot write the container header", rc);
+    m->header = 1;
+    return 0;
+}
+
+/* Hands a packet (times in ms) to libavformat; it takes the reference. */
+static int emit(qvr_mux *m, struct mstream *s, AVPacket *pkt)
+{
+    int rc;
+    av_packet_rescale_ts(pkt, MS, s->st->time_base);
+    rc = av_interleaved_write_frame(m->oc, pkt);
+    av_packet_free(&pkt);
+    if (rc < 0)
+        return fail_av(m, "cannot write a frame", rc);
+    m->stats.packets++;
+    return 0;
+}
+
+/* The held packet's duration now that the next starts at pts; a step much
+ * longer than usual is a gap, over which nothing is stretched. */
+static int64_t held_duration(struct mstream *s, int64_t pts)
+{
+    int64_t d = pts - s->held->pts;
+    if (s->usual > 0 && d > GAP_FACTOR * s->usual)
+        return s->usual;
+    s->usual = d;
+    return d;
+}
+
+/* The payload to store: an ADTS frame loses its header. */
+static void payload(const struct mstream *s, const uint8_t **d, size_t *n)
+{
+    struct qvr_adts a;
+    if (s->adts && qvr_adts_parse(*d, *n, &a) == 0 && a.blocks == 1 && a.header_len <= *n) {
+        *d += a.header_len;
+        *n -= a.header_len;
+    }
+}
+
+int qvr_mux_write(qvr_mux *m, int stream, const uint8_t *d, size_t n, int64_t ts_ms, int key)
+{
+    struct mstream *s;
+    AVPacket *pkt;
+    int64_t pts;
+    if (m->failed)
+        return -1;
+    if (stream < 0 || stream >= m->n)
+        return fail(m, "no stream %d", stream);
+    if (!m->header && write_header(m) != 0)
+        return -1;
+    if (!m->has_zero) {
+        m->zero = ts_ms;
+        m->has_zero = 1;
+    }
+    s = &m->s[stream];
+    payload(s, &d, &n);
+    pts = ts_ms - m->zero;
+    if (s->has_last && pts <= s->last_pts) {
+        pts = s->last_pts + 1;
+        m->stats.adjusted++;
+    }
+    pkt = av_packet_alloc();
+    if (!pkt || av_new_packet(pkt, (int)n) < 0) {
+        av_packet_free(&pkt);
+        return fail(m, "out of memory for a packet of %zu bytes", n);
+    }
+    if (n)
+        memcpy(pkt->data, d, n);
+    pkt->pts = pkt->dts = pts;
+    pkt->stream_index = stream;
+    if (key || s->st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO)
+        pkt->flags |= AV_PKT_FLAG_KEY;
+    if (s->held) {
+        s->held->duration = held_duration(s, pts);
+        if (emit(m, s, s->held) != 0) {
+            s->held = pkt;
+            return -1;
+        }
+    }
+    s->held = pkt;
+    s->last_pts = pts;
+    s->has_last = 1;
+    return 0;
+}
+
+/* The last packet of a stream has no successor: the usual duration, or
+ * what its samples last. */
+static int64_t last_duration(const struct mstream *s)
+{
+    if (s->usual > 0)
+        return s->usual;
+    if (s->codec == QVR_CODEC_AAC && s->sample_rate)
+        return 1024 * 1000 / s->sample_rate;
+    return 0;
+}
+
+static int flush_held(qvr_mux *m)
+{
+    for (int i = 0; i < m->n; i++) {
+        struct mstream *s = &m->s[i];
+        AVPacket *pkt = s->held;
+        if (!pkt)
+            continue;
+        s->held = NULL;
+        pkt->duration = last_duration(s);
+        if (m->failed)
+            av_packet_free(&pkt);
+        else if (emit(m, s, pkt) != 0)
+            return -1;
+    }
+    return m->failed ? -1 : 0;
+}
+
+static int sync_file(qvr_mux *m)
+{
+    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return fail(m, "cannot sync %s: %s", m->path, strerror(e));
+    }
+    close(fd);
+    return 0;
+}
+
+int qvr_mux_finish(qvr_mux *m)
+{
+    int rc;
+    if (m->finished)
+        return m->failed ? -1 : 0;
+    m->finished = 1;
+    if (!m->failed && !m->header)
+        write_header(m);
+    flush_held(m);
+    if (!m->failed && (rc = av_write_trailer(m->oc)) < 0)
+        fail_av(m, "cannot write the container trailer", rc);
+    if (m->oc && m->oc->pb) {
+        m->stats.bytes = (uint64_t)avio_tell(m->oc->pb);
+        if ((rc = avio_closep(&m->oc->pb)) < 0 && !m->failed)
+            fail_av(m, "cannot close the file", rc);
+    }
+    if (!m->failed)
+        sync_file(m);
+    return m->failed ? -1 : 0;
+}
+
+void qvr_mux_free(qvr_mux *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < m->n; i++)
+        av_packet_free(&m->s[i].held);
+    if (m->oc) {
+        if (m->oc->pb)
+            avio_closep(&m->oc->pb);
+        avformat_free_context(m->oc);
+    }
+    free(m->path);
+    free(m);
+}
+
+const char *qvr_mux_error(const qvr_mux *m)
+{
+    return m->err;
+}
+
+const struct qvr_mux_stats *qvr_mux_stats(qvr_mux *m)
+{
+    if (m->oc && m->oc->pb)
+        m->stats.bytes = (uint64_t)avio_tell(m->oc->pb);
+    return &m->stats;
+}
+
+int qvr_mux_streams(const qvr_mux *m)
+{
+    return m->n;
+}
