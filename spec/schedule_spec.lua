@@ -398,7 +398,7 @@ describe("schedule config", function()
       for i = 2, 5 do assert.is_true(p.runs[i].at > p.runs[i - 1].at) end
     end
     local out, ok = h.capture(("cd %s && QVR_URL=http://admin:admin@127.0.0.1:1 lua5.4 %s"):format(
-      q(os.getenv("TMPDIR") or "/tmp"), q(ROOT .. "/examples/schedule_dry_run.lua")), true)
+      q(os.getenv("TMPDIR") or "/tmp"), q(ROOT .. "/examples/schedule_dry_run.lua")) .. " 2>&1", true)
     assert.truthy(ok, out)
     assert.matches("mornings %(record%)", out)
   end)
@@ -774,7 +774,8 @@ describe("schedule with the simulator", function()
       nvr = h.opts(sim), state_dir = dir .. "/state", clock = function() return at + 2000 end,
       log = function() end,
       jobs = { { name = "snaps", kind = "snapshot", cron = "*/5 * * * *",
-                 cameras = { "Front Door", "Garage" }, dir = dir .. "/snaps/%Y-%m-%d", file = "{camera}.jpg", zone = "Europe/Berlin" } },
+                 cameras = { "Front Door", "Garage" }, dir = dir .. "/snaps/%Y-%m-%d", file = "{camera}.jpg",
+                 zone = "Europe/Berlin" } },
     }
     assert.equal(1, #s.ran)
     for _, name in ipairs({ "Front_Door", "Garage" }) do
