@@ -40,7 +40,7 @@ env:
 
 sim: $(BUILD)/qvrsim
 
-$(BUILD)/qvrsim: $(SIM_SRC) $(wildcard tools/sim/*.h) csrc/qvr_wire.h
+$(BUILD)/qvrsim: $(SIM_SRC) $(wildcard tools/sim/*.h) csrc/qvr_wire.h csrc/qvr_dump.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CSTD) $(WARN) -O2 -g $(SIM_INC) -o $@ $(SIM_SRC) $(SIM_LIBS)
 

@@ -99,6 +99,15 @@ describe("playback", function()
     assert.equal("SEEK_NO_FILE", err.name)
   end)
 
+  it("keeps a rewind asked for before the first read (no implicit play undoes it)", function()
+    local pb <close> = assert(nvr:playback("Garage", { from = t0, to = t0 + 60000 }))
+    assert(pb:seek(t0 + 30000))
+    assert(pb:rew())
+    local a, b = assert(pb:read()), assert(pb:read())
+    assert.is_true(a.timestamp <= t0 + 30000)
+    assert.is_true(b.timestamp < a.timestamp, "frames go backwards")
+  end)
+
   it("ends at the end of the recording when `to` is later", function()
     local from = qvr.time.now() - 3000
     local got = frames_of(assert(yard:playback{ from = from, to = from + 3600000,

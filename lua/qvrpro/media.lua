@@ -103,8 +103,14 @@ function Session:playback(cam, opts)
   return pb
 end
 
+-- commands after which the script drives playback itself: the first read
+-- must not send an implicit `play` that would undo them
+local TAKES_CONTROL = { play = true, pause = true, ff = true, rew = true, speed = true,
+                        next_frame = true, prev_frame = true }
+
 local function command(pb, cmd, params)
   if pb.closed then error("attempt to use a closed qvrpro.Playback", 3) end
+  if TAKES_CONTROL[cmd] and pb.playing == nil then pb:set("playing", cmd ~= "pause") end
   local q = { ver = "v1", cmd = cmd, session = pb.id }
   for k, v in pairs(params or {}) do q[k] = v end
   local nvr = pb.session
