@@ -101,6 +101,13 @@ describe("session", function()
       assert.has_error(function() c.name = "x" end)
     end)
 
+    it("prints lists and log pages usefully in the REPL", function()
+      local text = tostring(assert(nvr:cameras()))
+      assert.matches("^qvrpro.Camera 0 'Front Door' %(NVR_CAM_CONNECTED%)\nqvrpro.Camera 1 'Back Yard'", text)
+      local page = tostring(assert(nvr:logs{ max_results = 2 }))
+      assert.matches("^qvrpro logs: 2 of %d+ entries\n", page)
+    end)
+
     it("filters by status, name and asks for recording days", function()
       local off = assert(nvr:cameras{ status = 2 })
       assert.equal(1, #off)

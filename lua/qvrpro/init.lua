@@ -17,6 +17,24 @@ local Camera = core.methods("qvrpro.Camera")
 
 local CAMERA_CACHE_MS = 30000
 
+-- Lists print usefully in the REPL: one line per element.
+local List = { __name = "qvrpro.List" }
+function List.__tostring(t)
+  local lines = {}
+  for i, v in ipairs(t) do lines[i] = tostring(v) end
+  return table.concat(lines, "\n")
+end
+
+local LogPage = { __name = "qvrpro.LogPage" }
+function LogPage.__tostring(page)
+  local lines = { ("qvrpro logs: %d of %d entries"):format(#page.items, page.total) }
+  for _, e in ipairs(page.items) do
+    lines[#lines + 1] = ("%s  %s  %s  %s"):format(e.time or qtime.iso(e.UTC_time or 0),
+      e.level, e.user or "", e.content or "")
+  end
+  return table.concat(lines, "\n")
+end
+
 --- Makes a qvrpro.Error from a table {name=, code=, message=, http_status=}.
 M.error = core.error
 
@@ -112,7 +130,7 @@ function Session:cameras(filter)
   if filter.rec_days then q.get_rec_days = 1 end
   local answer, err = self:request("json", api(self, "camera_status.cgi"), q)
   if not answer then return nil, err end
-  local list = {}
+  local list = setmetatable({}, List)
   for i, raw in ipairs(answer.datas or {}) do list[i] = camera.new(self, raw) end
   if next(filter) == nil then cache[self] = { at = qtime.now(), list = list } end
   return list
@@ -229,11 +247,11 @@ function Session:logs(q)
     { port = self.logs_port })
   if not answer then return nil, err end
   local items = answer.items or answer.item or {}
-  return {
+  return setmetatable({
     items = items,
     total = tonumber(answer.totalItems) or #items,
     count = tonumber(answer.responseItems) or #items,
-  }
+  }, LogPage)
 end
 
 --- for entry in nvr:each_log{...} do ... end: every matching entry, page by
