@@ -440,7 +440,7 @@ describe("schedule locks", function()
       local s = schedule.run_once{ nvr = false, state_dir = %q, log = function() end,
         jobs = { { name = "slow", kind = "lua", cron = "* * * * *", fn = function(_, ctx)
           local f = assert(io.open(%q, "a")); f:write(ctx.scheduled, "\n"); f:close()
-          require("qvrpro.core").sleep(2)
+          require("qvrpro.core").sleep(3)
         end } } }
       io.write(("ran=%%d skipped=%%d failed=%%d\n"):format(#s.ran, #s.skipped, #s.failed))
     ]]):format(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua", dir, dir .. "/runs")

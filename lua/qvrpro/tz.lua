@@ -357,7 +357,9 @@ local function local_zone()
     end
     return load_named(name)
   end
-  local zone = load_path("/etc/localtime", "localtime")
+  -- Debian names the zone in /etc/timezone; /etc/localtime holds its data
+  local named = (read_file("/etc/timezone") or ""):match("^%s*([%w_+%-/]+)")
+  local zone = load_path("/etc/localtime", named or "localtime")
   if zone then return zone end
   return UTC
 end
