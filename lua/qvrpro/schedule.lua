@@ -344,11 +344,14 @@ end
 
 --- The next n runs of every job after `after` (default: the config's clock,
 -- else now): { {job=, kind=, cron=, zone=, runs = { {at=ms, utc=, local_time=, until_time=} } } }.
-function M.plan(config, n, after)
+-- With an open file (as the third or fourth argument) the plan is also
+-- written to it as format_plan's text.
+function M.plan(config, n, after, out)
+  if io.type(after) == "file" then after, out = nil, after end
   local cfg = M.check(config)
   n = n or 5
   after = check_after(after or (cfg.clock and cfg.clock()), 2)
-  local out = {}
+  local plan = {}
   for _, job in ipairs(cfg.jobs) do
     local runs = {}
     local t = after
@@ -358,10 +361,11 @@ function M.plan(config, n, after)
       runs[i] = { at = t, utc = qtime.iso(t), local_time = tz.describe(t, job.zone),
                   until_time = window_text(job, t) }
     end
-    out[#out + 1] = { job = job.name, kind = job.kind, cron = job.cron.expr,
-                      zone = job.zone.name, runs = runs }
+    plan[#plan + 1] = { job = job.name, kind = job.kind, cron = job.cron.expr,
+                        zone = job.zone.name, runs = runs }
   end
-  return out
+  if out then out:write(M.format_plan(plan)) end
+  return plan
 end
 
 --- The plan as text, one line per run.
