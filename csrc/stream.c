@@ -149,6 +149,12 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
     if (qvr_parser_feed(st->parser, (const uint8_t *)ptr, len) != 0)
         return 0;
     st->bytes += len;
+    /* One curl_multi_perform() may hand over everything the socket holds
+     * (libcurl reads up to 100 buffers in a row): once `cap` bytes are in,
+     * the reader has enough, so the next chunk pauses even though it asked
+     * for more.  A frame bigger than `cap` makes it ask again. */
+    if (qvr_parser_buffered(st->parser) >= st->cap)
+        st->waiting = 0;
     return len;
 }
 
@@ -192,16 +198,18 @@ static void transfer_done(struct stream *st, CURLcode rc)
     }
 }
 
-/* One turn of the loop: move every transfer, collect the finished ones. */
+/* One turn of the loop: wait up to wait_ms for a socket (never when a
+ * transfer was just resumed: libcurl's timer says run now), move every
+ * transfer, collect the finished ones.  Waiting comes first: a transfer that
+ * pauses inside curl_multi_perform() has its socket left out of the poll,
+ * so polling after it could sleep while that stream has bytes to give. */
 static void loop_turn(struct loop *lp, int wait_ms)
 {
     int running, msgs;
     CURLMsg *m;
-    curl_multi_perform(lp->multi, &running);
-    if (wait_ms > 0) {
+    if (wait_ms > 0)
         curl_multi_poll(lp->multi, NULL, 0, wait_ms, NULL);
-        curl_multi_perform(lp->multi, &running);
-    }
+    curl_multi_perform(lp->multi, &running);
     while ((m = curl_multi_info_read(lp->multi, &msgs)) != NULL) {
         struct stream *st = NULL;
         if (m->msg != CURLMSG_DONE)
