@@ -962,8 +962,11 @@ function M.run(config)
       end
     end
   end)
-  local reason = ok and "stopped" or ("error: " .. tostring(err))
-  if not ok then r:log("error", reason) end
+  if not ok and is_interrupt(err) then
+    r:log("info", "interrupted (SIGINT): closing open recording windows")
+  elseif not ok then
+    r:log("error", "stopping on an error: " .. tostring(err))
+  end
   r:shutdown(ok and "stopped" or "interrupted")
   if not ok then error(err, 0) end
   return r.summary
