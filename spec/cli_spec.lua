@@ -118,6 +118,28 @@ describe("qvr command", function()
     assert.matches("STREAM_NOT_READY", out)
   end)
 
+  it("lists the next runs of a schedule and runs one that is due", function()
+    local out, ok = qvr("schedule --config " .. ROOT .. "/examples/schedule.conf.lua --dry-run 2")
+    assert.truthy(ok, out)
+    for _, job in ipairs({ "mornings", "snaps", "nightly", "cpu" }) do assert.matches(job, out) end
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(h.execute("mkdir -p " .. dir))
+    local cfg = dir .. "/s.lua"
+    local f = assert(io.open(cfg, "w"))
+    f:write(([[return { nvr = os.getenv("QVR_URL"), state_dir = %q, jobs = {
+      { name = "snap", kind = "snapshot", cron = "* * * * *", cameras = { "Garage" }, dir = %q } } }]])
+      :format(dir .. "/state", dir .. "/snaps"))
+    f:close()
+    out, ok = qvr("schedule --once --config " .. cfg, "QVR_USER=admin ")
+    assert.truthy(ok, out)
+    local files = h.capture("find " .. dir .. "/snaps -name '*.jpg'")
+    assert.matches("Garage", files)
+    out, ok = qvr("schedule --config /nonexistent.lua --once")
+    assert.is_falsy(ok)
+    h.execute("rm -rf " .. dir)
+  end)
+
   it("passes arguments to the simulator", function()
     local out, ok = h.capture(("QVRSIM=%s lua5.4 %s/bin/qvr sim --help 2>&1"):format(
       h.shell_quote(os.getenv("QVRSIM") or (ROOT .. "/build/qvrsim")), ROOT), true)

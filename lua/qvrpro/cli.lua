@@ -397,15 +397,22 @@ function commands.schedule(argv)
   if opts.help then io.stdout:write(help.schedule); return 0 end
   if not opts.config then io.stderr:write(help.schedule); return 2 end
   local schedule = require "qvrpro.schedule"
-  local cfg, err = schedule.load(opts.config)
+  local lok, cfg, err = pcall(schedule.load, opts.config)
+  if not lok then return fail(cfg) end
   if not cfg then return fail(err) end
   if opts.dry_run then
     schedule.plan(cfg, tonumber(args[1]) or 5, io.stdout)
     return 0
   end
-  local ok, rerr
-  if opts.once then ok, rerr = schedule.run_once(cfg) else ok, rerr = schedule.run(cfg) end
-  if not ok and rerr then return fail(rerr) end
+  local ok, summary = pcall(opts.once and schedule.run_once or schedule.run, cfg)
+  if not ok then
+    if tostring(summary):find("interrupted") then return 130 end
+    return fail(summary)
+  end
+  local failed = type(summary) == "table" and summary.failed or nil
+  if failed and #failed > 0 then
+    return fail(("%d job run(s) failed"):format(#failed))
+  end
   return 0
 end
 
