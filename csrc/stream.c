@@ -464,11 +464,7 @@ void qvr_stream_register(lua_State *L)
     lua_pushcfunction(L, loop_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
-    luaL_newmetatable(L, QVR_STREAM_MT);
-    luaL_setfuncs(L, meta, 0);
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__methods");
-    lua_pop(L, 1);
+    qvr_new_type(L, QVR_STREAM_MT, meta, methods);
 }
 
 /* --- opening ------------------------------------------------------------- */
