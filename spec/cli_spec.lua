@@ -137,6 +137,7 @@ describe("qvr command", function()
     assert.matches("Garage", files)
     out, ok = qvr("schedule --config /nonexistent.lua --once")
     assert.is_falsy(ok)
+    assert.matches("nonexistent", out)
     h.execute("rm -rf " .. dir)
   end)
 
