@@ -183,6 +183,14 @@ static int is_code_line(const char *s, size_t n)
     return 1;
 }
 
+/* A small positive decimal first line is a CGI version, not a code: text
+ * answers print success as 0 and failures as negative numbers. */
+static int is_version_number(const char *s, size_t n)
+{
+    uint32_t v;
+    return n > 0 && s[0] >= '1' && s[0] <= '9' && qvr_code_parse(s, n, &v) && v < 0x80000000u;
+}
+
 /* qplay text: [version line] code line [more lines].  Pushes a table of the
  * lines after the code line. */
 static int lines_answer(lua_State *L, const struct qvr_http_resp *r, enum qvr_verdict *verdict)
@@ -198,7 +206,8 @@ static int lines_answer(lua_State *L, const struct qvr_http_resp *r, enum qvr_ve
             e--;
         while (s < e && (*s == ' ' || *s == '\t'))
             s++;
-        if (!have_code && is_code_line(s, (size_t)(e - s))) {
+        if (!have_code && is_code_line(s, (size_t)(e - s)) &&
+            !(seen == 0 && is_version_number(s, (size_t)(e - s)))) {
             have_code = qvr_code_parse(s, (size_t)(e - s), &code);
         } else if (have_code) {
             lua_pushlstring(L, s, (size_t)(e - s));

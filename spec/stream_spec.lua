@@ -61,7 +61,8 @@ describe("playback", function()
   end)
 
   for _, quirk in ipairs({ "fault=chunks=random", "quirk=audio_layout=ext0",
-                           "quirk=audio_layout=sizeinc", "quirk=qplay_version_line" }) do
+                           "quirk=audio_layout=sizeinc", "quirk=qplay_version_line",
+                           "quirk=qplay_version_line=1" }) do
     it("returns the same frames with " .. quirk, function()
       h.control(sim, quirk)
       local got = frames_of(assert(yard:playback{ from = t0, to = t0 + 1500 }))

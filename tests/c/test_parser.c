@@ -562,6 +562,8 @@ static void test_code_line_variants(void)
         {"QVR/1.0\r\n0\r\n", "leading version line QVR/1.0 with CRLF"},
         {" 0 \n", "code with spaces"},
         {"0x0\n", "code in hex"},
+        {"1\n0\n", "leading integer version line 1"},
+        {"2\r\n0\r\n", "leading integer version line 2 with CRLF"},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         struct stream *s = stream_new(ok[i].prefix);
@@ -597,7 +599,7 @@ static void test_server_codes(void)
 {
     static const char *const bodies[] = {
         "-1828716539\n", "2466250757\n", "0x93000005\n", "v1\n-1828716539\r\n",
-        "\n-1828716539",
+        "\n-1828716539", "1\n-1828716539\n",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         struct stream *s = stream_new(bodies[i]);
