@@ -73,6 +73,7 @@ build = {
       ["qvrpro.cron"] = "lua/qvrpro/cron.lua",
       ["qvrpro.tz"] = "lua/qvrpro/tz.lua",
       ["qvrpro.dump"] = "lua/qvrpro/dump.lua",
+      ["qvrpro.export"] = "lua/qvrpro/export.lua",
    },
    install = {
       bin = { qvr = "bin/qvr" },
