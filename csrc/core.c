@@ -26,6 +26,29 @@ void qvr_new_type(lua_State *L, const char *name, const luaL_Reg *meta,
     lua_pop(L, 1);
 }
 
+static int frames_iter(lua_State *L)
+{
+    lua_settop(L, 0);
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 1, 2);
+    if (lua_isnil(L, 1) && !lua_isnil(L, 2))
+        return lua_error(L);   /* iterators raise, like io.lines */
+    lua_settop(L, 1);
+    return 1;
+}
+
+int qvr_push_frames_iter(lua_State *L, lua_CFunction read)
+{
+    lua_pushvalue(L, 1);
+    lua_pushcfunction(L, read);
+    lua_pushcclosure(L, frames_iter, 2);
+    lua_pushnil(L);
+    lua_pushnil(L);
+    lua_pushvalue(L, 1);
+    return 4;
+}
+
 /* core.methods(type_name) -> the methods table of a qvrpro type, so the Lua
  * layer can add its conveniences as methods (luaossl's interposition). */
 static int l_methods(lua_State *L)

@@ -24,6 +24,11 @@
 void qvr_new_type(lua_State *L, const char *name, const luaL_Reg *meta,
                   const luaL_Reg *methods);
 
+/* core.c: the generic-for triple of an object's frames, like io.lines:
+ * iter, nil, nil, object (index 1, the to-be-closed value).  The iterator
+ * calls read(object), which returns frame | nil | nil, err, and raises the err. */
+int qvr_push_frames_iter(lua_State *L, lua_CFunction read);
+
 /* errobj.c: the qvrpro.Error object */
 void qvr_errobj_register(lua_State *L);
 /* Pushes an Error; code < 0 means "no server code"; http_status 0 = none. */

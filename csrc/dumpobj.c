@@ -386,25 +386,11 @@ static int r_read(lua_State *L)
     return 1;
 }
 
-static int frames_iter(lua_State *L)
-{
-    lua_settop(L, 0);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    if (r_read(L) == 2)
-        return lua_error(L);   /* iterators raise, like io.lines */
-    return 1;
-}
-
 /* r:frames() -> iter, nil, nil, r (the to-be-closed value) */
 static int r_frames(lua_State *L)
 {
     check_reader(L, 1);
-    lua_pushvalue(L, 1);
-    lua_pushcclosure(L, frames_iter, 1);
-    lua_pushnil(L);
-    lua_pushnil(L);
-    lua_pushvalue(L, 1);
-    return 4;
+    return qvr_push_frames_iter(L, r_read);
 }
 
 /* r:seek(ts_ms) -> true | nil, err: at the last key frame at or before ts */

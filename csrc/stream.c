@@ -343,27 +343,11 @@ static int st_read(lua_State *L)
     }
 }
 
-static int frames_iter(lua_State *L)
-{
-    int n;
-    lua_settop(L, 0);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    n = st_read(L);
-    if (n == 2)
-        return lua_error(L);   /* iterators raise, like io.lines */
-    return 1;
-}
-
 /* stream:frames() -> iter, nil, nil, stream (the to-be-closed value) */
 static int st_frames(lua_State *L)
 {
     check_open(L, 1);
-    lua_pushvalue(L, 1);
-    lua_pushcclosure(L, frames_iter, 1);
-    lua_pushnil(L);
-    lua_pushnil(L);
-    lua_pushvalue(L, 1);
-    return 4;
+    return qvr_push_frames_iter(L, st_read);
 }
 
 static void stream_free(struct stream *st)
