@@ -377,10 +377,15 @@ function Job:deliver(f)
   local ok, err = self.out:push(f)
   if not ok then return nil, err end
   self.frames_seen = self.frames_seen + 1
-  track_gap(f.media == "video" and self.vgaps or self.agaps, f.timestamp)
-  if f.timestamp ~= self.tail.ts then self.tail = { ts = f.timestamp, counts = {} } end
-  local k = key_of(f)
-  self.tail.counts[k] = (self.tail.counts[k] or 0) + 1
+  local ts = f.timestamp
+  track_gap(f.media == "video" and self.vgaps or self.agaps, ts)
+  -- the frames delivered at the last timestamp (kept without allocating)
+  local tail = self.tail
+  if ts ~= tail.ts then
+    tail.ts, tail.n = ts, 0
+  end
+  tail.n = tail.n + 1
+  tail[tail.n] = f
   return true
 end
 
@@ -470,7 +475,11 @@ function Job:open_playback()
   local start = self.tail.ts or self.from
   self.skip = self.tail.ts and { ts = self.tail.ts, counts = {} } or nil
   if self.skip then
-    for k, c in pairs(self.tail.counts) do self.skip.counts[k] = c end
+    local counts = self.skip.counts
+    for i = 1, self.tail.n do
+      local k = key_of(self.tail[i])
+      counts[k] = (counts[k] or 0) + 1
+    end
   end
   return self.nvr:playback(self.cam, { from = start, to = self.to, timecontrol = false,
     data_type = self.data_type, stream_id = self.opts.stream_id })
@@ -614,7 +623,7 @@ function M.run(nvr, cam, opts)
     part = opts.path .. ".part", jpath = kind == "qvr" and opts.path .. ".part" or
       opts.path .. ".part.qvr",
     data_type = kind == "jpg" and "jpeg" or "source",
-    frames_seen = 0, tail = {}, vgaps = gap_tracker(), agaps = gap_tracker(),
+    frames_seen = 0, tail = { n = 0 }, vgaps = gap_tracker(), agaps = gap_tracker(),
     started = core.now_ms(), last_progress = 0,
   }, Job)
   local out, err = job:open_output()
