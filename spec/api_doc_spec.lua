@@ -27,6 +27,8 @@ local TARGETS = {
   ["frame:"] = function() return core.methods("qvrpro.Frame") end,
   ["writer:"] = function() return core.methods("qvrpro.DumpWriter") end,
   ["dump."] = function() return require "qvrpro.dump" end,
+  ["mux."] = function() return require "qvrpro.mux" end,
+  ["muxer:"] = function() require "qvrpro.mux"; return core.methods("qvrpro.Muxer") end,
   ["reader:"] = function() return core.methods("qvrpro.DumpReader") end,
 }
 
