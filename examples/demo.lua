@@ -37,22 +37,34 @@ for entry in nvr:each_log{ start_time = t0 - 1000, channel_id = { cam.channel_in
   print(("  log: %s %s %s"):format(entry.time, entry.user, entry.content))
 end
 
-local from = qvr.time.parse("-30m")
+local export = require "qvrpro.export"
+local from = qvr.time.parse("-30m") // 1000 * 1000
 local to = from + 3 * 60000
-print(("\nplayback %s %s .. %s"):format(cam.name, qvr.time.iso(from), qvr.time.iso(to)))
-local path = out .. "/back_yard.h264"
-local f = assert(io.open(path, "wb"))
-local pb <close> = assert(cam:playback{ from = from, to = to, timecontrol = false })
-local video, audio, bytes = 0, 0, 0
-for frame in pb:frames() do
-  if frame.media == "video" then
-    frame:write(f)
-    video, bytes = video + 1, bytes + frame.size
-  else
-    audio = audio + 1
+
+-- a progress bar on a terminal, a line every 25% otherwise
+local function progress(name)
+  local tty, shown = qvr.core.isatty(2), -1
+  return function(p)
+    local pct = math.floor(p.fraction * 100)
+    if tty then
+      local bar = math.floor(p.fraction * 30)
+      io.stderr:write(("\r  %-4s [%s%s] %3d%% %6d frames %6.1f MB/s ETA %3ds"):format(name,
+        ("#"):rep(bar), ("."):rep(30 - bar), pct, p.frames, p.rate / 1e6, math.floor(p.eta or 0)))
+    elseif pct // 25 > shown then
+      shown = pct // 25
+      print(("  %s %3d%%  %d frames"):format(name, pct, p.frames))
+    end
   end
 end
-f:close()
-print(("  %d video frames (%d bytes) and %d audio frames; video in %s"):format(video, bytes,
-  audio, path))
+
+print(("\nexporting %s %s .. %s"):format(cam.name, qvr.time.iso(from), qvr.time.iso(to)))
+for _, ext in ipairs({ "mkv", "mp4" }) do
+  local path = ("%s/back_yard.%s"):format(out, ext)
+  local r = assert(export.run(nvr, cam, { from = from, to = to, path = path,
+                                          progress = progress(ext) }))
+  if qvr.core.isatty(2) then io.stderr:write("\n") end
+  print(("  %s: %d frames (%d video, %d audio), %d bytes, %s .. %s%s"):format(r.path, r.frames,
+    r.video_frames, r.audio_frames, r.bytes, qvr.time.iso(r.first_ts), qvr.time.iso(r.last_ts),
+    (r.skipped and #r.skipped > 0) and (", left out: " .. table.concat(r.skipped, ", ")) or ""))
+end
 print("\nfiles are in " .. out .. "/")
