@@ -118,6 +118,29 @@ describe("qvr command", function()
     assert.matches("STREAM_NOT_READY", out)
   end)
 
+  it("exports a range to a file, quietly when stderr is not a terminal", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(h.execute("mkdir -p " .. dir))
+    local path = dir .. "/yard.mkv"
+    local t0 = (os.time() - 7200) * 1000
+    local out, ok = qvr(("export 'Back Yard' --from %d --to %d --out %s --json"):format(t0,
+      t0 + 10000, path))
+    assert.truthy(ok, out)
+    local r = h.json(out)
+    assert.equal(path, r.path)
+    assert.equal(101, r.video_frames)          -- 10 fps, both ends inclusive
+    assert.is_nil(out:find("ETA", 1, true))    -- no progress bar without a terminal
+    local probe = h.capture("ffprobe -v error -count_packets -select_streams v:0 -show_entries "
+      .. "stream=codec_name,nb_read_packets -of default=nw=1 " .. path)
+    assert.matches("codec_name=h264", probe)
+    assert.matches("nb_read_packets=101", probe)
+    out, ok = qvr("export 'Back Yard' --from -1h --out " .. path)
+    assert.is_falsy(ok)
+    assert.matches("usage: qvr export", out)
+    h.execute("rm -rf " .. dir)
+  end)
+
   it("lists the next runs of a schedule and runs one that is due", function()
     local out, ok = qvr("schedule --config " .. ROOT .. "/examples/schedule.conf.lua --dry-run 2")
     assert.truthy(ok, out)
