@@ -399,10 +399,13 @@ static int open_existing(qvr_dump_writer *w, int fd, struct qvr_dump_err *e)
     return 0;
 }
 
-qvr_dump_writer *qvr_dump_append(const char *path, struct qvr_dump_err *e)
+qvr_dump_writer *qvr_dump_append(const char *path, const char *meta, size_t meta_len,
+                                 struct qvr_dump_err *e)
 {
     qvr_dump_writer *w;
     int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return qvr_dump_create(path, meta, meta_len, e);
     if (fd < 0) {
         seterr(e, QVR_DERR_IO, "cannot open %s: %s", path, strerror(errno));
         return NULL;
@@ -411,11 +414,13 @@ qvr_dump_writer *qvr_dump_append(const char *path, struct qvr_dump_err *e)
         close(fd);
         return NULL;
     }
+    e->kind = QVR_DERR_NONE;
     if (open_existing(w, fd, e) != 0) {
+        int headless = e->kind == QVR_DERR_TRUNCATED && w->rstart == 0;
         if (!w->f)
             close(fd);
         writer_free(w);
-        return NULL;
+        return headless ? qvr_dump_create(path, meta, meta_len, e) : NULL;
     }
     return w;
 }

@@ -75,9 +75,12 @@ qvr_dump_writer *qvr_dump_create(const char *path, const char *meta, size_t meta
                                  struct qvr_dump_err *e);
 
 /* Reopens a dump to add records: an index and trailer are dropped, bytes
- * after the last complete record (a killed writer's) are cut off.  Refuses
- * files whose head or records are corrupt (rather than cut short). */
-qvr_dump_writer *qvr_dump_append(const char *path, struct qvr_dump_err *e);
+ * after the last complete record (a killed writer's) are cut off.  A file
+ * that is missing, or ends before its head is complete (so holds no record),
+ * is created with meta as qvr_dump_create does.  Refuses files whose head or
+ * records are corrupt (rather than cut short). */
+qvr_dump_writer *qvr_dump_append(const char *path, const char *meta, size_t meta_len,
+                                 struct qvr_dump_err *e);
 
 /* Appends one record.  0, or -1 with the writer failed (see _error). */
 int qvr_dump_write(qvr_dump_writer *w, unsigned type, unsigned flags, uint64_t ts,

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -224,8 +223,8 @@ static int l_dump_writer(lua_State *L)
     luaL_setmetatable(L, QVR_DUMPW_MT);
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);
-    if (append && access(path, F_OK) == 0)
-        lw->w = qvr_dump_append(path, &e);
+    if (append)
+        lw->w = qvr_dump_append(path, meta, mlen, &e);
     else
         lw->w = qvr_dump_create(path, meta, mlen, &e);
     if (!lw->w)

@@ -341,7 +341,7 @@ static void test_append(const struct tframe *fs, int n)
             done++;
         spit(q, b, cut);
         rounds++;
-        w = qvr_dump_append(q, &e);
+        w = qvr_dump_append(q, "{}", 2, &e);
         if (!w || qvr_dump_writer_stats(w)->records != (uint64_t)done ||
             (done && qvr_dump_writer_stats(w)->last_ts != (int64_t)fs[done - 1].ts) ||
             write_frames(w, fs, done, n) != 0 || qvr_dump_finish(w, &e) != 0) {
@@ -367,8 +367,24 @@ static void test_append(const struct tframe *fs, int n)
         size_t l2;
         uint8_t *b2;
         write_dump(q, fs, n / 2);
-        w = qvr_dump_append(q, &e);
+        w = qvr_dump_append(q, "{}", 2, &e);
         bad += !w || write_frames(w, fs, n / 2, n) != 0 || qvr_dump_finish(w, &e) != 0;
+        b2 = slurp(q, &l2);
+        bad += !b2 || l2 != len || memcmp(b, b2, len) != 0;
+        free(b2);
+        rounds++;
+    }
+    /* a file killed inside its head, or none at all, is started afresh */
+    for (size_t cut = 0; cut < start; cut += 5) {
+        struct qvr_dump_err e;
+        qvr_dump_writer *w;
+        size_t l2;
+        uint8_t *b2;
+        spit(q, b, cut);
+        if (cut == 0)
+            remove(q);
+        w = qvr_dump_append(q, "{\"camera\":\"Cam\"}", 16, &e);
+        bad += !w || write_frames(w, fs, 0, n) != 0 || qvr_dump_finish(w, &e) != 0;
         b2 = slurp(q, &l2);
         bad += !b2 || l2 != len || memcmp(b, b2, len) != 0;
         free(b2);
@@ -498,7 +514,7 @@ static void test_hostile(const struct tframe *fs)
     b[QVR_DUMP_HEAD_FIXED + 16] = 9;   /* the first record's type */
     spit(p, b, len);
     free(b);
-    tap_ok(!qvr_dump_append(p, &e) && e.kind == QVR_DERR_FORMAT,
+    tap_ok(!qvr_dump_append(p, "{}", 2, &e) && e.kind == QVR_DERR_FORMAT,
            "append refuses a corrupt dump: %s", e.msg);
 }
 
