@@ -25,7 +25,7 @@ SIM_SRC   := $(wildcard tools/sim/*.c)
 SIM_LIBS  := $(shell pkg-config --libs libmicrohttpd libcjson gnutls) -lpthread -lm
 SIM_INC   := -Icsrc $(shell pkg-config --cflags libmicrohttpd libcjson)
 
-.PHONY: all rock env sim ctest asan test valgrind lint fuzz demo bench clean
+.PHONY: all rock env sim ctest asan test valgrind lint fuzz fuzz-dump demo bench clean
 
 all: rock sim
 
@@ -72,6 +72,11 @@ $(BUILD)/fuzz_parser: fuzz/fuzz_parser.c $(PROTO_SRC)
 	@mkdir -p $(BUILD)
 	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(INC) -o $@ $< $(PROTO_SRC)
 
+# the .qvr reader and appending writer (seeds: fuzz/corpus_dump, make_dump_corpus.c)
+$(BUILD)/fuzz_dump: fuzz/fuzz_dump.c $(PROTO_SRC) $(wildcard csrc/*.h)
+	@mkdir -p $(BUILD)
+	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(INC) -o $@ $< $(PROTO_SRC)
+
 # valgrind over the C unit tests (tools/test runs this too)
 valgrind: ctest
 	@for t in $(CTESTS); do \
@@ -86,6 +91,11 @@ FUZZ_SECONDS ?= 60
 fuzz: $(BUILD)/fuzz_parser
 	@d=$$(mktemp -d) && cp fuzz/corpus/* $$d/ && \
 	  $(BUILD)/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 $$d; \
+	  rc=$$?; rm -rf $$d; exit $$rc
+
+fuzz-dump: $(BUILD)/fuzz_dump
+	@d=$$(mktemp -d) && cp fuzz/corpus_dump/* $$d/ && \
+	  $(BUILD)/fuzz_dump -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 $$d; \
 	  rc=$$?; rm -rf $$d; exit $$rc
 
 test:
