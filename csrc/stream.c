@@ -192,8 +192,6 @@ static void transfer_done(struct stream *st, CURLcode rc)
              curl_easy_strerror(rc));
     } else {
         qvr_parser_finish(st->parser);
-        if (st->state == ST_OPENING)
-            st->state = ST_OPEN;
         st->state = ST_DONE;
     }
 }
