@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 
 #include "errors.h"
+#include "http.h"
 #include "stream.h"
 
 #define DEFAULT_CAP (1u << 20)
@@ -50,6 +51,9 @@ struct stream {
     int64_t last_ts, until_ts;   /* until_ts < 0: no end time */
     uint64_t frames, bytes;
     char desc[96];
+    /* a transfer that broke: reported once its complete frames are read */
+    const char *broken;          /* NULL, or the error name */
+    CURLcode broken_rc;
     /* the failure, once failed */
     char err_name[32];
     char err_msg[200];
@@ -184,16 +188,29 @@ static void transfer_done(struct stream *st, CURLcode rc)
         return;
     if (st->http_status >= 300) {
         http_failure(st);
-    } else if (rc != CURLE_OK) {
-        fail(st, rc == CURLE_OPERATION_TIMEDOUT ? "TIMEOUT" :
-                 (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR ||
-                  rc == CURLE_GOT_NOTHING) ? "CONNECTION_LOST" : "NETWORK", -1,
-             "the stream broke after %llu frames: %s", (unsigned long long)st->frames,
-             curl_easy_strerror(rc));
     } else {
+        /* complete frames already buffered are still handed out; a break is
+         * reported after them (fail_ended) */
+        if (rc != CURLE_OK) {
+            const char *name = qvr_http_error_name(rc);
+            st->broken = strcmp(name, "TRUNCATED") == 0 ? "CONNECTION_LOST" : name;
+            st->broken_rc = rc;
+        }
         qvr_parser_finish(st->parser);
         st->state = ST_DONE;
     }
+}
+
+/* The buffered frames are all out and the parser has ended or failed: the
+ * failure is the transfer's break when there was one (a partial frame at
+ * the end is its symptom), else the parser's. */
+static void fail_ended(struct stream *st)
+{
+    if (st->broken)
+        fail(st, st->broken, -1, "the stream broke after %llu frames: %s",
+             (unsigned long long)st->frames, curl_easy_strerror(st->broken_rc));
+    else
+        fail_from_parser(st);
 }
 
 /* One turn of the loop: wait up to wait_ms for a socket (never when a
@@ -259,11 +276,19 @@ static enum pull pull(struct stream *st, struct qvr_frame *f)
     }
     if (ps == QVR_PARSE_ERROR) {
         detach(st);
-        fail_from_parser(st);
+        if (st->state == ST_DONE)
+            fail_ended(st);
+        else
+            fail_from_parser(st);
         return PULL_ERROR;
     }
-    if (ps == QVR_PARSE_END)
+    if (ps == QVR_PARSE_END) {
+        if (st->broken) {
+            fail_ended(st);
+            return PULL_ERROR;
+        }
         return PULL_END;
+    }
     if (st->state == ST_DONE)
         return PULL_WAIT;
     st->waiting = 1;
@@ -521,15 +546,17 @@ static void await_open(struct stream *st)
                 st->state = ST_OPEN;
             break;
         }
-        if (r < 0) {
+        if (r < 0) {          /* a refusal, or no code line before the end */
             detach(st);
-            fail_from_parser(st);
+            if (qvr_parser_error(st->parser) == QVR_PERR_SERVER_CODE)
+                fail_from_parser(st);
+            else
+                fail_ended(st);
             break;
         }
         if (st->state == ST_DONE) {        /* ended before a code line */
-            qvr_parser_finish(st->parser);
             if (qvr_parser_poll_code(st->parser) <= 0)
-                fail_from_parser(st);
+                fail_ended(st);
             break;
         }
         if (mono_ms() > deadline) {

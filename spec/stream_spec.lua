@@ -117,6 +117,26 @@ describe("playback", function()
     assert.is_true(got[#got].timestamp <= qvr.time.now())
   end)
 
+  it("hands out every complete frame before a dropped connection, then the error", function()
+    local expected = h.archive(sim, yard.guid, t0, t0 + 20000)
+    -- the wire bytes: "0\n", then per frame a 56-byte header (+8 for audio) and the payload
+    local limit, used, whole = 60000, 2, 0
+    for _, e in ipairs(expected) do
+      used = used + 56 + (e.media == "audio" and 8 or 0) + e.size
+      if used > limit then break end
+      whole = whole + 1
+    end
+    h.control(sim, "fault=drop_after=" .. limit .. ":qplay")
+    local pb <close> = assert(yard:playback{ from = t0, to = t0 + 20000, timecontrol = false })
+    local got = {}
+    local ok, err = pcall(function() for f in pb:frames() do got[#got + 1] = f end end)
+    assert.is_false(ok)
+    assert.equal("CONNECTION_LOST", err.name)
+    assert.equal(whole, #got)
+    assert.equal(expected[whole].ts, err.last_timestamp)
+    for i = 1, whole do assert.equal(expected[i].ts, got[i].timestamp) end
+  end)
+
   it("fails with SESSION_FULL when the server has no session left", function()
     local open = {}
     for i = 1, 4 do open[i] = assert(yard:playback{ from = t0, to = t0 + 1000 }) end
