@@ -50,8 +50,7 @@ void qvr_push_frame(lua_State *L, const struct qvr_frame *f);
 int qvr_l_parse(lua_State *L);
 /* Checks that argument i is a Frame and fills *out with its fields, its
  * header and payload pointing into the userdata (valid while it lives).
- * Returns 0, or -1 when the frame's header was longer than a Frame keeps
- * (out->header_len is then the kept part). */
+ * Returns 0 (a Frame keeps its whole header). */
 int qvr_check_frame(lua_State *L, int i, struct qvr_frame *out);
 
 /* camera.c: the qvrpro.Camera object; adds core.camera to the table on top */

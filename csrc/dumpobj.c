@@ -238,12 +238,10 @@ static int w_write(lua_State *L)
 {
     struct lwriter *lw = check_writer(L, 1);
     struct qvr_frame f;
-    int cut = qvr_check_frame(L, 2, &f);
-    unsigned type = f.codec == QVR_CODEC_JPEG && strcmp(f.fourcc, "JPEG") == 0 ?
-                    QVR_DUMP_JPEG : QVR_DUMP_SOURCE;
-    if (cut != 0)
-        return qvr_fail(L, "BAD_ARGUMENT", "the frame's header was longer than a Frame "
-                        "keeps: it cannot be dumped losslessly");
+    unsigned type;
+    qvr_check_frame(L, 2, &f);
+    type = f.codec == QVR_CODEC_JPEG && strcmp(f.fourcc, "JPEG") == 0 ? QVR_DUMP_JPEG
+                                                                        : QVR_DUMP_SOURCE;
     if (qvr_dump_write(lw->w, type, f.key ? QVR_DUMP_FLAG_KEY : 0, f.timestamp, f.header,
                        f.header_len, f.data, f.len) != 0)
         return fail_dump(L, qvr_dump_writer_error(lw->w));

@@ -1,10 +1,10 @@
 /*
  * frame.c - the qvrpro.Frame object (binding).
  *
- * Owns: a frame handed to Lua.  The userdata holds the frame's fields, a
- * copy of its raw header (for lossless dumps) and of its payload; the Lua
- * string `frame.data` is made only when a script reads it, and cached in
- * the user value.  frame:write(file) writes the payload with fwrite.
+ * Owns: a frame handed to Lua.  The userdata holds the frame's fields and
+ * one copy of its payload followed by its raw header (for lossless dumps);
+ * the Lua string `frame.data` is made only when a script reads it, and
+ * cached in the user value.  frame:write(file) writes the payload with fwrite.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,15 +12,14 @@
 
 #include "core.h"
 
-#define FRAME_MAX_HEADER 320
-
 struct lframe {
     struct qvr_frame f;          /* header/data pointers are not used */
     size_t header_len;
-    uint8_t header[FRAME_MAX_HEADER];
     size_t len;
-    uint8_t data[];              /* the payload, len bytes */
+    uint8_t data[];              /* the payload (len bytes), then the raw header */
 };
+
+#define LF_HEADER(lf) ((lf)->data + (lf)->len)
 
 static struct lframe *check_frame(lua_State *L, int i)
 {
@@ -29,16 +28,16 @@ static struct lframe *check_frame(lua_State *L, int i)
 
 void qvr_push_frame(lua_State *L, const struct qvr_frame *f)
 {
-    struct lframe *lf = lua_newuserdatauv(L, sizeof *lf + f->len, 1);
+    struct lframe *lf = lua_newuserdatauv(L, sizeof *lf + f->len + f->header_len, 1);
     lf->f = *f;
     lf->f.header = NULL;
     lf->f.data = NULL;
-    lf->header_len = f->header_len < FRAME_MAX_HEADER ? f->header_len : FRAME_MAX_HEADER;
-    if (lf->header_len)
-        memcpy(lf->header, f->header, lf->header_len);
+    lf->header_len = f->header_len;
     lf->len = f->len;
     if (f->len)
         memcpy(lf->data, f->data, f->len);
+    if (f->header_len)
+        memcpy(LF_HEADER(lf), f->header, f->header_len);
     luaL_setmetatable(L, QVR_FRAME_MT);
 }
 
@@ -46,11 +45,11 @@ int qvr_check_frame(lua_State *L, int i, struct qvr_frame *out)
 {
     struct lframe *lf = check_frame(L, i);
     *out = lf->f;
-    out->header = lf->header;
+    out->header = LF_HEADER(lf);
     out->header_len = lf->header_len;
     out->data = lf->data;
     out->len = lf->len;
-    return lf->f.header_len == lf->header_len ? 0 : -1;
+    return 0;
 }
 
 static int frame_data(lua_State *L, struct lframe *lf)
@@ -119,7 +118,7 @@ static int frame_index(lua_State *L)
     else if (strcmp(k, "flags") == 0)
         lua_pushinteger(L, f->flags);
     else if (strcmp(k, "header") == 0)
-        lua_pushlstring(L, (const char *)lf->header, lf->header_len);
+        lua_pushlstring(L, (const char *)LF_HEADER(lf), lf->header_len);
     else if (!push_audio_field(L, f, k)) {
         luaL_getmetafield(L, 1, "__methods");
         lua_getfield(L, -1, k);
