@@ -106,6 +106,7 @@ demo:
 
 bench:
 	bash tools/bench/run
+	bash tools/bench/export
 
 clean:
 	rm -rf $(BUILD) $(BUILD).rock.log csrc/*.o qvrpro
