@@ -2,27 +2,11 @@
 -- read back through the parser as the same frames, seeking, files cut short,
 -- resuming a cut dump, and hostile input.
 local h = require "helpers"
+local frames_of = h.frames_of
+local read_file = h.read_file
+local write_file = h.write_file
 local qvr = require "qvrpro"
 local core = qvr.core
-
-local function frames_of(iterable)
-  local out = {}
-  for f in iterable:frames() do out[#out + 1] = f end
-  return out
-end
-
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write_file(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
 
 -- every field a script sees, the header bytes and a checksum of the payload
 local function assert_same(expected, got, what)

@@ -3,26 +3,13 @@
 -- received, times matching the requested range within one frame, gaps,
 -- partial ranges, MP4 leaving G.711 out, progress, and kill -9 then resume.
 local h = require "helpers"
+local probe = h.probe
 local qvr = require "qvrpro"
 local export = require "qvrpro.export"
 
 local FRAME_MS = 100     -- the video frame interval of the simulator's H.264 cameras
 
 local function q(s) return h.shell_quote(s) end
-
---- ffprobe: streams, packets {stream=, pts=ms, size=, key=}, format
-local function probe(path)
-  local out, ok = h.capture("ffprobe -v error -of json -show_streams -show_format "
-    .. "-show_entries packet=stream_index,pts_time,size,flags " .. q(path))
-  assert(ok, "ffprobe failed on " .. path .. ": " .. tostring(out))
-  local j = h.json(out)
-  local packets = {}
-  for i, p in ipairs(j.packets or {}) do
-    packets[i] = { stream = p.stream_index, pts = math.floor(tonumber(p.pts_time) * 1000 + 0.5),
-                   size = tonumber(p.size), key = p.flags:sub(1, 1) == "K" }
-  end
-  return j.streams, packets, j.format
-end
 
 --- ffprobe -count_packets per stream
 local function count_packets(path)

@@ -213,6 +213,43 @@ function M.archive(sim, guid, from, to, audio)
     :format(guid, from, to, audio == false and 0 or 1)))))
 end
 
+--- Every frame of a stream, playback or dump reader, in an array.
+function M.frames_of(iterable)
+  local out = {}
+  for f in iterable:frames() do out[#out + 1] = f end
+  return out
+end
+
+--- The bytes of a file.
+function M.read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+--- Writes bytes to a file.
+function M.write_file(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+--- ffprobe of a file: streams, packets { {stream=, pts=ms, size=, key=}, ... }, format.
+function M.probe(path, quiet)
+  local out, ok = M.capture("ffprobe -v error -of json -show_streams -show_format "
+    .. "-show_entries packet=stream_index,pts_time,size,flags " .. shell_quote(path)
+    .. (quiet and " 2>/dev/null" or ""))
+  assert(ok, "ffprobe failed on " .. path .. ": " .. tostring(out))
+  local j = M.json(out)
+  local packets = {}
+  for i, p in ipairs(j.packets or {}) do
+    packets[i] = { stream = p.stream_index, pts = math.floor(tonumber(p.pts_time) * 1000 + 0.5),
+                   size = tonumber(p.size), key = p.flags:sub(1, 1) == "K" }
+  end
+  return j.streams, packets, j.format
+end
+
 --- Milliseconds since 1970 (whole seconds resolution is enough for tests).
 function M.now_ms()
   return os.time() * 1000

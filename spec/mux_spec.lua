@@ -1,29 +1,10 @@
 -- qvrpro.mux (csrc/mux.c over libavformat): frames of the simulator's archive
 -- into Matroska and MP4, checked packet by packet with ffprobe.
 local h = require "helpers"
+local frames_of = h.frames_of
+local probe = h.probe
 local qvr = require "qvrpro"
 local mux = require "qvrpro.mux"
-
-local function frames_of(pb)
-  local out = {}
-  for f in pb:frames() do out[#out + 1] = f end
-  return out
-end
-
---- ffprobe's packets of a file: { {stream=, pts=ms, size=, key=}, ... } and streams
-local function probe(path, quiet)
-  local out, ok = h.capture("ffprobe -v error -of json -show_streams -show_format "
-    .. "-show_entries packet=stream_index,pts_time,size,flags " .. h.shell_quote(path)
-    .. (quiet and " 2>/dev/null" or ""))
-  assert(ok, "ffprobe failed on " .. path .. ": " .. tostring(out))
-  local j = h.json(out)
-  local packets = {}
-  for i, p in ipairs(j.packets or {}) do
-    packets[i] = { stream = p.stream_index, pts = math.floor(tonumber(p.pts_time) * 1000 + 0.5),
-                   size = tonumber(p.size), key = p.flags:sub(1, 1) == "K" }
-  end
-  return j.streams, packets, j.format
-end
 
 local function decodes(path)
   local out, ok = h.capture("ffmpeg -v error -i " .. h.shell_quote(path) .. " -f null - 2>&1")

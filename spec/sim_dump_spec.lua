@@ -3,6 +3,9 @@
 -- wall clock, a broken dump is refused or cut with a warning; plus the
 -- simulator's transcode_busy, ddos and --max-live switches.
 local h = require "helpers"
+local frames_of = h.frames_of
+local slurp = h.read_file
+local spit = h.write_file
 local qvr = require "qvrpro"
 
 local SIM = os.getenv("QVRSIM") or (h.root .. "/build/qvrsim")
@@ -17,19 +20,6 @@ local function write_dump(path, camera, from, to, flags)
   assert(ok, out)
   assert.matches("^wrote ", out)
   return out
-end
-
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function spit(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
 end
 
 --- The records of a dump, parsed here (not by the code under test):
@@ -65,12 +55,6 @@ local function source(recs, from, to)
 end
 
 local function media_of(r) return AUDIO[r.hdr:sub(1, 4)] and "audio" or "video" end
-
-local function frames_of(iterable)
-  local out = {}
-  for f in iterable:frames() do out[#out + 1] = f end
-  return out
-end
 
 -- the frames equal the records: timestamps, raw headers, payloads, and what
 -- the parser reads from them

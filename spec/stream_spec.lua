@@ -1,13 +1,8 @@
 -- Frames (SDK section 4): live streams and playback sessions against the
 -- simulator's deterministic archive, under quirks and faults.
 local h = require "helpers"
+local frames_of = h.frames_of
 local qvr = require "qvrpro"
-
-local function frames_of(iterable)
-  local out = {}
-  for f in iterable:frames() do out[#out + 1] = f end
-  return out
-end
 
 -- compares frames with the archive listing: count, timestamps, key flags,
 -- fourcc, sizes and a checksum of every payload
