@@ -116,13 +116,22 @@ describe("mux", function()
     f:close()
     local moofs = select(2, bytes:gsub("moof", "moof"))
     assert.is_true(moofs >= 3, "fragments: " .. moofs)
-    -- killed two thirds in: the complete fragments before the cut still read
+    -- killed after some fragments: the complete fragments before the cut
+    -- still read.  Cut at the start of the last complete fragment but one
+    -- (a box's 4-byte size comes before its "moof" type); where a kill lands
+    -- inside a fragment, ffprobe's verdict on the partial tail varies.
+    local starts = {}
+    for pos in bytes:gmatch("()moof") do starts[#starts + 1] = pos - 4 end
     local cut = dir .. "/frag-cut.mp4"
     f = assert(io.open(cut, "wb"))
-    f:write(bytes:sub(1, #bytes * 2 // 3))
+    f:write(bytes:sub(1, starts[#starts - 1] - 1))
     f:close()
     local _, packets = probe(cut, true)
-    assert.is_true(#packets > #frames // 3 and #packets < #frames, "packets " .. #packets)
+    assert.is_true(#packets > 0 and #packets < #frames, "packets " .. #packets)
+    local _, whole = probe(path, true)
+    for i, p in ipairs(packets) do       -- the cut file's packets are the whole file's first ones
+      assert.same(whole[i], p)
+    end
   end)
 
   it("keeps a gap in the recording as a gap in time", function()
