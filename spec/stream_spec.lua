@@ -132,6 +132,27 @@ describe("playback", function()
     for i = 1, whole do assert.equal(expected[i].ts, got[i].timestamp) end
   end)
 
+  it("sends `live` while frames are read, once the last command is keepalive_ms old", function()
+    local media = require "qvrpro.media"
+    local saved = media.keepalive_ms
+    local paced = h.start_sim({})         -- frames at their recorded pace
+    local n2 = assert(qvr.connect(h.opts(paced)))
+    media.keepalive_ms = 100
+    local pb = assert(n2:playback("Back Yard", { from = t0, to = t0 + 600000 }))
+    local start, n = qvr.time.now(), 0
+    for _ in pb:frames() do
+      n = n + 1
+      if qvr.time.now() - start > 700 then break end
+    end
+    media.keepalive_ms = saved
+    -- open, play, get, and about one `live` per 100 ms of reading
+    local sent = h.stats(paced).requests.qplay
+    n2:close()
+    paced.stop()
+    assert.is_true(sent >= 3 + 4, ("qplay requests %d over %d frames"):format(sent, n))
+    assert.is_true(sent <= 3 + 9, ("qplay requests %d over %d frames"):format(sent, n))
+  end)
+
   it("fails with SESSION_FULL when the server has no session left", function()
     local open = {}
     for i = 1, 4 do open[i] = assert(yard:playback{ from = t0, to = t0 + 1000 }) end

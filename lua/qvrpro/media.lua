@@ -11,7 +11,9 @@ local Session = core.methods("qvrpro.Session")
 local Camera = core.methods("qvrpro.Camera")
 local Playback = core.methods("qvrpro.Playback")
 
-local KEEPALIVE_MS = 60000
+-- a playback sends `live` when its last command is this old (ms); the SDK
+-- recommends about a minute
+M.keepalive_ms = 60000
 
 local function qplay_path(nvr) return nvr.prefix .. "/apis/qplay.cgi" end
 
@@ -159,7 +161,7 @@ end
 
 --- Sends `live` when the last command is about a minute old.
 local function keepalive(pb)
-  if qtime.now() - (pb.last_live or 0) >= KEEPALIVE_MS then
+  if qtime.now() - (pb.last_live or 0) >= M.keepalive_ms then
     pb:set("last_live", qtime.now())
     pb:live()
   end
