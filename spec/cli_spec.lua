@@ -119,9 +119,7 @@ describe("qvr command", function()
   end)
 
   it("exports a range to a file, quietly when stderr is not a terminal", function()
-    local dir = os.tmpname()
-    os.remove(dir)
-    assert(h.execute("mkdir -p " .. dir))
+    local dir = h.tmpdir()
     local path = dir .. "/yard.mkv"
     local t0 = (os.time() - 7200) * 1000
     local out, ok = qvr(("export 'Back Yard' --from %d --to %d --out %s --json"):format(t0,
@@ -145,9 +143,7 @@ describe("qvr command", function()
     local out, ok = qvr("schedule --config " .. ROOT .. "/examples/schedule.conf.lua --dry-run 2")
     assert.truthy(ok, out)
     for _, job in ipairs({ "mornings", "snaps", "nightly", "cpu" }) do assert.matches(job, out) end
-    local dir = os.tmpname()
-    os.remove(dir)
-    assert(h.execute("mkdir -p " .. dir))
+    local dir = h.tmpdir()
     local cfg = dir .. "/s.lua"
     local f = assert(io.open(cfg, "w"))
     f:write(([[return { nvr = os.getenv("QVR_URL"), state_dir = %q, jobs = {

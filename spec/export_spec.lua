@@ -60,9 +60,7 @@ describe("export", function()
     garage = assert(nvr:camera("Garage"))
     t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37   -- off the frame grid
     archive_start = h.stats(sim).archive_start
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(h.execute("mkdir -p " .. q(dir)))
+    dir = h.tmpdir()
   end)
   teardown(function()
     nvr:close()

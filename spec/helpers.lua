@@ -220,6 +220,14 @@ function M.frames_of(iterable)
   return out
 end
 
+--- A new empty folder (remove it with M.execute("rm -rf " .. dir)).
+function M.tmpdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(M.execute("mkdir -p " .. shell_quote(dir)))
+  return dir
+end
+
 --- The bytes of a file.
 function M.read_file(path)
   local f = assert(io.open(path, "rb"))

@@ -25,12 +25,7 @@ local function date_text(zone, ms)
   return (h.capture(("TZ=%s date -d @%d '+%%F %%H:%%M %%z'"):format(q(zone), ms // 1000)):gsub("\n$", ""))
 end
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. q(d)))
-  return d
-end
+local tmpdir = h.tmpdir
 
 local function read(path)
   local f = io.open(path, "rb")

@@ -459,9 +459,7 @@ end)
 describe("https", function()
   local sim, dir
   setup(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(h.execute("mkdir -p " .. dir))
+    dir = h.tmpdir()
     assert(h.execute(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
       .. "-addext subjectAltName=IP:127.0.0.1 -keyout %s/key.pem -out %s/cert.pem 2>/dev/null")
       :format(dir, dir)))

@@ -141,9 +141,7 @@ end
 describe("a camera served from a dump", function()
   local sim, nvr, t0, dir, yard_path, scan_path, door_path, yard_recs, door_recs
   setup(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(h.execute("mkdir -p " .. h.shell_quote(dir)))
+    dir = h.tmpdir()
     t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37   -- not on the frame grid
     yard_path, scan_path, door_path = dir .. "/yard.qvr", dir .. "/scan.qvr", dir .. "/door.qvr"
     write_dump(yard_path, YARD, t0, t0 + 10000)
@@ -367,9 +365,7 @@ end)
 describe("a broken dump", function()
   local dir, good, t0
   setup(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(h.execute("mkdir -p " .. h.shell_quote(dir)))
+    dir = h.tmpdir()
     t0 = (qvr.time.now() - 3600000) // 1000 * 1000
     good = dir .. "/good.qvr"
     write_dump(good, YARD, t0, t0 + 2000, "--no-index")
