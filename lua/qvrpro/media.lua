@@ -97,7 +97,8 @@ local function open_session(nvr, guid, from, to, opts)
 end
 
 --- nvr:playback(cam, {from=, to=, recording_type=0, stream_id=0,
----   data_type="source"|"jpeg", timecontrol=true, speed=10}) -> Playback | nil, err
+---   data_type="source"|"jpeg", timecontrol=true, speed=10, retries=, new_sessions=})
+--- -> Playback | nil, err
 function Session:playback(cam, opts)
   if type(opts) ~= "table" then error("bad argument #2 to 'playback' (table expected)", 2) end
   local from = qtime.check(opts.from, "from")
@@ -128,12 +129,15 @@ local TAKES_CONTROL = { play = true, pause = true, ff = true, rew = true, speed 
 
 local REVERSE = { rew = true, prev_frame = true, play = false, ff = false, next_frame = false }
 
-local function command(pb, cmd, params)
+-- internal: a command the continuation sends (keeps the repeat marks)
+local function command(pb, cmd, params, internal)
   if pb.closed then error("attempt to use a closed qvrpro.Playback", 3) end
   if TAKES_CONTROL[cmd] and pb.playing == nil then pb:set("playing", cmd ~= "pause") end
   -- frames go backwards: continuation must not drop them as repeated
   if REVERSE[cmd] ~= nil then pb:set("reverse", REVERSE[cmd]) end
-  if (cmd == "seek" or REVERSE[cmd]) and pb.transfer then pb.transfer:_forget() end
+  if not internal and (cmd == "seek" or REVERSE[cmd]) and pb.transfer then
+    pb.transfer:_forget()
+  end
   local q = { ver = "v1", cmd = cmd, session = pb.id }
   for k, v in pairs(params or {}) do q[k] = v end
   local nvr = pb.session
@@ -197,7 +201,7 @@ local function splice(pb, ts)
     if not ok then return nil, err end
   end
   if pb.playing ~= false then
-    ok, err = command(pb, "play", { speed = pb.play_speed or opts.speed or 10 })
+    ok, err = command(pb, "play", { speed = pb.play_speed or opts.speed or 10 }, true)
     if not ok then return nil, err end
   end
   return true
@@ -227,16 +231,22 @@ local function renewer(pb)
       if SESSION_OVER[err.code] then return nil, "closed" end
       return false
     end
-    -- the connection broke, stalled, or the session was lost after a break
+    -- the connection broke, stalled, or the session was lost after a break:
+    -- the frames the server sent into the broken connection are lost to the
+    -- session too, so it goes back to the last delivered frame first
     broken = true
     retries = retries + 1
-    if retries <= M.get_retries and reason ~= "refused" then return get_url(pb), not pb.reverse end
-    if splices >= M.splices then
+    local at = st.resume_timestamp or pb.from
+    if retries <= (pb.options.retries or M.get_retries) and reason ~= "refused" then
+      -- (a seek that fails: the session is gone, a new one follows)
+      if command(pb, "seek", { seek_time = at }, true) then return get_url(pb), not pb.reverse end
+    end
+    if splices >= (pb.options.new_sessions or M.splices) then
       pcall(pb._rebind, pb)   -- a client-side failure leaves no session open
       return false
     end
     splices, retries = splices + 1, 0
-    local ok, serr = splice(pb, st.resume_timestamp or pb.from)
+    local ok, serr = splice(pb, at)
     if not ok then
       pcall(pb._rebind, pb)
       return nil, serr
