@@ -221,6 +221,24 @@ static void login_url(struct session *s, struct qvr_str *url)
     qvr_str_wipe(&b64);
 }
 
+static void logout(struct session *s);
+
+/* A login answer cut short: an error that says so (not AUTH_FAILED); a sid
+ * it carried was issued, so it is logged out. */
+static int login_cut_short(lua_State *L, struct session *s, const struct qvr_login *lg,
+                           long status)
+{
+    if (lg->sid[0]) {
+        snprintf(s->sid, sizeof s->sid, "%s", lg->sid);
+        logout(s);
+    }
+    lua_pushnil(L);
+    qvr_push_error(L, "TRUNCATED", -1, lg->sid[0]
+                   ? "the login answer was cut short (the sid it carried is logged out)"
+                   : "the login answer was cut short", status);
+    return 0;
+}
+
 int qvr_session_login(lua_State *L, struct session *s)
 {
     struct qvr_str url;
@@ -250,6 +268,8 @@ int qvr_session_login(lua_State *L, struct session *s)
     }
     qvr_login_parse(r.body ? r.body : "", r.len, &lg);
     qvr_http_resp_free(&r);
+    if (lg.parsed && !lg.complete && r.status < 400)
+        return login_cut_short(L, s, &lg, r.status);
     if (!lg.parsed || !lg.has_passed || lg.passed != 1 || lg.sid[0] == '\0') {
         backoff_record(L, s, lg.parsed);
         return login_refused(L, &lg, r.status);
@@ -396,6 +416,7 @@ static void logout(struct session *s)
     qvr_http_short_timeout(s->easy, &s->http);   /* a dead NVR must not hold up exit */
     if (!url.failed)
         qvr_http_get(s->easy, url.s, &r);
+    qvr_http_configure(s->easy, &s->http);     /* the session may go on */
     qvr_http_resp_free(&r);
     qvr_str_wipe(&url);
     memset(s->sid, 0, sizeof s->sid);

@@ -49,8 +49,8 @@ end
 --- nvr:live(cam [, {stream_id=0, audio=true, stall_timeout=}]) -> Stream | nil, err
 function Session:live(cam, opts)
   opts = opts or {}
-  local guid, _, camobj = resolve(self, cam)
-  if not guid then return nil, camobj end
+  local guid, rerr, camobj = resolve(self, cam)
+  if not guid then return nil, rerr end
   local q = { ch_sid = guid, stream_id = opts.stream_id or 0 }
   if opts.audio ~= nil then q.audio = opts.audio and 1 or 0 end
   local desc = "live " .. (camobj and camobj.name or guid)
@@ -104,8 +104,8 @@ function Session:playback(cam, opts)
   local from = qtime.check(opts.from, "from")
   local to = opts.to ~= nil and qtime.check(opts.to, "to") or nil
   local dt = data_type(opts.data_type)
-  local guid, _, camobj = resolve(self, cam)
-  if not guid then return nil, camobj end
+  local guid, rerr, camobj = resolve(self, cam)
+  if not guid then return nil, rerr end
   local id, err = open_session(self, guid, from, to, opts)
   if not id then return nil, err end
   local pb = core.playback(self, id, {
