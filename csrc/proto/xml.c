@@ -37,7 +37,7 @@ static void copy_trimmed(char *dst, size_t cap, const char *s)
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
         n--;
     if (n >= cap)
-        n = cap - 1;
+        n = 0;                   /* longer than any sid: not one (never cut it) */
     memcpy(dst, s, n);
     dst[n] = '\0';
 }
