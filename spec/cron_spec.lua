@@ -120,6 +120,22 @@ describe("cron expressions (schedule.next)", function()
     assert.equal(date_ms("America/New_York", "2026-05-29 08:00"), tonumber(out))
   end)
 
+  it("refuses numbers too big for any field with a clear error, not an internal one", function()
+    for _, expr in ipairs({ "99999999999999999999 * * * *", "1-99999999999999999999 * * * *",
+                            "* * * 123456789012345678901234567 *" }) do
+      local c, err = cron.parse(expr)
+      assert.is_nil(c)
+      assert.matches("is out of range", err)
+      assert.has_error(function() schedule.next(expr, 0, "UTC") end)
+      local ok, raised = pcall(schedule.next, expr, 0, "UTC")
+      assert.is_false(ok)
+      assert.matches("bad cron expression", raised)
+    end
+    local c, err = cron.parse("*/99999999999999999999 * * * *")
+    assert.is_nil(c)
+    assert.matches("step 99999999999999999999 is larger than the field", err)
+  end)
+
   it("raises clear errors for bad expressions, times and zones", function()
     local cases = {
       { "61 * * * *", 'minute field "61": 61 is out of range 0%-59' },

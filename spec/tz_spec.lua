@@ -99,6 +99,22 @@ describe("qvrpro.tz", function()
     assert.is_nil((tz.parse_tzif("not a zone", "x")))
   end)
 
+  it("refuses a version 2 TZif whose second header has no local time types", function()
+    local chars = "AAA\0"
+    local v1 = "TZif2" .. ("\0"):rep(15) .. string.pack(">I4I4I4I4I4I4", 0, 0, 0, 1, 1, #chars)
+      .. string.pack(">i4B", 946684800, 0) .. string.pack(">i4BB", 3600, 0, 0) .. chars
+    local v2 = "TZif2" .. ("\0"):rep(15) .. string.pack(">I4I4I4I4I4I4", 0, 0, 0, 0, 0, 0) .. "\nCET-1\n"
+    local zone, err = tz.parse_tzif(v1 .. v2, "Test/NoTypes")
+    assert.is_nil(zone)
+    assert.equal("TZif: second header without local time types", err)
+    local dir = tmpdir()
+    write(dir .. "/NoTypes", v1 .. v2)
+    local none, why = tz.get(dir .. "/NoTypes")
+    assert.is_nil(none)
+    assert.matches("second header without local time types", why)
+    h.execute("rm -rf " .. q(dir))
+  end)
+
   it("maps wall times to instants: gaps, repeats, and the gap shift", function()
     local berlin = tz.get("Europe/Berlin")
     local w = date_ms("UTC", "2026-03-29 02:30") // 1000                 -- wall time as if UTC
