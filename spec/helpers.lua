@@ -272,4 +272,19 @@ function M.now_ms()
   return os.time() * 1000
 end
 
+--- ms of a date text read by GNU date in a zone ("2026-03-29 03:30",
+-- "2026-10-25 02:30 +0200", "2026-01-01T00:07:00Z").
+function M.date_ms(zone, text)
+  local out = M.capture(("TZ=%s date -d %s +%%s"):format(shell_quote(zone), shell_quote(text)))
+  local s = tonumber(out)
+  assert(s, ("date could not read %q in %s"):format(text, zone))
+  return s * 1000
+end
+
+--- The zone-local text of ms, by GNU date.
+function M.date_text(zone, ms)
+  local cmd = ("TZ=%s date -d @%d '+%%F %%H:%%M %%z'"):format(shell_quote(zone), ms // 1000)
+  return (M.capture(cmd):gsub("\n$", ""))
+end
+
 return M
