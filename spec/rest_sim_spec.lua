@@ -173,8 +173,10 @@ describe("simulator REST family (--api both)", function()
       local body, status = call(sim, "GET", q .. "&ipcam_umsid=0000000100400002&ipcam_address=10.64.104.143")
       assert.equal(200, status)
       assert.is_true(h.json(body).success)
-      assert_b1(-1325400051, call(sim, "GET", q .. "&ipcam_umsid=0000000200510007&ipcam_address=10.64.104.143"))
-      assert_b1(-1325400055, call(sim, "GET", q .. "&ipcam_umsid=0000000400300021&ipcam_address=10.64.104.146"))
+      assert_b1(-1325400051,
+        call(sim, "GET", q .. "&ipcam_umsid=0000000200510007&ipcam_address=10.64.104.143"))
+      assert_b1(-1325400055,
+        call(sim, "GET", q .. "&ipcam_umsid=0000000400300021&ipcam_address=10.64.104.146"))
       assert_b1(-1325400055, call(sim, "GET", q .. "&ipcam_umsid=0000000100400002&ipcam_address=10.9.9.9"))
       assert_b1(-1325400061, call(sim, "GET", "camera/test?sid=" .. sid .. "&ipcam_address=10.64.104.143"))
     end)
@@ -182,7 +184,8 @@ describe("simulator REST family (--api both)", function()
 
   describe("snapshot", function()
     it("is a JPEG with exactly image/jpeg", function()
-      local body, status, ctype = call(sim, "GET", "camera/snapshot/" .. FRONT .. "?sid=" .. sid .. "&ver=1.1.0")
+      local body, status, ctype =
+        call(sim, "GET", "camera/snapshot/" .. FRONT .. "?sid=" .. sid .. "&ver=1.1.0")
       assert.equal(200, status)
       assert.equal("image/jpeg", ctype)
       assert.equal("\xFF\xD8\xFF", body:sub(1, 3))
@@ -258,8 +261,9 @@ describe("simulator REST family (--api both)", function()
 
     it("ptz answers hex-string error codes without success", function()
       local function ptz(guid, action, extra)
-        local body, status, ctype = call(sim, "PUT", ("ptz/v1/channel_list/%s/ptz/action_list/%s/invoke?sid=%s%s")
-          :format(guid, action, sid, extra or ""))
+        local path = ("ptz/v1/channel_list/%s/ptz/action_list/%s/invoke?sid=%s%s")
+          :format(guid, action, sid, extra or "")
+        local body, status, ctype = call(sim, "PUT", path)
         assert.equal(200, status)
         assert.equal("application/json", ctype)
         local j = h.json(body)
@@ -288,7 +292,8 @@ describe("simulator REST family (--api both)", function()
 
     it("time/pre_period/post_period gives an MP4 of that duration", function()
       local t = past_minute() + 30000
-      local path, status, ctype = fetch(FRONT, 0, ("ver=1.1.0&time=%d&pre_period=10000&post_period=0"):format(t))
+      local path, status, ctype =
+        fetch(FRONT, 0, ("ver=1.1.0&time=%d&pre_period=10000&post_period=0"):format(t))
       assert.equal(200, status)
       assert.equal("video/mp4", ctype)
       local streams, packets, format = h.probe(path)
@@ -303,7 +308,8 @@ describe("simulator REST family (--api both)", function()
 
     it("start_time/end_time across a minute returns only the first recording file", function()
       local m = past_minute()
-      local path, status = fetch(FRONT, 1, ("ver=1.2.0&start_time=%d&end_time=%d"):format(m + 50000, m + 70000))
+      local path, status =
+        fetch(FRONT, 1, ("ver=1.2.0&start_time=%d&end_time=%d"):format(m + 50000, m + 70000))
       assert.equal(200, status)
       local _, packets, format = h.probe(path)
       os.remove(path)
@@ -314,6 +320,7 @@ describe("simulator REST family (--api both)", function()
       _, packets, format = h.probe(path)
       os.remove(path)
       assert.is_true(math.abs(tonumber(format.duration) - 10) <= 0.1)
+      assert.equal(100, #packets)
     end)
 
     it("remuxes an MJPEG camera and cuts from the frame at the start", function()
@@ -321,7 +328,6 @@ describe("simulator REST family (--api both)", function()
       local path, status = fetch(GARAGE, 0, ("time=%d&pre_period=2000&post_period=3000"):format(t))
       assert.equal(200, status)
       local streams, packets, format = h.probe(path)
-      local data = h.read_file(path)
       os.remove(path)
       assert.equal("mjpeg", streams[1].codec_name)
       assert.equal(25, #packets)
@@ -364,7 +370,8 @@ describe("simulator REST family (--api both)", function()
     end)
 
     it("streams use camelCase channelIndex and an empty frameRate", function()
-      local j = h.json((call(sim, "GET", "qshare/StreamingOutput/channel/" .. YARD .. "/streams?sid=" .. sid)))
+      local j = h.json((call(sim, "GET",
+        "qshare/StreamingOutput/channel/" .. YARD .. "/streams?sid=" .. sid)))
       assert.equal("StreamingOutput#streams", j.respType)
       assert.equal(1, j.channelIndex)
       assert.equal(YARD, j.guid)
@@ -439,12 +446,18 @@ describe("simulator REST family (--api both)", function()
 
     it("refuses a bad protocol, stream, guid or sid in its own error family", function()
       local base = "qshare/StreamingOutput/channel/"
-      local body, status = call(sim, "POST", base .. FRONT .. "/stream/0/liveStream?sid=" .. sid, '{"protocol": "dash"}')
+      local function post(guid, n, proto)
+        return select(2, call(sim, "POST", base .. guid .. "/stream/" .. n .. "/liveStream?sid=" .. sid,
+          '{"protocol": "' .. proto .. '"}'))
+      end
+      local body, status = call(sim, "POST", base .. FRONT .. "/stream/0/liveStream?sid=" .. sid,
+        '{"protocol": "dash"}')
       assert.equal(400, status)
       assert.equal("StreamingOutput#liveStream", h.json(body).respType)
-      assert.equal(404, select(2, call(sim, "POST", base .. FRONT .. "/stream/1/liveStream?sid=" .. sid, '{"protocol": "rtsp"}')))
-      assert.equal(404, select(2, call(sim, "POST", base .. "FFFF/stream/0/liveStream?sid=" .. sid, '{"protocol": "rtsp"}')))
-      assert.equal(500, select(2, call(sim, "POST", base .. GARAGE .. "/stream/0/liveStream?sid=" .. sid, '{"protocol": "hls"}')))
+      assert.equal(404, post(FRONT, 1, "rtsp"))
+      assert.equal(404, post("FFFF", 0, "rtsp"))
+      assert.equal(500, post(GARAGE, 0, "hls"))
+      assert.equal(200, post(FRONT, 0, "rtsp"))
       body, status = call(sim, "GET", "qshare/StreamingOutput/channels?sid=bad")
       assert.equal(401, status)
       local j = h.json(body)
@@ -559,7 +572,8 @@ describe("simulator REST family: --api cgi (an old NVR)", function()
     local body, status = h.curl(sim.url("/qvrpro/apis/camera_status.cgi?act=list&sid=" .. sid))
     assert.equal(200, status)
     assert.equal(4, #h.json(body).datas)
-    assert.equal(200, select(2, h.curl(sim.url("/qvrpro/apis/getliveimage.cgi?guid=" .. FRONT .. "&sid=" .. sid))))
+    assert.equal(200,
+      select(2, h.curl(sim.url("/qvrpro/apis/getliveimage.cgi?guid=" .. FRONT .. "&sid=" .. sid))))
   end)
 end)
 
@@ -575,7 +589,8 @@ describe("simulator REST family: --api rest (REST only)", function()
     assert.equal(200, select(2, call(sim, "GET", "camera/list?ver=1.2.0&sid=" .. sid)))
     assert.equal(200, select(2, call(sim, "PUT", "camera/mrec/" .. FRONT .. "/start?sid=" .. sid)))
     assert.equal(200, select(2, call(sim, "GET", "qshare/StreamingOutput/channels?sid=" .. sid)))
-    for _, p in ipairs({ "camera_status.cgi?act=list", "getliveimage.cgi?guid=" .. FRONT, "mrec.cgi?ch=0&act=1" }) do
+    for _, p in ipairs({ "camera_status.cgi?act=list", "getliveimage.cgi?guid=" .. FRONT,
+                         "mrec.cgi?ch=0&act=1" }) do
       assert.equal(404, select(2, h.curl(sim.url("/qvrpro/apis/" .. p .. "&sid=" .. sid))), p)
     end
     -- the calls API 1.x still documents stay
