@@ -48,7 +48,7 @@ static const struct rest_route rest_routes[] = {
 bool rest_is_path(const char *sub)
 {
     return !strncmp(sub, "camera/", 7) || !strncmp(sub, "ptz/", 4) ||
-           !strncmp(sub, "qshare/", 7);
+           !strncmp(sub, "qshare/", 7) || !strncmp(sub, "qvrip/", 6);
 }
 
 static void split(struct segs *sg, const char *path)
@@ -116,6 +116,8 @@ static enum MHD_Result dispatch(struct req *r, enum rest_ep ep, const char *c[4]
 
 enum MHD_Result rest_handle(struct req *r, const char *sub)
 {
+    if (!strncmp(sub, "qvrip/", 6))
+        return vault_handle(r, sub + 6);
     struct segs path;
     split(&path, sub);
     const char *caps[4] = {"", "", "", ""};
@@ -242,7 +244,7 @@ const char *rest_body(struct req *r)
 int rest_init(struct sim *s)
 {
     s->rest.alarm_on = calloc(s->cfg.ncameras ? s->cfg.ncameras : 1, sizeof *s->rest.alarm_on);
-    return s->rest.alarm_on ? 0 : -1;
+    return s->rest.alarm_on ? vault_init(s) : -1;
 }
 
 void rest_free(struct sim *s)
@@ -250,5 +252,6 @@ void rest_free(struct sim *s)
     rtsp_stop(s);
     free(s->rest.shares);
     free(s->rest.alarm_on);
+    vault_free(s);
     memset(&s->rest, 0, sizeof s->rest);
 }
