@@ -88,6 +88,15 @@ describe("simulator REST family (--api both)", function()
       end
     end)
 
+    it("carries the recorded Server and X-Frame-Options headers, chunked", function()
+      local out = h.capture("curl -s -D - -o /dev/null " .. h.shell_quote(sim.url(
+        "/qvrpro/camera/list?sid=" .. sid .. "&ver=1.1.0")))
+      assert.matches("\r\nServer: Apache\r\n", out)
+      assert.matches("\r\nX%-Frame%-Options: SAMEORIGIN\r\n", out)
+      assert.matches("\r\nTransfer%-Encoding: chunked\r\n", out)
+      assert.not_matches("Content%-Length", out)
+    end)
+
     it("is one line with datas first", function()
       local body = call(sim, "GET", "camera/list?sid=" .. sid .. "&ver=1.1.0")
       assert.not_matches("\n", body)
