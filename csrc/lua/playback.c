@@ -1,0 +1,176 @@
+/*
+ * playback.c - the qvrpro.Playback object (binding).
+ *
+ * Owns: one qplay.cgi session on the server and the guarantee that it is
+ * closed: on :close(), __close (end of a loop, break, error in the body) and
+ * __gc, exactly once.  User value 1 is the Session, user value 2 a table of
+ * attributes the Lua layer keeps (the `get` transfer, camera, from, to, ...);
+ * the control commands are Lua methods (lua/qvrpro/init.lua).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+#include "session.h"
+
+#define QVR_PLAYBACK_MT "qvrpro.Playback"
+
+struct playback {
+    char id[64];
+    int closed;
+};
+
+static struct playback *to_pb(lua_State *L, int i)
+{
+    return luaL_checkudata(L, i, QVR_PLAYBACK_MT);
+}
+
+/* Sends cmd=close for the qplay session (the command takes no sid). */
+static void send_close(struct session *s, const char *id)
+{
+    struct qvr_str url;
+    struct qvr_http_resp r = {0};
+    CURL *easy;
+    if (s->closed)
+        return;
+    easy = s->easy;
+    qvr_str_init(&url);
+    qvr_url_base(&url, s->scheme, s->host, s->port, s->prefix);
+    qvr_str_adds(&url, "/apis/qplay.cgi");
+    qvr_url_param(&url, "ver", "v1", 2);
+    qvr_url_param(&url, "cmd", "close", 5);
+    qvr_url_param(&url, "session", id, strlen(id));
+    r.max = 1 << 16;
+    qvr_http_short_timeout(easy, &s->http);
+    if (!url.failed)
+        qvr_http_get(easy, url.s, &r);
+    qvr_http_configure(easy, &s->http);
+    qvr_http_resp_free(&r);
+    qvr_str_free(&url);
+}
+
+/* close, __close, __gc: stop the transfer, close the server session once */
+static int pb_close(lua_State *L)
+{
+    struct playback *pb = to_pb(L, 1);
+    if (pb->closed)
+        return 0;
+    pb->closed = 1;
+    if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE &&
+        lua_getfield(L, -1, "transfer") == LUA_TUSERDATA &&
+        luaL_getmetafield(L, -1, "__close") != LUA_TNIL) {
+        lua_pushvalue(L, -2);
+        lua_call(L, 1, 0);
+    }
+    lua_settop(L, 1);
+    if (lua_getiuservalue(L, 1, 1) == LUA_TUSERDATA) {
+        struct session *s = luaL_testudata(L, -1, QVR_SESSION_MT);
+        if (s && pb->id[0])
+            send_close(s, pb->id);
+    }
+    return 0;
+}
+
+static int pb_index(lua_State *L)
+{
+    struct playback *pb = to_pb(L, 1);
+    const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "id") == 0) {
+        lua_pushstring(L, pb->id);
+        return 1;
+    }
+    if (strcmp(k, "closed") == 0) {
+        lua_pushboolean(L, pb->closed);
+        return 1;
+    }
+    if (strcmp(k, "session") == 0) {
+        lua_getiuservalue(L, 1, 1);
+        return 1;
+    }
+    if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE && lua_getfield(L, -1, k) != LUA_TNIL)
+        return 1;
+    luaL_getmetafield(L, 1, "__methods");
+    lua_getfield(L, -1, k);
+    return 1;
+}
+
+/* pb:_rebind([id]): closes the current qplay session on the server (its
+ * transfer stays) and makes id (or none) the playback's session: a playback
+ * that lost its session continues on a new one (lua/qvrpro/media.lua). */
+static int pb_rebind(lua_State *L)
+{
+    struct playback *pb = to_pb(L, 1);
+    const char *id = luaL_optstring(L, 2, "");
+    luaL_argcheck(L, strlen(id) < sizeof pb->id, 2, "qplay session id too long");
+    if (pb->closed)
+        return luaL_error(L, "attempt to use a closed qvrpro.Playback");
+    if (pb->id[0] && lua_getiuservalue(L, 1, 1) == LUA_TUSERDATA) {
+        struct session *s = luaL_testudata(L, -1, QVR_SESSION_MT);
+        if (s)
+            send_close(s, pb->id);
+    }
+    snprintf(pb->id, sizeof pb->id, "%s", id);
+    return 0;
+}
+
+/* pb:set(key, value): the Lua layer's attributes */
+static int pb_set(lua_State *L)
+{
+    to_pb(L, 1);
+    luaL_checkstring(L, 2);
+    lua_getiuservalue(L, 1, 2);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    lua_settable(L, -3);
+    return 0;
+}
+
+static int pb_tostring(lua_State *L)
+{
+    struct playback *pb = to_pb(L, 1);
+    lua_getiuservalue(L, 1, 2);
+    lua_getfield(L, -1, "description");
+    lua_pushfstring(L, "qvrpro.Playback %s (%s)", luaL_optstring(L, -1, ""),
+                    pb->closed ? "closed" : "open");
+    return 1;
+}
+
+/* core.playback(session, qplay_session_id, attributes) -> Playback */
+static int l_playback(lua_State *L)
+{
+    struct playback *pb;
+    const char *id;
+    luaL_checkudata(L, 1, QVR_SESSION_MT);
+    id = luaL_checkstring(L, 2);
+    luaL_argcheck(L, strlen(id) < sizeof pb->id, 2, "qplay session id too long");
+    luaL_checktype(L, 3, LUA_TTABLE);
+    pb = lua_newuserdatauv(L, sizeof *pb, 2);
+    memset(pb, 0, sizeof *pb);
+    snprintf(pb->id, sizeof pb->id, "%s", id);
+    luaL_setmetatable(L, QVR_PLAYBACK_MT);
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, 3);
+    lua_setiuservalue(L, -2, 2);
+    return 1;
+}
+
+void qvr_playback_register(lua_State *L)
+{
+    static const luaL_Reg meta[] = {
+        {"__index", pb_index},
+        {"__gc", pb_close},
+        {"__close", pb_close},
+        {"__tostring", pb_tostring},
+        {NULL, NULL}
+    };
+    static const luaL_Reg methods[] = {
+        {"close", pb_close},
+        {"set", pb_set},
+        {"_rebind", pb_rebind},
+        {NULL, NULL}
+    };
+    qvr_new_type(L, QVR_PLAYBACK_MT, meta, methods);
+    lua_pushcfunction(L, l_playback);
+    lua_setfield(L, -2, "playback");
+}

@@ -1,0 +1,576 @@
+/*
+ * session.c - the qvrpro.Session object (binding).
+ *
+ * Owns: a logged-in connection to one NVR: its credentials (kept in C,
+ * wiped on close), its sid, its reusable libcurl handle, login with
+ * back-off after failures, transparent re-login once per failing call, and
+ * logout on close/__close/__gc.  Requests are built here and read by
+ * answer.c; no secret ever reaches an error message, tostring or debug log.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "answer.h"
+#include "session.h"
+#include "xml.h"
+
+#define BACKOFF_KEY "qvrpro.login_backoff"
+#define BACKOFF_FREE_FAILURES 1     /* the first failure may be retried at once */
+#define BACKOFF_FIRST_S 5
+#define BACKOFF_MAX_S 300
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct session *to_session(lua_State *L, int i)
+{
+    return luaL_checkudata(L, i, QVR_SESSION_MT);
+}
+
+struct session *qvr_check_session(lua_State *L, int i)
+{
+    struct session *s = to_session(L, i);
+    if (s->closed)
+        luaL_error(L, "attempt to use a closed qvrpro.Session");
+    return s;
+}
+
+static void scrub_one(char *msg, const char *secret)
+{
+    size_t n = strlen(secret);
+    char *p;
+    if (n < 3)
+        return;
+    while ((p = strstr(msg, secret)) != NULL) {
+        memmove(p + 3, p + n, strlen(p + n) + 1);
+        memcpy(p, "***", 3);
+    }
+}
+
+void qvr_session_scrub(const struct session *s, char *msg)
+{
+    scrub_one(msg, s->sid);
+    if (s->password.s)
+        scrub_one(msg, s->password.s);
+}
+
+/* --- building requests ------------------------------------------------ */
+
+static void add_value(lua_State *L, struct qvr_str *b, const char *key, int v)
+{
+    if (lua_type(L, v) == LUA_TTABLE) {
+        struct qvr_str list;
+        lua_Integer n = (lua_Integer)lua_rawlen(L, v);
+        qvr_str_init(&list);
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(L, v, i);
+            if (i > 1)
+                qvr_str_add(&list, ",", 1);
+            qvr_str_adds(&list, luaL_tolstring(L, -1, NULL));
+            lua_pop(L, 2);
+        }
+        qvr_url_param(b, key, list.s ? list.s : "", list.len);
+        qvr_str_free(&list);
+    } else if (lua_type(L, v) == LUA_TBOOLEAN) {
+        qvr_url_param(b, key, lua_toboolean(L, v) ? "1" : "0", 1);
+    } else {
+        size_t n;
+        const char *s = luaL_tolstring(L, v, &n);
+        qvr_url_param(b, key, s, n);
+        lua_pop(L, 1);
+    }
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Adds the params table's string keys in sorted order (stable URLs). */
+static void add_params(lua_State *L, struct qvr_str *b, int params)
+{
+    const char *keys[64];
+    size_t n = 0;
+    params = lua_absindex(L, params);
+    lua_pushnil(L);
+    while (lua_next(L, params) != 0) {
+        if (lua_type(L, -2) == LUA_TSTRING && n < sizeof keys / sizeof keys[0])
+            keys[n++] = lua_tostring(L, -2);
+        lua_pop(L, 1);
+    }
+    qsort(keys, n, sizeof keys[0], cmp_keys);
+    for (size_t i = 0; i < n; i++) {
+        lua_getfield(L, params, keys[i]);
+        add_value(L, b, keys[i], lua_gettop(L));
+        lua_pop(L, 1);
+    }
+}
+
+void qvr_session_url(lua_State *L, struct session *s, struct qvr_str *b, const char *path,
+                     int params, int with_sid, int port)
+{
+    qvr_url_base(b, s->scheme, s->host, port ? port : s->port, path);
+    if (with_sid)
+        qvr_url_param(b, "sid", s->sid, strlen(s->sid));
+    if (params)
+        add_params(L, b, params);
+}
+
+static void debug_log(const struct session *s, const char *url)
+{
+    char masked[1024];
+    if (!s->debug)
+        return;
+    snprintf(masked, sizeof masked, "%s", url);
+    qvr_session_scrub(s, masked);
+    fprintf(stderr, "qvrpro: GET %s\n", masked);
+}
+
+/* --- login -------------------------------------------------------------- */
+
+/* Back-off state shared by every session of this Lua state for one
+ * user@host:port, in the registry: { failures = n, next = monotonic s }. */
+static void push_backoff(lua_State *L, const struct session *s)
+{
+    if (luaL_getsubtable(L, LUA_REGISTRYINDEX, BACKOFF_KEY) == 0) {
+        /* fresh table */
+    }
+    lua_pushfstring(L, "%s@%s:%d", s->user, s->host, s->port);
+    if (lua_gettable(L, -2) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 2);
+        lua_pushfstring(L, "%s@%s:%d", s->user, s->host, s->port);
+        lua_pushvalue(L, -2);
+        lua_settable(L, -4);
+    }
+    lua_remove(L, -2);
+}
+
+static int backoff_wait(lua_State *L, const struct session *s, double *wait)
+{
+    double next;
+    push_backoff(L, s);
+    lua_getfield(L, -1, "next");
+    next = lua_tonumber(L, -1);
+    lua_pop(L, 2);
+    *wait = next - now_s();
+    return *wait > 0;
+}
+
+static void backoff_record(lua_State *L, const struct session *s, int failed)
+{
+    lua_Integer failures;
+    push_backoff(L, s);
+    lua_getfield(L, -1, "failures");
+    failures = failed ? lua_tointeger(L, -1) + 1 : 0;
+    lua_pop(L, 1);
+    lua_pushinteger(L, failures);
+    lua_setfield(L, -2, "failures");
+    if (failures > BACKOFF_FREE_FAILURES) {
+        double d = BACKOFF_FIRST_S;
+        for (lua_Integer i = BACKOFF_FREE_FAILURES + 1; i < failures && d < BACKOFF_MAX_S; i++)
+            d *= 2;
+        lua_pushnumber(L, now_s() + (d < BACKOFF_MAX_S ? d : BACKOFF_MAX_S));
+    } else {
+        lua_pushnumber(L, 0);
+    }
+    lua_setfield(L, -2, "next");
+    lua_pop(L, 1);
+}
+
+static int push_transport_error(lua_State *L, const struct session *s, struct qvr_http_resp *r)
+{
+    qvr_session_scrub(s, r->message);
+    lua_pushnil(L);
+    qvr_push_error(L, r->error_name, -1, r->message, r->status);
+    return 0;
+}
+
+static void login_url(struct session *s, struct qvr_str *url)
+{
+    struct qvr_str b64;
+    qvr_str_init(&b64);
+    qvr_base64(&b64, (const unsigned char *)(s->password.s ? s->password.s : ""),
+               s->password.len);
+    qvr_url_base(url, s->scheme, s->host, s->port, "/cgi-bin/authLogin.cgi");
+    qvr_url_param(url, "user", s->user, strlen(s->user));
+    qvr_url_param(url, "serviceKey", "1", 1);
+    qvr_url_param(url, "pwd", b64.s ? b64.s : "", b64.len);
+    qvr_str_wipe(&b64);
+}
+
+int qvr_session_login(lua_State *L, struct session *s)
+{
+    struct qvr_str url;
+    struct qvr_http_resp r = {0};
+    struct qvr_login lg;
+    struct qvr_result res;
+    double wait;
+    int ok;
+    if (backoff_wait(L, s, &wait)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "not logging in again for %.0f s after repeated failed "
+                 "logins (protects the address from a lockout)", wait + 0.5);
+        lua_pushnil(L);
+        qvr_push_error(L, "LOGIN_BACKOFF", -1, msg, 0);
+        return 0;
+    }
+    qvr_str_init(&url);
+    login_url(s, &url);
+    debug_log(s, "(login request, credentials masked)");
+    ok = !url.failed && qvr_http_get(s->easy, url.s, &r) == 0;
+    qvr_str_wipe(&url);
+    if (!ok) {
+        if (!r.error_name)
+            r.error_name = "NO_MEMORY";
+        push_transport_error(L, s, &r);
+        qvr_http_resp_free(&r);
+        return 0;
+    }
+    qvr_login_parse(r.body ? r.body : "", r.len, &lg);
+    qvr_http_resp_free(&r);
+    qvr_login_verdict(&lg, r.status, &res);
+    if (res.verdict != QVR_ANSWER_OK) {
+        backoff_record(L, s, lg.parsed);
+        qvr_push_result_error(L, &res);
+        return 0;
+    }
+    backoff_record(L, s, 0);
+    snprintf(s->sid, sizeof s->sid, "%s", lg.sid);
+    s->logins++;
+    return 1;
+}
+
+/* --- requests ----------------------------------------------------------- */
+
+static const char *const kind_names[] = {"json", "logs", "image", "lines", "raw", NULL};
+
+struct call {
+    enum qvr_kind kind;
+    const char *path;
+    int params;        /* stack index of the params table, or 0 */
+    int with_sid;
+    int port;
+    size_t max;
+};
+
+static int perform(lua_State *L, struct session *s, const struct call *c,
+                   enum qvr_verdict *verdict)
+{
+    struct qvr_str url;
+    struct qvr_http_resp r = {0};
+    int n;
+    qvr_str_init(&url);
+    qvr_session_url(L, s, &url, c->path, c->params, c->with_sid, c->port);
+    if (url.failed) {
+        qvr_str_free(&url);
+        return luaL_error(L, "out of memory");
+    }
+    debug_log(s, url.s);
+    r.max = c->max;
+    if (qvr_http_get(s->easy, url.s, &r) != 0) {
+        qvr_str_wipe(&url);
+        *verdict = QVR_ANSWER_FAILED;
+        push_transport_error(L, s, &r);
+        qvr_http_resp_free(&r);
+        return 2;
+    }
+    qvr_str_wipe(&url);
+    n = qvr_push_answer(L, c->kind, &r, verdict);
+    qvr_http_resp_free(&r);
+    return n;
+}
+
+static int permission_denied(lua_State *L, const struct session *s)
+{
+    char msg[200];
+    lua_getfield(L, -1, "hex");
+    snprintf(msg, sizeof msg, "user '%.60s' is logged in but not allowed to do this "
+             "(server code %s): check the account's Surveillance permissions", s->user,
+             lua_isstring(L, -1) ? lua_tostring(L, -1) : "n/a");
+    lua_pop(L, 1);
+    lua_pushstring(L, "PERMISSION_DENIED");
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, msg);
+    lua_setfield(L, -2, "message");
+    return 2;
+}
+
+/* s:request(kind, path [, params [, {port=, sid=false, max=, retry=false}]])
+ * One API call; when the server says the sid is not valid, logs in again
+ * once and retries once.  Returns the answer's values or nil, err. */
+static int s_request(lua_State *L)
+{
+    struct session *s = qvr_check_session(L, 1);
+    struct call c = {0};
+    enum qvr_verdict verdict;
+    int retry = 1, base, n;
+    c.kind = (enum qvr_kind)luaL_checkoption(L, 2, NULL, kind_names);
+    c.path = luaL_checkstring(L, 3);
+    c.with_sid = 1;
+    if (!lua_isnoneornil(L, 4)) {
+        luaL_checktype(L, 4, LUA_TTABLE);
+        c.params = 4;
+    }
+    if (!lua_isnoneornil(L, 5)) {
+        luaL_checktype(L, 5, LUA_TTABLE);
+        lua_getfield(L, 5, "port");
+        c.port = (int)luaL_optinteger(L, -1, 0);
+        lua_getfield(L, 5, "sid");
+        c.with_sid = lua_isnil(L, -1) || lua_toboolean(L, -1);
+        lua_getfield(L, 5, "max");
+        c.max = (size_t)luaL_optinteger(L, -1, 0);
+        lua_getfield(L, 5, "retry");
+        retry = lua_isnil(L, -1) || lua_toboolean(L, -1);
+        lua_pop(L, 4);
+    }
+    base = lua_gettop(L);
+    n = perform(L, s, &c, &verdict);
+    if (verdict != QVR_ANSWER_AUTH || !retry || !c.with_sid)
+        return n;
+    lua_settop(L, base);
+    if (!qvr_session_login(L, s))
+        return 2;
+    n = perform(L, s, &c, &verdict);
+    return verdict == QVR_ANSWER_AUTH ? permission_denied(L, s) : n;
+}
+
+static int s_login(lua_State *L)
+{
+    struct session *s = qvr_check_session(L, 1);
+    if (!qvr_session_login(L, s))
+        return 2;
+    lua_pushvalue(L, 1);
+    return 1;
+}
+
+/* s:url(path [, params [, with_sid [, port]]]) -> the URL (holds the sid:
+ * for passing to a transfer, never for printing) */
+static int s_url(lua_State *L)
+{
+    struct session *s = qvr_check_session(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    int params = lua_istable(L, 3) ? 3 : 0;
+    int with_sid = lua_isnoneornil(L, 4) || lua_toboolean(L, 4);
+    int port = (int)luaL_optinteger(L, 5, 0);
+    struct qvr_str url;
+    qvr_str_init(&url);
+    qvr_session_url(L, s, &url, path, params, with_sid, port);
+    lua_pushlstring(L, url.s ? url.s : "", url.len);
+    qvr_str_wipe(&url);
+    return 1;
+}
+
+/* --- closing ------------------------------------------------------------ */
+
+static void logout(struct session *s)
+{
+    struct qvr_str url;
+    struct qvr_http_resp r = {0};
+    if (!s->sid[0] || !s->easy)
+        return;
+    qvr_str_init(&url);
+    qvr_url_base(&url, s->scheme, s->host, s->port, "/cgi-bin/authLogout.cgi");
+    qvr_url_param(&url, "sid", s->sid, strlen(s->sid));
+    qvr_url_param(&url, "logout", "1", 1);
+    r.max = 1 << 16;
+    qvr_http_short_timeout(s->easy, &s->http);   /* a dead NVR must not hold up exit */
+    if (!url.failed)
+        qvr_http_get(s->easy, url.s, &r);
+    qvr_http_resp_free(&r);
+    qvr_str_wipe(&url);
+    memset(s->sid, 0, sizeof s->sid);
+}
+
+static void release(struct session *s)
+{
+    if (s->easy)
+        curl_easy_cleanup(s->easy);
+    s->easy = NULL;
+    qvr_str_wipe(&s->password);
+    free(s->scheme);
+    free(s->host);
+    free(s->user);
+    free(s->prefix);
+    free(s->cafile);
+    s->scheme = s->host = s->user = s->prefix = s->cafile = NULL;
+}
+
+/* close, logout, __close and __gc: log out once, free, harmless twice */
+static int s_close(lua_State *L)
+{
+    struct session *s = to_session(L, 1);
+    if (!s->closed) {
+        s->closed = 1;
+        logout(s);
+        release(s);
+    }
+    return 0;
+}
+
+static int s_tostring(lua_State *L)
+{
+    struct session *s = to_session(L, 1);
+    if (s->closed)
+        lua_pushliteral(L, "qvrpro.Session (closed)");
+    else
+        lua_pushfstring(L, "qvrpro.Session %s@%s:%d (%s%s)", s->user, s->host, s->port,
+                        s->scheme, s->sid[0] ? ", logged in" : ", not logged in");
+    return 1;
+}
+
+static int push_field(lua_State *L, struct session *s, const char *k)
+{
+    if (strcmp(k, "closed") == 0) {
+        lua_pushboolean(L, s->closed);
+        return 1;
+    }
+    if (s->closed)
+        return strcmp(k, "sid") == 0 ? (lua_pushnil(L), 1) : 0;
+    if (strcmp(k, "sid") == 0)
+        s->sid[0] ? (void)lua_pushstring(L, s->sid) : lua_pushnil(L);
+    else if (strcmp(k, "host") == 0)
+        lua_pushstring(L, s->host);
+    else if (strcmp(k, "user") == 0)
+        lua_pushstring(L, s->user);
+    else if (strcmp(k, "scheme") == 0)
+        lua_pushstring(L, s->scheme);
+    else if (strcmp(k, "prefix") == 0)
+        lua_pushstring(L, s->prefix);
+    else if (strcmp(k, "port") == 0)
+        lua_pushinteger(L, s->port);
+    else if (strcmp(k, "logs_port") == 0)
+        lua_pushinteger(L, s->logs_port ? s->logs_port : s->port);
+    else if (strcmp(k, "verify") == 0)
+        lua_pushboolean(L, s->http.verify);
+    else if (strcmp(k, "cafile") == 0)
+        s->cafile ? (void)lua_pushstring(L, s->cafile) : lua_pushnil(L);
+    else if (strcmp(k, "logins") == 0)
+        lua_pushinteger(L, s->logins);
+    else if (strcmp(k, "timeout") == 0)
+        lua_pushnumber(L, s->http.timeout_ms / 1000.0);
+    else if (strcmp(k, "stall_timeout") == 0)
+        lua_pushnumber(L, s->stall_timeout_ms / 1000.0);
+    else
+        return 0;
+    return 1;
+}
+
+static int s_index(lua_State *L)
+{
+    struct session *s = to_session(L, 1);
+    const char *k = luaL_checkstring(L, 2);
+    if (push_field(L, s, k))
+        return 1;
+    luaL_getmetafield(L, 1, "__methods");
+    if (lua_getfield(L, -1, k) == LUA_TNIL && s->closed)
+        return luaL_error(L, "attempt to use a closed qvrpro.Session");
+    return 1;
+}
+
+void qvr_session_register(lua_State *L)
+{
+    static const luaL_Reg meta[] = {
+        {"__index", s_index},
+        {"__gc", s_close},
+        {"__close", s_close},
+        {"__tostring", s_tostring},
+        {NULL, NULL}
+    };
+    static const luaL_Reg methods[] = {
+        {"request", s_request},
+        {"login", s_login},
+        {"url", s_url},
+        {"close", s_close},
+        {"logout", s_close},
+        {NULL, NULL}
+    };
+    qvr_new_type(L, QVR_SESSION_MT, meta, methods);
+}
+
+/* --- construction ------------------------------------------------------- */
+
+static char *opt_strdup(lua_State *L, int t, const char *k, const char *def)
+{
+    const char *v;
+    char *d;
+    lua_getfield(L, t, k);
+    v = luaL_optstring(L, -1, def);
+    d = v ? strdup(v) : NULL;
+    lua_pop(L, 1);
+    if (v && !d)
+        luaL_error(L, "out of memory");
+    return d;
+}
+
+static long opt_ms(lua_State *L, int t, const char *k, double def_s)
+{
+    double v;
+    lua_getfield(L, t, k);
+    v = luaL_optnumber(L, -1, def_s);
+    lua_pop(L, 1);
+    luaL_argcheck(L, v >= 0 && v < 1e7, t, "timeouts are seconds >= 0");
+    return (long)(v * 1000.0);
+}
+
+static int opt_int(lua_State *L, int t, const char *k, int def)
+{
+    lua_Integer v;
+    lua_getfield(L, t, k);
+    v = luaL_optinteger(L, -1, def);
+    lua_pop(L, 1);
+    return (int)v;
+}
+
+static void read_options(lua_State *L, struct session *s)
+{
+    size_t plen;
+    const char *pw;
+    s->scheme = opt_strdup(L, 1, "scheme", "http");
+    luaL_argcheck(L, strcmp(s->scheme, "http") == 0 || strcmp(s->scheme, "https") == 0, 1,
+                  "scheme must be \"http\" or \"https\"");
+    s->host = opt_strdup(L, 1, "host", NULL);
+    luaL_argcheck(L, s->host && *s->host, 1, "host is required");
+    s->user = opt_strdup(L, 1, "user", "admin");
+    s->prefix = opt_strdup(L, 1, "prefix", "/qvrpro");
+    s->cafile = opt_strdup(L, 1, "cafile", NULL);
+    s->port = opt_int(L, 1, "port", strcmp(s->scheme, "https") == 0 ? 443 : 8080);
+    luaL_argcheck(L, s->port > 0 && s->port < 65536, 1, "port out of range");
+    s->logs_port = opt_int(L, 1, "logs_port", 0);
+    s->http.timeout_ms = opt_ms(L, 1, "timeout", 10);
+    s->http.connect_timeout_ms = s->http.timeout_ms && s->http.timeout_ms < 10000
+                                     ? s->http.timeout_ms : 10000;
+    s->stall_timeout_ms = opt_ms(L, 1, "stall_timeout", 15);
+    lua_getfield(L, 1, "verify");
+    s->http.verify = lua_isnil(L, -1) || lua_toboolean(L, -1);
+    lua_getfield(L, 1, "debug");
+    s->debug = lua_toboolean(L, -1);
+    lua_getfield(L, 1, "password");
+    pw = luaL_optlstring(L, -1, "", &plen);
+    qvr_str_add(&s->password, pw, plen);
+    lua_pop(L, 3);
+    s->http.cafile = s->cafile;
+}
+
+/* core.session{host=, port=, scheme=, user=, password=, verify=, cafile=,
+ *              timeout=, stall_timeout=, logs_port=, prefix=, debug=}
+ * -> a Session, not yet logged in (see s:login()). */
+int qvr_l_session(lua_State *L)
+{
+    struct session *s;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    s = lua_newuserdatauv(L, sizeof *s, 1);
+    memset(s, 0, sizeof *s);             /* __gc frees whatever was built */
+    luaL_setmetatable(L, QVR_SESSION_MT);
+    read_options(L, s);
+    s->easy = qvr_http_new(&s->http);
+    if (!s->easy || s->password.failed)
+        return luaL_error(L, "cannot create a transfer handle");
+    return 1;
+}

@@ -1,0 +1,945 @@
+/*
+ * stream.c - the qvrpro.Stream object and the transfer loop (binding).
+ *
+ * Owns: media transfers (getstream.cgi, qplay.cgi `get`) on libcurl's multi
+ * interface.  Every stream of a Lua state shares one multi handle (the
+ * loop, kept in the registry), so reading one stream, or qvr.each over many,
+ * moves all of them in one thread.  libcurl's write callback only feeds the
+ * frame parser and sets flags; frames reach Lua in read().  When a script
+ * reads slower than the server sends, the transfer is paused once the
+ * parser holds `cap` bytes (backpressure), and resumed when the script
+ * needs more.  A stream that receives nothing for stall_timeout fails with
+ * TIMEOUT; one that breaks mid-stream fails with an error that carries the
+ * timestamp of the last complete frame (err.last_timestamp).
+ *
+ * A stream opened with a `renew` function (user value 3) goes on after its
+ * transfer ends: at a clean end, a break, a stall or a refusal of a new
+ * transfer, renew(reason, err, frames, new_frames) says how (a URL for the
+ * next transfer, nil + reason to end, false or nil + err to fail).  Across
+ * transfers, frames at or before the last delivered timestamp of their
+ * media are dropped (playback continuation, docs/PROTOCOL.md), and a stream
+ * with `gaps` records each hole between the last frame before a new
+ * transfer and the first after it in its `gaps` attribute.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "errname.h"
+#include "errors.h"
+#include "http.h"
+#include "stream.h"
+
+#define DEFAULT_CAP (1u << 20)
+#define ERRBODY_MAX 4096
+#define OPEN_POLL_MS 50
+
+enum st_state { ST_OPENING, ST_OPEN, ST_DONE, ST_FAILED, ST_CLOSED };
+
+struct loop {
+    CURLM *multi;
+};
+
+struct stream {
+    struct loop *loop;
+    CURL *easy;
+    qvr_parser *parser;
+    enum st_state state;
+    int paused, waiting;         /* waiting: the reader needs more bytes */
+    int in_multi;
+    long http_status;
+    char errbody[ERRBODY_MAX];
+    size_t errbody_len;
+    CURLcode result;
+    size_t cap;
+    long stall_ms, open_ms;
+    double last_byte;
+    int64_t last_ts, until_ts;   /* until_ts < 0: no end time */
+    uint64_t frames, bytes;
+    char desc[96];
+    /* a transfer that broke: reported once its complete frames are read */
+    const char *broken;          /* NULL, or the error name */
+    CURLcode broken_rc;
+    /* the failure, once failed */
+    char err_name[32];
+    char err_msg[200];
+    int64_t err_code;
+    /* continuation (a renew function in user value 3) */
+    struct qvr_parser_opts popts;
+    int renewable, dedupe, track_gaps, finished;
+    const char *renew_reason;    /* set when a transfer ended and renew is due */
+    int64_t media_ts[3];         /* last delivered timestamp per media, -1 */
+    int64_t skip_ts[3];          /* drop frames at or before these (dedupe) */
+    uint64_t get_frames, get_new;   /* frames parsed / delivered in this transfer */
+    unsigned transfers;
+    int64_t gap_from;            /* >= 0: a gap from here to the next frame */
+    char end_reason[16];
+};
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* --- the loop ------------------------------------------------------------ */
+
+static int loop_gc(lua_State *L)
+{
+    struct loop *lp = luaL_checkudata(L, 1, QVR_LOOP_MT);
+    if (lp->multi)
+        curl_multi_cleanup(lp->multi);
+    lp->multi = NULL;
+    return 0;
+}
+
+/* The loop of this Lua state, created on first use; pushed on the stack. */
+static struct loop *push_loop(lua_State *L)
+{
+    struct loop *lp;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, QVR_LOOP_MT "*") == LUA_TUSERDATA)
+        return lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    lp = lua_newuserdatauv(L, sizeof *lp, 0);
+    lp->multi = NULL;
+    luaL_setmetatable(L, QVR_LOOP_MT);
+    lp->multi = curl_multi_init();
+    if (!lp->multi)
+        luaL_error(L, "cannot create the transfer loop");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, QVR_LOOP_MT "*");
+    return lp;
+}
+
+static void fail(struct stream *st, const char *name, int64_t code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void fail(struct stream *st, const char *name, int64_t code, const char *fmt, ...)
+{
+    va_list ap;
+    if (st->state == ST_FAILED || st->state == ST_CLOSED)
+        return;
+    st->state = ST_FAILED;
+    snprintf(st->err_name, sizeof st->err_name, "%s", name);
+    st->err_code = code;
+    va_start(ap, fmt);
+    vsnprintf(st->err_msg, sizeof st->err_msg, fmt, ap);
+    va_end(ap);
+}
+
+static void fail_from_parser(struct stream *st)
+{
+    if (qvr_parser_error(st->parser) == QVR_PERR_SERVER_CODE) {
+        uint32_t code = qvr_parser_server_code(st->parser);
+        const struct qvr_code_info *ci = qvr_code_lookup(code);
+        fail(st, ci ? ci->name : "SERVER_ERROR", code, "%s",
+             ci ? ci->message : "the server refused the stream");
+    } else {
+        fail(st, qvr_parse_error_name(qvr_parser_error(st->parser)), -1,
+             "%s", qvr_parser_message(st->parser));
+    }
+}
+
+/* libcurl's write callback: feed the parser, or pause (backpressure).
+ * Never touches Lua. */
+static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
+{
+    struct stream *st = ud;
+    size_t len = size * n;
+    st->last_byte = mono_ms();
+    if (st->http_status == 0)
+        curl_easy_getinfo(st->easy, CURLINFO_RESPONSE_CODE, &st->http_status);
+    if (st->http_status >= 300) {
+        size_t k = ERRBODY_MAX - 1 - st->errbody_len;
+        k = len < k ? len : k;
+        memcpy(st->errbody + st->errbody_len, ptr, k);
+        st->errbody_len += k;
+        st->errbody[st->errbody_len] = '\0';
+        return len;
+    }
+    if (!st->waiting && qvr_parser_buffered(st->parser) >= st->cap) {
+        st->paused = 1;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    if (qvr_parser_feed(st->parser, (const uint8_t *)ptr, len) != 0)
+        return 0;
+    st->bytes += len;
+    /* One curl_multi_perform() may hand over everything the socket holds
+     * (libcurl reads up to 100 buffers in a row): once `cap` bytes are in,
+     * the reader has enough, so the next chunk pauses even though it asked
+     * for more.  A frame bigger than `cap` makes it ask again. */
+    if (qvr_parser_buffered(st->parser) >= st->cap)
+        st->waiting = 0;
+    return len;
+}
+
+static void detach(struct stream *st)
+{
+    if (st->in_multi && st->loop->multi)
+        curl_multi_remove_handle(st->loop->multi, st->easy);
+    st->in_multi = 0;
+}
+
+static void http_failure(struct stream *st)
+{
+    char body[120];
+    size_t k = st->errbody_len < sizeof body - 1 ? st->errbody_len : sizeof body - 1;
+    for (size_t i = 0; i < k; i++)
+        body[i] = (st->errbody[i] >= 32 && st->errbody[i] < 127) ? st->errbody[i] : '.';
+    body[k] = '\0';
+    fail(st, "HTTP_ERROR", -1, "HTTP %ld%s%s", st->http_status, k ? ": " : "", body);
+}
+
+/* A transfer ended: decide whether that is the end or a failure. */
+static void transfer_done(struct stream *st, CURLcode rc)
+{
+    st->result = rc;
+    detach(st);
+    if (st->state == ST_FAILED || st->state == ST_CLOSED)
+        return;
+    if (st->http_status >= 300) {
+        http_failure(st);
+    } else {
+        /* complete frames already buffered are still handed out; a break is
+         * reported after them (fail_ended) */
+        if (rc != CURLE_OK) {
+            const char *name = qvr_http_error_name(rc);
+            st->broken = strcmp(name, "TRUNCATED") == 0 ? "CONNECTION_LOST" : name;
+            st->broken_rc = rc;
+        }
+        qvr_parser_finish(st->parser);
+        st->state = ST_DONE;
+    }
+}
+
+/* The buffered frames are all out and the parser has ended or failed: the
+ * failure is the transfer's break when there was one (a partial frame at
+ * the end is its symptom), else the parser's. */
+static void fail_ended(struct stream *st)
+{
+    if (st->broken)
+        fail(st, st->broken, -1, "the stream broke after %llu frames: %s",
+             (unsigned long long)st->frames, curl_easy_strerror(st->broken_rc));
+    else
+        fail_from_parser(st);
+}
+
+/* One turn of the loop: wait up to wait_ms for a socket (never when a
+ * transfer was just resumed: libcurl's timer says run now), move every
+ * transfer, collect the finished ones.  Waiting comes first: a transfer that
+ * pauses inside curl_multi_perform() has its socket left out of the poll,
+ * so polling after it could sleep while that stream has bytes to give. */
+static void loop_turn(struct loop *lp, int wait_ms)
+{
+    int running, msgs;
+    CURLMsg *m;
+    if (wait_ms > 0)
+        curl_multi_poll(lp->multi, NULL, 0, wait_ms, NULL);
+    curl_multi_perform(lp->multi, &running);
+    while ((m = curl_multi_info_read(lp->multi, &msgs)) != NULL) {
+        struct stream *st = NULL;
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&st);
+        if (st)
+            transfer_done(st, m->data.result);
+    }
+}
+
+/* Whether the stream has had no bytes for its stall timeout. */
+static void check_stall(struct stream *st)
+{
+    double idle;
+    if (st->paused || st->state != ST_OPEN || st->stall_ms <= 0)
+        return;
+    idle = mono_ms() - st->last_byte;
+    if (idle > (double)st->stall_ms) {
+        detach(st);
+        fail(st, "TIMEOUT", -1, "no bytes for %.1f s (stall_timeout)", idle / 1000.0);
+        if (st->renewable)
+            st->renew_reason = "stalled";
+    }
+}
+
+/* --- frames -------------------------------------------------------------- */
+
+enum pull { PULL_FRAME, PULL_WAIT, PULL_END, PULL_ERROR };
+
+static void await_open(struct stream *st);
+
+static int media_slot(enum qvr_media m)
+{
+    return m == QVR_MEDIA_VIDEO ? 0 : m == QVR_MEDIA_AUDIO ? 1 : 2;
+}
+
+/* Ends a renewable stream for good (reason: "to", "empty", ...). */
+static enum pull finish_stream(struct stream *st, const char *reason)
+{
+    detach(st);
+    if (st->state != ST_CLOSED)
+        st->state = ST_DONE;
+    st->finished = 1;
+    snprintf(st->end_reason, sizeof st->end_reason, "%s", reason);
+    return PULL_END;
+}
+
+/* Starts the next transfer of the stream at url, with a fresh parser that
+ * keeps the audio layout found so far.  0, or -1 (the stream failed). */
+static int restart(struct stream *st, const char *url, int dedupe)
+{
+    struct qvr_parser_opts o = st->popts;
+    qvr_parser *p;
+    if (st->paused)
+        curl_easy_pause(st->easy, CURLPAUSE_CONT);
+    detach(st);
+    o.audio = qvr_parser_audio_layout(st->parser);
+    p = qvr_parser_new(&o);
+    if (!p) {
+        fail(st, "NO_MEMORY", -1, "cannot start the next transfer");
+        return -1;
+    }
+    qvr_parser_free(st->parser);
+    st->parser = p;
+    st->http_status = 0;
+    st->errbody_len = 0;
+    st->errbody[0] = '\0';
+    st->broken = NULL;
+    st->paused = st->waiting = 0;
+    st->get_frames = st->get_new = 0;
+    st->dedupe = dedupe;
+    for (int i = 0; i < 3; i++)
+        st->skip_ts[i] = dedupe ? st->media_ts[i] : -1;
+    if (st->track_gaps && st->last_ts >= 0 && st->gap_from < 0)
+        st->gap_from = st->last_ts;
+    st->state = ST_OPENING;
+    st->err_name[0] = '\0';
+    curl_easy_setopt(st->easy, CURLOPT_URL, url);
+    if (curl_multi_add_handle(st->loop->multi, st->easy) != CURLM_OK) {
+        fail(st, "NETWORK", -1, "cannot start the next transfer");
+        return -1;
+    }
+    st->in_multi = 1;
+    st->transfers++;
+    st->last_byte = mono_ms();
+    return 0;
+}
+
+/* Sets the stream's failure from a Lua error value at index i. */
+static void fail_with_value(lua_State *L, struct stream *st, int i)
+{
+    const char *name = "ERROR", *msg = NULL;
+    int64_t code = -1;
+    if (lua_type(L, i) == LUA_TTABLE || lua_type(L, i) == LUA_TUSERDATA) {
+        if (lua_getfield(L, i, "name") == LUA_TSTRING)
+            name = lua_tostring(L, -1);
+        if (lua_getfield(L, i, "message") == LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        if (lua_getfield(L, i, "code") == LUA_TNUMBER)
+            code = (int64_t)lua_tointeger(L, -1);
+    } else {
+        msg = lua_tostring(L, i);
+    }
+    st->state = ST_DONE;
+    fail(st, name, code, "%s", msg ? msg : "the stream could not go on");
+}
+
+/* The transfer ended (st->renew_reason): asks the renew function how to go
+ * on, as often as new transfers are refused.  PULL_WAIT once a new
+ * transfer runs; PULL_END or PULL_ERROR when the stream is over. */
+static enum pull do_renew(lua_State *L, int idx, struct stream *st)
+{
+    const char *reason = st->renew_reason;
+    st->renew_reason = NULL;
+    for (;;) {
+        int top = lua_gettop(L), t;
+        lua_getiuservalue(L, idx, 3);
+        lua_pushstring(L, reason);
+        if (st->state == ST_FAILED)
+            qvr_push_error(L, st->err_name, st->err_code, st->err_msg,
+                           st->http_status >= 300 ? st->http_status : 0);
+        else
+            lua_pushnil(L);
+        lua_pushinteger(L, (lua_Integer)st->get_frames);
+        lua_pushinteger(L, (lua_Integer)st->get_new);
+        if (lua_pcall(L, 4, 2, 0) != LUA_OK) {
+            fail_with_value(L, st, -1);
+            lua_settop(L, top);
+            return PULL_ERROR;
+        }
+        t = lua_type(L, top + 1);
+        if (t == LUA_TSTRING) {
+            int dedupe = lua_isnil(L, top + 2) || lua_toboolean(L, top + 2);
+            int rc = restart(st, lua_tostring(L, top + 1), dedupe);
+            lua_settop(L, top);
+            if (rc != 0)
+                return PULL_ERROR;
+            await_open(st);
+            if (st->state != ST_FAILED)
+                return PULL_WAIT;
+            reason = st->err_code >= 0 ? "refused" : "broken";
+            continue;
+        }
+        if (t == LUA_TBOOLEAN && !lua_toboolean(L, top + 1)) {
+            lua_settop(L, top);
+            if (st->state != ST_FAILED) {
+                st->state = ST_DONE;
+                fail(st, "CONNECTION_LOST", -1, "the stream ended and could not go on");
+            }
+            return PULL_ERROR;
+        }
+        if (lua_type(L, top + 2) == LUA_TSTRING) {
+            st->state = ST_DONE;      /* a failure that led here is no longer one */
+            finish_stream(st, lua_tostring(L, top + 2));
+            lua_settop(L, top);
+            return PULL_END;
+        }
+        fail_with_value(L, st, top + 2);
+        lua_settop(L, top);
+        return PULL_ERROR;
+    }
+}
+
+/* Appends {from=, to=} to the stream's `gaps` attribute. */
+static void add_gap(lua_State *L, int idx, int64_t from, int64_t to)
+{
+    int top = lua_gettop(L);
+    if (lua_getiuservalue(L, idx, 2) == LUA_TTABLE &&
+        lua_getfield(L, -1, "gaps") == LUA_TTABLE) {
+        lua_createtable(L, 0, 2);
+        lua_pushinteger(L, from);
+        lua_setfield(L, -2, "from");
+        lua_pushinteger(L, to);
+        lua_setfield(L, -2, "to");
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    }
+    lua_settop(L, top);
+}
+
+/* A frame the parser gave: PULL_FRAME to hand it out, PULL_END past
+ * until_ts, PULL_WAIT when it repeats one already delivered. */
+static enum pull take_frame(lua_State *L, int idx, struct stream *st, const struct qvr_frame *f)
+{
+    int m = media_slot(f->media);
+    int64_t ts = (int64_t)f->timestamp;
+    if (st->state == ST_OPENING)
+        st->state = ST_OPEN;
+    if (st->until_ts >= 0 && ts > st->until_ts) {
+        detach(st);
+        st->state = ST_DONE;
+        if (st->renewable)
+            finish_stream(st, "to");
+        return PULL_END;
+    }
+    st->get_frames++;
+    if (st->dedupe && st->skip_ts[m] >= 0 && ts <= st->skip_ts[m])
+        return PULL_WAIT;
+    if (st->gap_from >= 0) {
+        add_gap(L, idx, st->gap_from, ts);
+        st->gap_from = -1;
+    }
+    st->waiting = 0;
+    st->frames++;
+    st->get_new++;
+    st->last_ts = ts;
+    st->media_ts[m] = ts;
+    return PULL_FRAME;
+}
+
+/* Takes the next frame out of the parser if there is one (no I/O, except
+ * a renewable stream's next transfer). */
+static enum pull pull(lua_State *L, int idx, struct stream *st, struct qvr_frame *f)
+{
+    for (;;) {
+        enum qvr_parse_status ps;
+        enum pull r;
+        if (st->renew_reason) {
+            r = do_renew(L, idx, st);
+            if (r != PULL_WAIT)
+                return r;
+        }
+        if (st->state == ST_FAILED)
+            return PULL_ERROR;
+        if (st->state == ST_CLOSED || st->finished)
+            return PULL_END;
+        ps = qvr_parser_next(st->parser, f);
+        if (ps == QVR_PARSE_FRAME) {
+            r = take_frame(L, idx, st, f);
+            if (r == PULL_WAIT)
+                continue;      /* a repeated frame, dropped */
+            return r;
+        }
+        if (ps == QVR_PARSE_ERROR) {
+            detach(st);
+            if (st->state == ST_DONE)
+                fail_ended(st);
+            else
+                fail_from_parser(st);
+            if (st->renewable && st->broken) {
+                st->renew_reason = "broken";
+                continue;
+            }
+            return PULL_ERROR;
+        }
+        if (ps == QVR_PARSE_END) {
+            if (st->broken)
+                fail_ended(st);
+            if (st->renewable) {
+                st->renew_reason = st->broken ? "broken" : "ended";
+                continue;
+            }
+            return st->broken ? PULL_ERROR : PULL_END;
+        }
+        if (st->state == ST_DONE)
+            return PULL_WAIT;
+        st->waiting = 1;
+        if (st->paused) {
+            st->paused = 0;
+            st->last_byte = mono_ms();
+            curl_easy_pause(st->easy, CURLPAUSE_CONT);
+        }
+        return PULL_WAIT;
+    }
+}
+
+static struct stream *to_stream(lua_State *L, int i)
+{
+    return luaL_checkudata(L, i, QVR_STREAM_MT);
+}
+
+static struct stream *check_open(lua_State *L, int i)
+{
+    struct stream *st = to_stream(L, i);
+    if (st->state == ST_CLOSED)
+        luaL_error(L, "attempt to use a closed qvrpro.Stream");
+    return st;
+}
+
+/* Pushes nil + the stream's Error; returns 2. */
+static int push_failure(lua_State *L, struct stream *st)
+{
+    lua_pushnil(L);
+    qvr_push_error(L, st->err_name, st->err_code, st->err_msg,
+                   st->http_status >= 300 ? st->http_status : 0);
+    if (st->last_ts >= 0) {
+        lua_pushinteger(L, st->last_ts);
+        lua_setfield(L, -2, "last_timestamp");
+    }
+    lua_pushinteger(L, (lua_Integer)st->frames);
+    lua_setfield(L, -2, "frames");
+    return 2;
+}
+
+/* Blocks until the stream at idx has a frame, ends, or fails. */
+static enum pull wait_frame(lua_State *L, int idx, struct stream *st, struct qvr_frame *f)
+{
+    for (;;) {
+        enum pull r = pull(L, idx, st, f);
+        if (r != PULL_WAIT)
+            return r;
+        if (st->state == ST_DONE && !st->renew_reason)
+            return PULL_END;     /* finished and drained (finish() was called) */
+        loop_turn(st->loop, 0);
+        r = pull(L, idx, st, f);
+        if (r != PULL_WAIT)
+            return r;
+        check_stall(st);
+        if (st->renew_reason)
+            continue;
+        if (st->state == ST_FAILED)
+            return PULL_ERROR;
+        if (st->state != ST_DONE)
+            loop_turn(st->loop, 200);
+    }
+}
+
+/* stream:read() -> frame | nil (end) | nil, err */
+static int st_read(lua_State *L)
+{
+    struct stream *st = check_open(L, 1);
+    struct qvr_frame f;
+    switch (wait_frame(L, 1, st, &f)) {
+    case PULL_FRAME:
+        qvr_push_frame(L, &f);
+        return 1;
+    case PULL_END:
+        lua_pushnil(L);
+        return 1;
+    default:
+        return push_failure(L, st);
+    }
+}
+
+/* stream:frames() -> iter, nil, nil, stream (the to-be-closed value) */
+static int st_frames(lua_State *L)
+{
+    check_open(L, 1);
+    return qvr_push_frames_iter(L, st_read);
+}
+
+static void stream_free(struct stream *st)
+{
+    detach(st);
+    if (st->easy)
+        curl_easy_cleanup(st->easy);
+    qvr_parser_free(st->parser);
+    st->easy = NULL;
+    st->parser = NULL;
+    st->state = ST_CLOSED;
+}
+
+/* close, __close, __gc: stop the transfer and free; harmless twice */
+static int st_close(lua_State *L)
+{
+    struct stream *st = to_stream(L, 1);
+    if (st->state != ST_CLOSED)
+        stream_free(st);
+    return 0;
+}
+
+static const char *state_name(enum st_state s)
+{
+    static const char *const names[] = {"opening", "open", "ended", "failed", "closed"};
+    return names[s];
+}
+
+static int st_tostring(lua_State *L)
+{
+    struct stream *st = to_stream(L, 1);
+    lua_pushfstring(L, "qvrpro.Stream %s (%s, %I frames)", st->desc, state_name(st->state),
+                    (lua_Integer)st->frames);
+    return 1;
+}
+
+/* The earliest of the last delivered timestamps of each media (where a
+ * new playback session must start so that no frame is lost), or nil. */
+static void push_resume_ts(lua_State *L, const struct stream *st)
+{
+    int64_t t = -1;
+    for (int i = 0; i < 3; i++)
+        if (st->media_ts[i] >= 0 && (t < 0 || st->media_ts[i] < t))
+            t = st->media_ts[i];
+    t >= 0 ? lua_pushinteger(L, t) : lua_pushnil(L);
+}
+
+static int st_index(lua_State *L)
+{
+    struct stream *st = to_stream(L, 1);
+    const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "frames_read") == 0)
+        lua_pushinteger(L, (lua_Integer)st->frames);
+    else if (strcmp(k, "bytes") == 0)
+        lua_pushinteger(L, (lua_Integer)st->bytes);
+    else if (strcmp(k, "last_timestamp") == 0)
+        st->last_ts >= 0 ? lua_pushinteger(L, st->last_ts) : lua_pushnil(L);
+    else if (strcmp(k, "state") == 0)
+        lua_pushstring(L, state_name(st->state));
+    else if (strcmp(k, "closed") == 0)
+        lua_pushboolean(L, st->state == ST_CLOSED);
+    else if (strcmp(k, "buffered") == 0)
+        lua_pushinteger(L, st->parser ? (lua_Integer)qvr_parser_buffered(st->parser) : 0);
+    else if (strcmp(k, "description") == 0)
+        lua_pushstring(L, st->desc);
+    else if (strcmp(k, "transfers") == 0)
+        lua_pushinteger(L, (lua_Integer)st->transfers);
+    else if (strcmp(k, "end_reason") == 0)
+        st->end_reason[0] ? lua_pushstring(L, st->end_reason) : lua_pushnil(L);
+    else if (strcmp(k, "resume_timestamp") == 0)
+        push_resume_ts(L, st);
+    else if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE && lua_getfield(L, -1, k) != LUA_TNIL)
+        return 1;   /* values the Lua layer attached (camera, playback, ...) */
+    else {
+        luaL_getmetafield(L, 1, "__methods");
+        lua_getfield(L, -1, k);
+    }
+    return 1;
+}
+
+/* stream:_forget(): the frames to come are not repeats of those delivered
+ * (a playback that seeks or goes backwards): clears the dedupe marks and
+ * the last timestamps per media. */
+static int st_forget(lua_State *L)
+{
+    struct stream *st = to_stream(L, 1);
+    for (int i = 0; i < 3; i++)
+        st->skip_ts[i] = st->media_ts[i] = -1;
+    st->dedupe = 0;
+    return 0;
+}
+
+/* stream:set(key, value): attach a value the Lua layer needs (camera, ...) */
+static int st_set(lua_State *L)
+{
+    to_stream(L, 1);
+    luaL_checkstring(L, 2);
+    if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, 1, 2);
+    }
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    lua_settable(L, -3);
+    return 0;
+}
+
+void qvr_stream_register(lua_State *L)
+{
+    static const luaL_Reg meta[] = {
+        {"__index", st_index},
+        {"__gc", st_close},
+        {"__close", st_close},
+        {"__tostring", st_tostring},
+        {NULL, NULL}
+    };
+    static const luaL_Reg methods[] = {
+        {"read", st_read},
+        {"frames", st_frames},
+        {"close", st_close},
+        {"set", st_set},
+        {"_forget", st_forget},
+        {NULL, NULL}
+    };
+    luaL_newmetatable(L, QVR_LOOP_MT);
+    lua_pushcfunction(L, loop_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    qvr_new_type(L, QVR_STREAM_MT, meta, methods);
+}
+
+/* --- opening ------------------------------------------------------------- */
+
+struct open_opts {
+    struct qvr_parser_opts parser;
+    long stall_ms, open_ms, connect_ms;
+    size_t cap;
+    int verify;
+    const char *cafile, *desc;
+    int64_t until_ts;
+    int renew, gaps;            /* a renew function at index renew (0: none) */
+};
+
+static void read_open_opts(lua_State *L, int t, struct open_opts *o)
+{
+    static const char *const modes[] = {"source", "jpeg", NULL};
+    memset(o, 0, sizeof *o);
+    o->until_ts = -1;
+    o->verify = 1;
+    luaL_checktype(L, t, LUA_TTABLE);
+    lua_getfield(L, t, "mode");
+    o->parser.mode = luaL_checkoption(L, -1, "source", modes) ? QVR_MODE_JPEG : QVR_MODE_SOURCE;
+    lua_getfield(L, t, "max_size");
+    o->parser.max_size = (uint32_t)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, t, "stall_timeout");
+    o->stall_ms = (long)(luaL_optnumber(L, -1, 15) * 1000);
+    lua_getfield(L, t, "timeout");
+    o->open_ms = (long)(luaL_optnumber(L, -1, 10) * 1000);
+    lua_getfield(L, t, "buffer");
+    o->cap = (size_t)luaL_optinteger(L, -1, DEFAULT_CAP);
+    lua_getfield(L, t, "until_ts");
+    o->until_ts = luaL_optinteger(L, -1, -1);
+    lua_getfield(L, t, "verify");
+    o->verify = lua_isnil(L, -1) || lua_toboolean(L, -1);
+    lua_getfield(L, t, "cafile");
+    o->cafile = luaL_optstring(L, -1, NULL);
+    lua_getfield(L, t, "description");
+    o->desc = luaL_optstring(L, -1, "");
+    lua_getfield(L, t, "gaps");
+    o->gaps = lua_toboolean(L, -1);
+    lua_pop(L, 10);
+    if (lua_getfield(L, t, "renew") == LUA_TFUNCTION)
+        o->renew = lua_gettop(L);      /* stays on the stack for the caller */
+    else
+        lua_pop(L, 1);
+    o->connect_ms = o->open_ms && o->open_ms < 10000 ? o->open_ms : 10000;
+}
+
+static CURL *new_easy(struct stream *st, const char *url, const struct open_opts *o)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return NULL;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_ms);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o->verify ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->verify ? 2L : 0L);
+    if (o->cafile)
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->cafile);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, st);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)st);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "qvrpro/0.1");
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024L);
+    return c;
+}
+
+/* Drives the loop until the stream's code line is in, or it fails. */
+static void await_open(struct stream *st)
+{
+    double deadline = mono_ms() + (double)(st->open_ms ? st->open_ms : 10000);
+    while (st->state == ST_OPENING || st->state == ST_DONE) {
+        int r = qvr_parser_poll_code(st->parser);
+        if (r > 0) {
+            if (st->state == ST_OPENING)
+                st->state = ST_OPEN;
+            break;
+        }
+        if (r < 0) {          /* a refusal, or no code line before the end */
+            detach(st);
+            if (qvr_parser_error(st->parser) == QVR_PERR_SERVER_CODE)
+                fail_from_parser(st);
+            else
+                fail_ended(st);
+            break;
+        }
+        if (st->state == ST_DONE) {        /* ended before a code line */
+            if (qvr_parser_poll_code(st->parser) <= 0)
+                fail_ended(st);
+            break;
+        }
+        if (mono_ms() > deadline) {
+            detach(st);
+            fail(st, "TIMEOUT", -1, "the stream did not start within %.1f s",
+                 (double)st->open_ms / 1000.0);
+            break;
+        }
+        loop_turn(st->loop, OPEN_POLL_MS);
+    }
+}
+
+/* core.open_stream(url, {mode=, max_size=, stall_timeout=, timeout=, buffer=,
+ *                        until_ts=, verify=, cafile=, description=, renew=, gaps=})
+ * -> Stream | nil, err.  Returns once the result-code line is in: a server
+ * refusal (auth, bad camera, ...) comes back as nil, err here. */
+int qvr_l_open_stream(lua_State *L)
+{
+    const char *url = luaL_checkstring(L, 1);
+    struct open_opts o;
+    struct stream *st;
+    struct loop *lp;
+    read_open_opts(L, 2, &o);
+    lp = push_loop(L);
+    st = lua_newuserdatauv(L, sizeof *st, 3);
+    memset(st, 0, sizeof *st);
+    st->state = ST_CLOSED;          /* until built, __gc has nothing to free */
+    luaL_setmetatable(L, QVR_STREAM_MT);
+    lua_pushvalue(L, -2);
+    lua_setiuservalue(L, -2, 1);    /* the loop stays alive while the stream is */
+    st->loop = lp;
+    st->last_ts = -1;
+    st->gap_from = -1;
+    for (int i = 0; i < 3; i++)
+        st->media_ts[i] = st->skip_ts[i] = -1;
+    st->popts = o.parser;
+    st->track_gaps = o.gaps;
+    if (o.renew) {
+        lua_pushvalue(L, o.renew);
+        lua_setiuservalue(L, -2, 3);
+        st->renewable = 1;
+    }
+    if (o.gaps) {
+        lua_newtable(L);
+        lua_newtable(L);
+        lua_pushvalue(L, -2);
+        lua_setfield(L, -2, "gaps");    /* attributes = {gaps = {}} */
+        lua_setiuservalue(L, -3, 2);
+        lua_pop(L, 1);
+    }
+    st->until_ts = o.until_ts;
+    st->stall_ms = o.stall_ms;
+    st->open_ms = o.open_ms;
+    st->cap = o.cap ? o.cap : DEFAULT_CAP;
+    snprintf(st->desc, sizeof st->desc, "%s", o.desc);
+    st->parser = qvr_parser_new(&o.parser);
+    st->easy = st->parser ? new_easy(st, url, &o) : NULL;
+    if (!st->easy || curl_multi_add_handle(lp->multi, st->easy) != CURLM_OK) {
+        qvr_parser_free(st->parser);
+        if (st->easy)
+            curl_easy_cleanup(st->easy);
+        st->parser = NULL;
+        st->easy = NULL;
+        return luaL_error(L, "cannot start a transfer");
+    }
+    st->in_multi = 1;
+    st->state = ST_OPENING;
+    st->last_byte = mono_ms();
+    await_open(st);
+    if (st->state == ST_FAILED) {
+        int n = push_failure(L, st);
+        stream_free(st);       /* frees the transfer now, not at collection */
+        return n;
+    }
+    return 1;
+}
+
+/* --- many streams -------------------------------------------------------- */
+
+/* The iterator of core.each: upvalue 1 is the array of streams, upvalue 2
+ * the index served last (round robin, so a busy stream cannot starve the
+ * others).  Returns stream, frame; nil when every stream has ended; raises
+ * the first failure (like io.lines). */
+static int each_iter(lua_State *L)
+{
+    lua_Integer n = (lua_Integer)lua_rawlen(L, lua_upvalueindex(1));
+    lua_Integer last = lua_tointeger(L, lua_upvalueindex(2));
+    struct loop *lp = NULL;
+    for (;;) {
+        int live = 0;
+        for (lua_Integer k = 1; k <= n; k++) {
+            lua_Integer i = (last + k - 1) % n + 1;
+            struct stream *st;
+            struct qvr_frame f;
+            lua_rawgeti(L, lua_upvalueindex(1), i);
+            st = to_stream(L, -1);
+            lp = st->loop;
+            switch (pull(L, lua_gettop(L), st, &f)) {
+            case PULL_FRAME:
+                lua_pushinteger(L, i);
+                lua_replace(L, lua_upvalueindex(2));
+                qvr_push_frame(L, &f);
+                return 2;
+            case PULL_ERROR:
+                push_failure(L, st);
+                return lua_error(L);
+            case PULL_WAIT:
+                live++;
+                check_stall(st);
+                if (st->state == ST_FAILED && !st->renew_reason) {
+                    push_failure(L, st);
+                    return lua_error(L);
+                }
+                break;
+            case PULL_END:
+                break;
+            }
+            lua_pop(L, 1);
+        }
+        if (!live || !lp)
+            return 0;
+        loop_turn(lp, 100);
+    }
+}
+
+/* core.each{stream, ...} -> iterator yielding stream, frame */
+int qvr_l_each(lua_State *L)
+{
+    lua_Integer n;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    n = (lua_Integer)lua_rawlen(L, 1);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        check_open(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, each_iter, 2);
+    return 1;
+}

@@ -1,0 +1,160 @@
+/*
+ * http.c - request/response transfers over libcurl; see http.h.
+ *
+ * The write and header callbacks only copy bytes into the response; nothing
+ * else runs inside libcurl.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errname.h"
+#include "http.h"
+
+#define DEFAULT_MAX_BODY (64u * 1024u * 1024u)
+
+static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
+{
+    struct qvr_http_resp *r = ud;
+    size_t len = size * n, need = r->len + len + 1;
+    if (need > r->max + 1) {
+        r->too_big = 1;
+        return 0;
+    }
+    if (need > r->cap) {
+        size_t cap = r->cap ? r->cap : 4096;
+        char *b;
+        while (cap < need)
+            cap *= 2;
+        b = realloc(r->body, cap);
+        if (!b)
+            return 0;
+        r->body = b;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, ptr, len);
+    r->len += len;
+    r->body[r->len] = '\0';
+    return len;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
+{
+    struct qvr_http_resp *r = ud;
+    size_t len = size * n, k = sizeof "content-type:" - 1;
+    if (len > k && strncasecmp(ptr, "content-type:", k) == 0) {
+        size_t i = k, j = len;
+        while (i < len && (ptr[i] == ' ' || ptr[i] == '\t'))
+            i++;
+        while (j > i && (ptr[j - 1] == '\r' || ptr[j - 1] == '\n' || ptr[j - 1] == ' '))
+            j--;
+        if (j - i >= sizeof r->content_type)
+            j = i + sizeof r->content_type - 1;
+        memcpy(r->content_type, ptr + i, j - i);
+        r->content_type[j - i] = '\0';
+    }
+    return len;
+}
+
+void qvr_http_configure(CURL *c, const struct qvr_http_opts *o)
+{
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o->verify ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->verify ? 2L : 0L);
+    if (o->cafile)
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->cafile);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "qvrpro/0.1");
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+}
+
+void qvr_http_short_timeout(CURL *c, const struct qvr_http_opts *o)
+{
+    long t = o->timeout_ms && o->timeout_ms < QVR_HTTP_SHORT_MS ? o->timeout_ms
+                                                                : QVR_HTTP_SHORT_MS;
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, t);
+}
+
+CURL *qvr_http_new(const struct qvr_http_opts *o)
+{
+    CURL *c = curl_easy_init();
+    if (c)
+        qvr_http_configure(c, o);
+    return c;
+}
+
+const char *qvr_http_error_name(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return qvr_err_name(QVR_E_DNS);
+    case CURLE_COULDNT_CONNECT:
+        return qvr_err_name(QVR_E_REFUSED);
+    case CURLE_OPERATION_TIMEDOUT:
+        return qvr_err_name(QVR_E_TIMEOUT);
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        return qvr_err_name(QVR_E_TLS);
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+        return qvr_err_name(QVR_E_TRUNCATED);
+    case CURLE_OUT_OF_MEMORY:
+        return qvr_err_name(QVR_E_NO_MEMORY);
+    default:
+        return qvr_err_name(QVR_E_NETWORK);
+    }
+}
+
+int qvr_http_get(CURL *c, const char *url, struct qvr_http_resp *r)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    CURLcode rc;
+    r->status = 0;
+    r->content_type[0] = '\0';
+    r->len = 0;
+    r->too_big = 0;
+    r->error_name = NULL;
+    r->message[0] = '\0';
+    if (!r->max)
+        r->max = DEFAULT_MAX_BODY;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    rc = curl_easy_perform(c);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    if (rc == CURLE_OK)
+        return 0;
+    if (r->too_big) {
+        r->error_name = qvr_err_name(QVR_E_TOO_BIG);
+        snprintf(r->message, sizeof r->message, "response body over %zu bytes", r->max);
+    } else {
+        r->error_name = qvr_http_error_name(rc);
+        snprintf(r->message, sizeof r->message, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    }
+    return -1;
+}
+
+void qvr_http_resp_free(struct qvr_http_resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+    r->len = r->cap = 0;
+}

@@ -1,0 +1,794 @@
+/*
+ * parser.c - incremental parser for QVR Pro media stream bodies (plain C).
+ *
+ * Owns: the byte buffer of one getstream.cgi or qplay.cgi `get` body and the
+ * state machine that cuts it into frames: result-code line (with one
+ * optional blank or version line before it), then 56-byte source frames or
+ * JPEG-mode records.  See parser.h for the API, qvr_wire.h for the header.
+ *
+ * Memory: qvr_parser_feed() moves the unread tail to the front of the buffer
+ * and appends the chunk, so the buffer holds at most one unfinished frame
+ * plus the chunk.  Frames point into the buffer; nothing moves it before the
+ * next feed.  The state (stage, bytes needed, bytes of a line already
+ * searched) is kept between calls, so no byte is scanned twice.
+ *
+ * Audio layouts (PROTOCOL_NOTES.md, "Live stream"): the next frame starts at
+ * 56 + 8 + size (EXT_THEN_SIZE) or at 56 + size (SIZE_INCLUDES_EXT).  In AUTO
+ * mode the first audio frame waits until the 4 bytes at both candidate
+ * offsets are buffered, takes the one where a known fourcc starts, and keeps
+ * that layout for the rest of the stream.  The decision depends only on the
+ * stream's bytes, never on how they were chunked.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "parser.h"
+#include "verdict.h"
+
+#define CODE_LINE_MAX  64u               /* longest code or version line */
+#define JPEG_LINE_MAX  256u              /* longest JPEG-mode text line */
+#define RESERVED_MAX   (64u * 1024u)     /* bound on dwReserved */
+#define SOF_SCAN_MAX   (64u * 1024u)     /* JPEG bytes searched for SOFn */
+#define BUF_MIN        4096u
+
+enum stage {
+    ST_CODE,     /* reading the result-code line (or the line before it) */
+    ST_HEADER,   /* waiting for a 56-byte frame header */
+    ST_BODY,     /* header parsed, waiting for the rest of the frame */
+    ST_JLINE,    /* JPEG mode: reading a record's text lines */
+    ST_JDATA,    /* JPEG mode: waiting for the JPEG bytes */
+    ST_DONE,
+    ST_FAILED
+};
+
+/* step results besides the enum qvr_parse_status values */
+#define STEP_AGAIN 3
+
+enum line_status { LINE_MORE, LINE_FULL, LINE_LAST, LINE_LONG };
+
+struct qvr_parser {
+    uint8_t *buf;
+    size_t cap, pos, end;          /* unread bytes: buf[pos .. end) */
+    uint64_t offset;               /* stream offset of buf[pos] */
+    enum qvr_parse_mode mode;
+    uint32_t max_size, max_reserved;
+    enum qvr_audio_layout layout;  /* forced or locked; AUTO while undecided */
+    enum stage stage;
+    int finished;
+    int have_code, pre_line;
+    int32_t code;
+    uint32_t server_code;
+    size_t scan;                   /* bytes of the current line without '\n' */
+    size_t line;                   /* JPEG: current line's offset from pos */
+    int jline;                     /* JPEG: 0 name, 1 timestamp, 2 length */
+    uint64_t need;                 /* whole frame length; 0: audio undecided */
+    uint64_t nframes;              /* frames returned so far */
+    struct qvr_frame cur;          /* the frame being assembled */
+    char pre_text[40];             /* the skipped line, escaped, for messages */
+    enum qvr_parse_error err;
+    char msg[224];
+};
+
+/* ---- errors --------------------------------------------------------- */
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int fail(qvr_parser *p, enum qvr_parse_error e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->msg, sizeof p->msg, fmt, ap);
+    va_end(ap);
+    p->err = e;
+    p->stage = ST_FAILED;
+    return QVR_PARSE_ERROR;
+}
+
+/* Printable form of n bytes: "q\x00\xffA"; truncated with "..." to fit. */
+static void escape(char *dst, size_t cap, const uint8_t *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int plain = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\';
+        size_t w = plain ? 1 : 4;
+        if (o + w + 4 > cap) {
+            memcpy(dst + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (plain) {
+            dst[o++] = (char)s[i];
+        } else {
+            dst[o++] = '\\';
+            dst[o++] = 'x';
+            dst[o++] = hex[s[i] >> 4];
+            dst[o++] = hex[s[i] & 15];
+        }
+    }
+    dst[o] = '\0';
+}
+
+/* ---- buffer ----------------------------------------------------------- */
+
+static void consume(qvr_parser *p, size_t n)
+{
+    p->pos += n;
+    p->offset += n;
+    p->scan = 0;
+}
+
+static void compact(qvr_parser *p)
+{
+    size_t avail = p->end - p->pos;
+    if (p->pos == 0)
+        return;
+    if (avail)
+        memmove(p->buf, p->buf + p->pos, avail);
+    p->pos = 0;
+    p->end = avail;
+}
+
+static int reserve(qvr_parser *p, size_t more)
+{
+    size_t want, cap;
+    uint8_t *nb;
+    if (more > SIZE_MAX - p->end)
+        return -1;
+    want = p->end + more;
+    if (want <= p->cap)
+        return 0;
+    cap = p->cap ? p->cap : BUF_MIN;
+    while (cap < want)
+        cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+    nb = realloc(p->buf, cap);
+    if (!nb)
+        return -1;
+    p->buf = nb;
+    p->cap = cap;
+    return 0;
+}
+
+/* ---- lines ------------------------------------------------------------ */
+
+/* Looks for the end of the line at `off` (from pos), searching at most
+ * max + 1 bytes and never the same byte twice.  LINE_FULL/LINE_LAST set
+ * *len to the line without its '\n' (LINE_LAST: unterminated at finish). */
+static enum line_status find_line(qvr_parser *p, size_t off, size_t max, size_t *len)
+{
+    const uint8_t *s = p->buf + p->pos + off;
+    size_t avail = p->end - p->pos - off;
+    size_t lim = avail < max + 1 ? avail : max + 1;
+    const uint8_t *nl = NULL;
+    if (p->scan < lim)
+        nl = memchr(s + p->scan, '\n', lim - p->scan);
+    if (nl) {
+        *len = (size_t)(nl - s);
+        return LINE_FULL;
+    }
+    p->scan = lim;
+    if (lim > max)
+        return LINE_LONG;
+    if (p->finished) {
+        *len = avail;
+        return LINE_LAST;
+    }
+    return LINE_MORE;
+}
+
+static int is_binary(uint8_t c)
+{
+    return (c < 0x20 && c != '\t' && c != '\r') || c >= 0x7f;
+}
+
+/* Index of the first byte that cannot be in a text line, or n. */
+static size_t first_binary(const uint8_t *s, size_t from, size_t n)
+{
+    for (size_t i = from; i < n; i++)
+        if (is_binary(s[i]))
+            return i;
+    return n;
+}
+
+static size_t strip_cr(const uint8_t *s, size_t n)
+{
+    return n && s[n - 1] == '\r' ? n - 1 : n;
+}
+
+/* ---- result-code line ------------------------------------------------- */
+
+static int fail_binary(qvr_parser *p, const uint8_t *s, size_t at)
+{
+    return fail(p, QVR_PERR_CODE_LINE,
+                "binary data where the result-code line should be "
+                "(byte 0x%02x at stream offset %" PRIu64 ")",
+                s[at], p->offset + at);
+}
+
+static int fail_server(qvr_parser *p, uint32_t code)
+{
+    const struct qvr_code_info *ci = qvr_code_lookup(code);
+    char hex[11];
+    qvr_code_hex(code, hex);
+    p->server_code = code;
+    if (ci)
+        return fail(p, QVR_PERR_SERVER_CODE, "server error %s (%" PRId32 ") %s: %s",
+                    hex, (int32_t)code, ci->name, ci->message);
+    return fail(p, QVR_PERR_SERVER_CODE, "server error %s (%" PRId32 ")", hex,
+                (int32_t)code);
+}
+
+static int fail_no_code(qvr_parser *p)
+{
+    if (!p->pre_line)
+        return fail(p, QVR_PERR_CODE_LINE, "empty body: no result-code line");
+    if (!p->pre_text[0])
+        return fail(p, QVR_PERR_CODE_LINE, "body ended after a blank line "
+                    "without a result-code line");
+    return fail(p, QVR_PERR_CODE_LINE, "body ended after the line \"%s\" "
+                "without a result-code line", p->pre_text);
+}
+
+static int accept_code(qvr_parser *p, uint32_t code, size_t used)
+{
+    consume(p, used);
+    p->have_code = 1;
+    p->code = (int32_t)code;
+    if (code != 0)
+        return fail_server(p, code);
+    p->stage = p->mode == QVR_MODE_JPEG ? ST_JLINE : ST_HEADER;
+    return STEP_AGAIN;
+}
+
+/* A whole line (without '\n'): the code, or the one tolerated line before. */
+static int code_line(qvr_parser *p, const uint8_t *s, size_t len, size_t used)
+{
+    size_t bad = first_binary(s, 0, len);
+    char shown[40];
+    uint32_t code;
+    if (bad < len)
+        return fail_binary(p, s, bad);
+    len = strip_cr(s, len);
+    if (qvr_code_line((const char *)s, len, !p->pre_line, &code))   /* verdict.h */
+        return accept_code(p, code, used);
+    escape(shown, sizeof shown, s, len);
+    if (p->pre_line && !p->pre_text[0])
+        return fail(p, QVR_PERR_CODE_LINE, "expected the result-code line after a blank "
+                    "line, got \"%s\"", shown);
+    if (p->pre_line)
+        return fail(p, QVR_PERR_CODE_LINE, "expected the result-code line after \"%s\", "
+                    "got \"%s\"", p->pre_text, shown);
+    if (memchr(s, '\r', len))
+        return fail(p, QVR_PERR_CODE_LINE, "expected a result-code line, got \"%s\"", shown);
+    memcpy(p->pre_text, shown, sizeof shown);
+    p->pre_line = 1;
+    consume(p, used);
+    return STEP_AGAIN;
+}
+
+static int step_code(qvr_parser *p)
+{
+    const uint8_t *s = p->buf + p->pos;
+    size_t len, seen = p->scan, bad;
+    enum line_status r = find_line(p, 0, CODE_LINE_MAX, &len);
+    if (r == LINE_FULL)
+        return code_line(p, s, len, len + 1);
+    if (r == LINE_LAST)
+        return len ? code_line(p, s, len, len) : fail_no_code(p);
+    bad = first_binary(s, seen, p->scan);
+    if (bad < p->scan)
+        return fail_binary(p, s, bad);
+    if (r == LINE_LONG)
+        return fail(p, QVR_PERR_CODE_LINE, "no result-code line: %u bytes of text "
+                    "without a newline", CODE_LINE_MAX + 1);
+    return QVR_PARSE_NEED_MORE;
+}
+
+/* ---- source frames ---------------------------------------------------- */
+
+static int fail_truncated(qvr_parser *p, uint64_t need)
+{
+    uint64_t have = p->end - p->pos;
+    const struct qvr_frame *f = &p->cur;
+    return fail(p, QVR_PERR_TRUNCATED, "stream ended inside frame %" PRIu64
+                " (%s %s, at stream offset %" PRIu64 "): %" PRIu64 " of %" PRIu64
+                " bytes missing", p->nframes + 1, f->fourcc, qvr_media_name(f->media),
+                p->offset, need - have, need);
+}
+
+/* Sets the frame's extent for an audio layout. */
+static void audio_apply(qvr_parser *p, enum qvr_audio_layout l)
+{
+    struct qvr_frame *f = &p->cur;
+    int ext = l == QVR_AUDIO_EXT_THEN_SIZE ||
+              (f->reserved >= QVR_AUDIO_EXT_SIZE && f->size >= QVR_AUDIO_EXT_SIZE);
+    f->header_len = QVR_HDR_SIZE + (ext ? QVR_AUDIO_EXT_SIZE : 0);
+    if (l == QVR_AUDIO_EXT_THEN_SIZE) {
+        p->need = (uint64_t)QVR_HDR_SIZE + QVR_AUDIO_EXT_SIZE + f->size;
+        f->len = f->size;
+    } else {
+        p->need = (uint64_t)QVR_HDR_SIZE + f->size;
+        f->len = ext ? f->size - QVR_AUDIO_EXT_SIZE : f->size;
+    }
+}
+
+static int known_at(const qvr_parser *p, uint64_t off)
+{
+    return qvr_fourcc_lookup(p->buf + p->pos + off) != NULL;
+}
+
+/* AUTO layout, first audio frame: decide from the bytes after it. */
+static int audio_detect(qvr_parser *p)
+{
+    uint64_t avail = p->end - p->pos;
+    uint64_t a = (uint64_t)QVR_HDR_SIZE + QVR_AUDIO_EXT_SIZE + p->cur.size;
+    uint64_t c = (uint64_t)QVR_HDR_SIZE + p->cur.size;
+    enum qvr_audio_layout l;
+    if (avail >= a + 4) {
+        int ka = known_at(p, a), kc = known_at(p, c);
+        l = kc && !ka ? QVR_AUDIO_SIZE_INCLUDES_EXT : QVR_AUDIO_EXT_THEN_SIZE;
+        if (ka != kc)
+            p->layout = l;
+    } else if (p->finished) {
+        l = avail == a ? QVR_AUDIO_EXT_THEN_SIZE : QVR_AUDIO_SIZE_INCLUDES_EXT;
+        if (avail == a || avail == c)
+            p->layout = l;
+    } else {
+        return QVR_PARSE_NEED_MORE;
+    }
+    audio_apply(p, l);
+    return STEP_AGAIN;
+}
+
+static void read_osd(char *dst, const uint8_t *s, size_t n)
+{
+    const uint8_t *z = memchr(s, 0, n);
+    size_t k = z ? (size_t)(z - s) : n;
+    memcpy(dst, s, k);
+    dst[k] = '\0';
+}
+
+static int step_header(qvr_parser *p)
+{
+    const uint8_t *h = p->buf + p->pos;
+    size_t avail = p->end - p->pos;
+    const struct qvr_fourcc_info *fi;
+    struct qvr_frame *f = &p->cur;
+    char shown[24];
+    if (avail < QVR_HDR_SIZE) {
+        if (!p->finished)
+            return QVR_PARSE_NEED_MORE;
+        if (avail == 0) {
+            p->stage = ST_DONE;
+            return QVR_PARSE_END;
+        }
+        return fail(p, QVR_PERR_TRUNCATED, "stream ended inside the header of frame %"
+                    PRIu64 " (at stream offset %" PRIu64 "): %zu of %d bytes missing",
+                    p->nframes + 1, p->offset, (size_t)QVR_HDR_SIZE - avail, QVR_HDR_SIZE);
+    }
+    fi = qvr_fourcc_lookup(h);
+    if (!fi) {
+        escape(shown, sizeof shown, h, 4);
+        return fail(p, QVR_PERR_FOURCC, "unknown fourcc \"%s\" in frame %" PRIu64
+                    " (at stream offset %" PRIu64 ")", shown, p->nframes + 1, p->offset);
+    }
+    f->size = qvr_le32(h + QVR_OFF_SIZE);
+    f->reserved = qvr_le32(h + QVR_OFF_RESERVED);
+    if (f->size > p->max_size || f->reserved > p->max_reserved)
+        return fail(p, QVR_PERR_TOO_BIG, "frame %" PRIu64 " (%s at stream offset %"
+                    PRIu64 ") declares %s %" PRIu32 ", over the limit of %" PRIu32,
+                    p->nframes + 1, fi->fourcc, p->offset,
+                    f->size > p->max_size ? "data size" : "reserved",
+                    f->size > p->max_size ? f->size : f->reserved,
+                    f->size > p->max_size ? p->max_size : p->max_reserved);
+    memcpy(f->fourcc, fi->fourcc, sizeof f->fourcc);
+    f->media = fi->media;
+    f->codec = fi->codec;
+    f->flags = qvr_le32(h + QVR_OFF_FLAGS);
+    f->key = (f->flags & QVR_FLAG_KEY) != 0;
+    f->width = qvr_le32(h + QVR_OFF_WIDTH);
+    f->height = qvr_le32(h + QVR_OFF_HEIGHT);
+    f->timestamp = qvr_le64(h + QVR_OFF_TIMESTAMP);
+    read_osd(f->osd, h + QVR_OFF_OSD, QVR_OSD_LEN);
+    f->sample_rate = 0;
+    f->bits = f->channels = 0;
+    if (fi->media != QVR_MEDIA_AUDIO) {
+        f->header_len = QVR_HDR_SIZE;
+        f->len = f->size;
+        p->need = (uint64_t)QVR_HDR_SIZE + f->reserved + f->size;
+    } else if (p->layout != QVR_AUDIO_AUTO) {
+        audio_apply(p, p->layout);
+    } else {
+        p->need = 0;
+    }
+    p->stage = ST_BODY;
+    return STEP_AGAIN;
+}
+
+static int step_body(qvr_parser *p, struct qvr_frame *out)
+{
+    const uint8_t *h = p->buf + p->pos;
+    if (p->need == 0) {
+        int r = audio_detect(p);
+        if (r != STEP_AGAIN)
+            return r;
+    }
+    if (p->end - p->pos < p->need)
+        return p->finished ? fail_truncated(p, p->need) : QVR_PARSE_NEED_MORE;
+    *out = p->cur;
+    out->header = h;
+    out->data = h + p->need - out->len;
+    if (out->header_len > QVR_HDR_SIZE) {
+        out->sample_rate = qvr_le32(h + QVR_HDR_SIZE);
+        out->bits = qvr_le16(h + QVR_HDR_SIZE + 4);
+        out->channels = qvr_le16(h + QVR_HDR_SIZE + 6);
+    }
+    consume(p, (size_t)p->need);
+    p->nframes++;
+    p->stage = ST_HEADER;
+    return QVR_PARSE_FRAME;
+}
+
+/* ---- JPEG-mode records ------------------------------------------------ */
+
+static const char *const jline_names[] = {"name", "timestamp", "length"};
+
+/* Digits only (after trimming spaces) into *v; 0 on junk or overflow. */
+static int parse_u64(const uint8_t *s, size_t n, uint64_t *v)
+{
+    uint64_t acc = 0;
+    while (n && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n > 20)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)s[i] - '0';
+        if (d > 9 || acc > (UINT64_MAX - d) / 10)
+            return 0;
+        acc = acc * 10 + d;
+    }
+    *v = acc;
+    return 1;
+}
+
+/* n decimal digits at s into *v, within [lo, hi]. */
+static int fixed_num(const uint8_t *s, size_t n, unsigned lo, unsigned hi, unsigned *v)
+{
+    unsigned acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)s[i] - '0';
+        if (d > 9)
+            return 0;
+        acc = acc * 10 + d;
+    }
+    *v = acc;
+    return acc >= lo && acc <= hi;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t era;
+    unsigned yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static unsigned days_in_month(unsigned y, unsigned m)
+{
+    static const unsigned char dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : dm[m - 1];
+}
+
+/* "YYYY-MM-DD HH:MM:SS" (or 'T'), optional ".m" to ".mmm", optional 'Z'. */
+static int parse_datetime(const uint8_t *s, size_t n, uint64_t *ms)
+{
+    unsigned y, mo, d, h, mi, sec, frac = 0;
+    if (n && s[n - 1] == 'Z')
+        n--;
+    if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') ||
+        s[13] != ':' || s[16] != ':')
+        return 0;
+    if (!fixed_num(s, 4, 1970, 9999, &y) || !fixed_num(s + 5, 2, 1, 12, &mo) ||
+        !fixed_num(s + 11, 2, 0, 23, &h) || !fixed_num(s + 14, 2, 0, 59, &mi) ||
+        !fixed_num(s + 17, 2, 0, 59, &sec) ||
+        !fixed_num(s + 8, 2, 1, days_in_month(y, mo), &d))
+        return 0;
+    if (n > 19) {
+        size_t k = n - 20;
+        if (s[19] != '.' || k < 1 || k > 3 || !fixed_num(s + 20, k, 0, 999, &frac))
+            return 0;
+        for (; k < 3; k++)
+            frac *= 10;
+    }
+    *ms = ((uint64_t)days_from_civil(y, mo, d) * 86400u + h * 3600u + mi * 60u + sec) *
+              1000u + frac;
+    return 1;
+}
+
+static int parse_timestamp(const uint8_t *s, size_t n, uint64_t *ms)
+{
+    while (n && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    return parse_u64(s, n, ms) || parse_datetime(s, n, ms);
+}
+
+static uint32_t be16(const uint8_t *p)
+{
+    return (uint32_t)(p[0] << 8 | p[1]);
+}
+
+/* Width and height from the first SOF0/SOF1/SOF2 segment, searching the
+ * marker chain within the first SOF_SCAN_MAX bytes; 0 when not found. */
+static void jpeg_dims(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h)
+{
+    size_t lim = n < SOF_SCAN_MAX ? n : SOF_SCAN_MAX, i = 2;
+    *w = *h = 0;
+    if (lim < 4 || d[0] != 0xff || d[1] != 0xd8)
+        return;
+    while (i + 4 <= lim && d[i] == 0xff) {
+        uint8_t m = d[i + 1];
+        if (m == 0xff || m == 0x01 || m == 0xd8 || (m >= 0xd0 && m <= 0xd7)) {
+            i += m == 0xff ? 1 : 2;   /* fill byte or marker without length */
+            continue;
+        }
+        if (m == 0xd9 || m == 0xda || be16(d + i + 2) < 2)
+            return;
+        if (m >= 0xc0 && m <= 0xc2) {
+            if (i + 9 <= lim) {
+                *h = be16(d + i + 5);
+                *w = be16(d + i + 7);
+            }
+            return;
+        }
+        i += 2 + be16(d + i + 2);
+    }
+}
+
+static int fail_jtruncated(qvr_parser *p, const char *line, uint64_t missing, uint64_t of)
+{
+    if (line)
+        return fail(p, QVR_PERR_TRUNCATED, "stream ended inside JPEG record %" PRIu64
+                    " (at stream offset %" PRIu64 "), in its %s line", p->nframes + 1,
+                    p->offset, line);
+    return fail(p, QVR_PERR_TRUNCATED, "stream ended inside JPEG record %" PRIu64
+                " (at stream offset %" PRIu64 "): %" PRIu64 " of %" PRIu64
+                " JPEG bytes missing", p->nframes + 1, p->offset, missing, of);
+}
+
+/* One complete text line of a record (without '\r\n'). */
+static int jpeg_field(qvr_parser *p, const uint8_t *s, size_t n)
+{
+    struct qvr_frame *f = &p->cur;
+    uint64_t v;
+    char shown[40];
+    if (p->jline == 0) {
+        size_t k = n < QVR_OSD_LEN ? n : QVR_OSD_LEN;
+        memcpy(f->osd, s, k);
+        f->osd[k] = '\0';
+        return STEP_AGAIN;
+    }
+    escape(shown, sizeof shown, s, n);
+    if (p->jline == 1) {
+        if (!parse_timestamp(s, n, &f->timestamp))
+            return fail(p, QVR_PERR_RECORD, "JPEG record %" PRIu64 ": bad timestamp "
+                        "\"%s\"", p->nframes + 1, shown);
+        return STEP_AGAIN;
+    }
+    if (!parse_u64(s, n, &v))
+        return fail(p, QVR_PERR_RECORD, "JPEG record %" PRIu64 ": bad length \"%s\"",
+                    p->nframes + 1, shown);
+    if (v > p->max_size)
+        return fail(p, QVR_PERR_TOO_BIG, "JPEG record %" PRIu64 " declares %" PRIu64
+                    " bytes, over the limit of %" PRIu32, p->nframes + 1, v, p->max_size);
+    f->size = (uint32_t)v;
+    f->len = (size_t)v;
+    return STEP_AGAIN;
+}
+
+static int step_jline(qvr_parser *p)
+{
+    size_t len, n;
+    const uint8_t *s;
+    int r;
+    enum line_status ls = find_line(p, p->line, JPEG_LINE_MAX, &len);
+    if (ls == LINE_MORE)
+        return QVR_PARSE_NEED_MORE;
+    if (ls == LINE_LONG)
+        return fail(p, QVR_PERR_RECORD, "JPEG record %" PRIu64 ": %s line longer than "
+                    "%u bytes", p->nframes + 1, jline_names[p->jline], JPEG_LINE_MAX);
+    if (ls == LINE_LAST) {
+        if (p->end == p->pos) {
+            p->stage = ST_DONE;
+            return QVR_PARSE_END;
+        }
+        return fail_jtruncated(p, jline_names[p->jline], 0, 0);
+    }
+    s = p->buf + p->pos + p->line;
+    n = strip_cr(s, len);
+    if (p->jline == 0 && n == 0) {   /* blank line between records */
+        consume(p, len + 1);
+        return STEP_AGAIN;
+    }
+    r = jpeg_field(p, s, n);
+    if (r != STEP_AGAIN)
+        return r;
+    p->line += len + 1;
+    p->scan = 0;
+    if (++p->jline == 3) {
+        p->need = (uint64_t)p->line + p->cur.len;
+        p->stage = ST_JDATA;
+    }
+    return STEP_AGAIN;
+}
+
+static int step_jdata(qvr_parser *p, struct qvr_frame *out)
+{
+    const uint8_t *h = p->buf + p->pos;
+    uint64_t have = p->end - p->pos;
+    if (have < p->need) {
+        if (!p->finished)
+            return QVR_PARSE_NEED_MORE;
+        return fail_jtruncated(p, NULL, p->need - have, p->cur.len);
+    }
+    *out = p->cur;
+    memcpy(out->fourcc, "JPEG", 5);
+    out->media = QVR_MEDIA_VIDEO;
+    out->codec = QVR_CODEC_JPEG;
+    out->flags = QVR_FLAG_KEY;
+    out->key = 1;
+    out->reserved = 0;
+    out->sample_rate = 0;
+    out->bits = out->channels = 0;
+    out->header = h;
+    out->header_len = p->line;
+    out->data = h + p->line;
+    jpeg_dims(out->data, out->len, &out->width, &out->height);
+    consume(p, (size_t)p->need);
+    p->nframes++;
+    p->line = 0;
+    p->jline = 0;
+    p->stage = ST_JLINE;
+    return QVR_PARSE_FRAME;
+}
+
+/* ---- API -------------------------------------------------------------- */
+
+qvr_parser *qvr_parser_new(const struct qvr_parser_opts *opts)
+{
+    struct qvr_parser_opts o = {QVR_MODE_SOURCE, 0, QVR_AUDIO_AUTO};
+    qvr_parser *p;
+    if (opts)
+        o = *opts;
+    if ((o.mode != QVR_MODE_SOURCE && o.mode != QVR_MODE_JPEG) ||
+        (o.audio != QVR_AUDIO_AUTO && o.audio != QVR_AUDIO_EXT_THEN_SIZE &&
+         o.audio != QVR_AUDIO_SIZE_INCLUDES_EXT))
+        return NULL;
+    p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->mode = o.mode;
+    p->max_size = o.max_size ? o.max_size : QVR_PARSER_DEFAULT_MAX_SIZE;
+    p->max_reserved = p->max_size < RESERVED_MAX ? p->max_size : RESERVED_MAX;
+    p->layout = o.audio;
+    p->stage = ST_CODE;
+    return p;
+}
+
+void qvr_parser_free(qvr_parser *p)
+{
+    if (!p)
+        return;
+    free(p->buf);
+    free(p);
+}
+
+int qvr_parser_feed(qvr_parser *p, const uint8_t *buf, size_t len)
+{
+    if (p->stage == ST_FAILED || p->finished || len == 0)
+        return 0;
+    compact(p);
+    if (reserve(p, len) != 0) {
+        fail(p, QVR_PERR_NOMEM, "out of memory buffering %zu more bytes", len);
+        return -1;
+    }
+    memcpy(p->buf + p->end, buf, len);
+    p->end += len;
+    return 0;
+}
+
+void qvr_parser_finish(qvr_parser *p)
+{
+    p->finished = 1;
+}
+
+enum qvr_parse_status qvr_parser_next(qvr_parser *p, struct qvr_frame *out)
+{
+    int r;
+    do {
+        switch (p->stage) {
+        case ST_CODE: r = step_code(p); break;
+        case ST_HEADER: r = step_header(p); break;
+        case ST_BODY: r = step_body(p, out); break;
+        case ST_JLINE: r = step_jline(p); break;
+        case ST_JDATA: r = step_jdata(p, out); break;
+        case ST_DONE: r = QVR_PARSE_END; break;
+        default: r = QVR_PARSE_ERROR; break;
+        }
+    } while (r == STEP_AGAIN);
+    return (enum qvr_parse_status)r;
+}
+
+int qvr_parser_poll_code(qvr_parser *p)
+{
+    while (p->stage == ST_CODE && step_code(p) == STEP_AGAIN)
+        ;
+    if (p->stage == ST_FAILED)
+        return -1;
+    return p->have_code ? 1 : 0;
+}
+
+int qvr_parser_result_code(const qvr_parser *p, int32_t *code)
+{
+    if (!p->have_code)
+        return 0;
+    if (code)
+        *code = p->code;
+    return 1;
+}
+
+enum qvr_parse_error qvr_parser_error(const qvr_parser *p)
+{
+    return p->err;
+}
+
+const char *qvr_parser_message(const qvr_parser *p)
+{
+    return p->msg;
+}
+
+uint32_t qvr_parser_server_code(const qvr_parser *p)
+{
+    return p->server_code;
+}
+
+size_t qvr_parser_buffered(const qvr_parser *p)
+{
+    return p->end - p->pos;
+}
+
+enum qvr_audio_layout qvr_parser_audio_layout(const qvr_parser *p)
+{
+    return p->layout;
+}
+
+const char *qvr_codec_name(enum qvr_codec c)
+{
+    static const char *const names[] = {
+        "unknown", "h264", "mpeg4", "mjpeg", "jpeg", "g711", "g726", "aac", "pcm", "g729"};
+    return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "unknown";
+}
+
+const char *qvr_media_name(enum qvr_media m)
+{
+    static const char *const names[] = {"unknown", "video", "audio"};
+    return (unsigned)m < sizeof names / sizeof names[0] ? names[m] : "unknown";
+}
