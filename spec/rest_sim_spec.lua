@@ -606,6 +606,6 @@ describe("simulator REST family: --api rest (REST only)", function()
     local body, status = h.curl(sim.url("/qvrpro/apis/qplay.cgi?ver=v1&cmd=open&sid=" .. sid
       .. "&ch_sid=" .. FRONT .. "&start_time=" .. past_minute() .. "&stream_id=0"))
     assert.equal(200, status)
-    assert.matches("^0\n", body)
+    assert.matches("^v1\n0\n%x+\n$", body)  -- real servers' layout: version, code, session
   end)
 end)
