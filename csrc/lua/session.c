@@ -192,22 +192,6 @@ static int push_transport_error(lua_State *L, const struct session *s, struct qv
     return 0;
 }
 
-static int login_refused(lua_State *L, const struct qvr_login *lg, long status)
-{
-    char msg[160];
-    if (!lg->parsed) {
-        lua_pushnil(L);
-        qvr_push_error(L, status >= 400 ? "HTTP_ERROR" : "BAD_RESPONSE", -1,
-                       "the login answer is not a QDocRoot document", status);
-        return 0;
-    }
-    snprintf(msg, sizeof msg, "login refused (authPassed %d, errorValue %d)",
-             lg->has_passed ? lg->passed : 0, lg->has_error ? lg->error_value : 0);
-    lua_pushnil(L);
-    qvr_push_error(L, "AUTH_FAILED", -1, msg, status);
-    return 0;
-}
-
 static void login_url(struct session *s, struct qvr_str *url)
 {
     struct qvr_str b64;
@@ -223,27 +207,12 @@ static void login_url(struct session *s, struct qvr_str *url)
 
 static void logout(struct session *s);
 
-/* A login answer cut short: an error that says so (not AUTH_FAILED); a sid
- * it carried was issued, so it is logged out. */
-static int login_cut_short(lua_State *L, struct session *s, const struct qvr_login *lg,
-                           long status)
-{
-    if (lg->sid[0]) {
-        snprintf(s->sid, sizeof s->sid, "%s", lg->sid);
-        logout(s);
-    }
-    lua_pushnil(L);
-    qvr_push_error(L, "TRUNCATED", -1, lg->sid[0]
-                   ? "the login answer was cut short (the sid it carried is logged out)"
-                   : "the login answer was cut short", status);
-    return 0;
-}
-
 int qvr_session_login(lua_State *L, struct session *s)
 {
     struct qvr_str url;
     struct qvr_http_resp r = {0};
     struct qvr_login lg;
+    struct qvr_result res;
     double wait;
     int ok;
     if (backoff_wait(L, s, &wait)) {
@@ -268,11 +237,16 @@ int qvr_session_login(lua_State *L, struct session *s)
     }
     qvr_login_parse(r.body ? r.body : "", r.len, &lg);
     qvr_http_resp_free(&r);
-    if (lg.parsed && !lg.complete && r.status < 400)
-        return login_cut_short(L, s, &lg, r.status);
-    if (!lg.parsed || !lg.has_passed || lg.passed != 1 || lg.sid[0] == '\0') {
-        backoff_record(L, s, lg.parsed);
-        return login_refused(L, &lg, r.status);
+    qvr_login_verdict(&lg, r.status, &res);
+    if (res.verdict != QVR_ANSWER_OK) {
+        if (lg.parsed && !lg.complete && lg.sid[0]) {
+            /* cut short after the sid: the server issued it, so log it out */
+            snprintf(s->sid, sizeof s->sid, "%s", lg.sid);
+            logout(s);
+        }
+        backoff_record(L, s, res.verdict == QVR_ANSWER_AUTH);
+        qvr_push_result_error(L, &res);
+        return 0;
     }
     backoff_record(L, s, 0);
     snprintf(s->sid, sizeof s->sid, "%s", lg.sid);

@@ -29,6 +29,7 @@
 
 #include <curl/curl.h>
 
+#include "errname.h"
 #include "errors.h"
 #include "http.h"
 #include "stream.h"
@@ -139,11 +140,7 @@ static void fail_from_parser(struct stream *st)
         fail(st, ci ? ci->name : "SERVER_ERROR", code, "%s",
              ci ? ci->message : "the server refused the stream");
     } else {
-        static const char *const names[] = {
-            "PARSE_ERROR", "BAD_CODE_LINE", "SERVER_ERROR", "FRAME_TOO_BIG",
-            "BAD_FOURCC", "BAD_RECORD", "TRUNCATED", "NO_MEMORY"};
-        enum qvr_parse_error e = qvr_parser_error(st->parser);
-        fail(st, (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "PARSE_ERROR", -1,
+        fail(st, qvr_parse_error_name(qvr_parser_error(st->parser)), -1,
              "%s", qvr_parser_message(st->parser));
     }
 }

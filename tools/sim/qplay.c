@@ -1,12 +1,16 @@
 /*
  * qplay.c - qplay.cgi: open, the control commands and get.
  *
- * Answers are text lines: "CODE\n[SESSION\n]" (SDK layout), with a CGI
- * version line first under the qplay_version_line quirk.  A new session
- * plays (speed 10 = real time, time control on, playclose on) from
- * start_time; `get` streams from the session's position up to end_time
- * inclusive or the end of the recording, then ends the response (and closes
- * the session when playclose is on).
+ * Answers are text lines: "v1\nCODE\n[SESSION\n]" as real servers send
+ * them (the qplay_doc_layout quirk drops the version line: the SDK
+ * document's layout).  A new session plays (speed 10 = real time, time
+ * control on, playclose on) from start_time; `get` streams from the
+ * session's position up to end_time inclusive or the end of the recording,
+ * then ends the response (and closes the session when playclose is on).
+ * The position carries over to the next `get`.  Faults: get_frames ends a
+ * `get` cleanly after N frames, get_cut ends it abruptly after N body bytes
+ * (the cut frame goes back to the session, sent whole by the next `get`),
+ * get_wait waits before the code line (at the end: an empty `get`).
  */
 #include "qplay.h"
 #include "answer.h"
