@@ -282,6 +282,28 @@ describe("playback continuation", function()
     assert_same_frames(h.archive(sim, yard.guid, t0 + 1000, t0 + 3000), got[c])
   end)
 
+  it("closes its server session when a `get` that stalls cannot be retried (TIMEOUT)", function()
+    local quick <close> = assert(qvr.connect(h.opts(sim, { stall_timeout = 1 })))
+    h.control(sim, "fault=stall_after=30000:qplay")
+    local pb <close> = assert(quick:playback("Back Yard", { from = t0, to = t0 + 20000,
+      timecontrol = false, retries = 0, new_sessions = 0 }))
+    local got = {}
+    local ok, err = pcall(function() for f in pb:frames() do got[#got + 1] = f end end)
+    assert.is_false(ok)
+    assert.equal("TIMEOUT", err.name)
+    assert.is_true(#got > 0)
+    assert.equal(0, h.stats(sim).qplay_open, "no session left open on the server")
+  end)
+
+  it("goes on after a `get` that stalls: seek back, get again, every frame once", function()
+    local quick <close> = assert(qvr.connect(h.opts(sim, { stall_timeout = 1 })))
+    h.control(sim, "fault=stall_after=150000:qplay")
+    local pb <close> = assert(quick:playback("Back Yard", { from = t0, to = t0 + 8000,
+      timecontrol = false }))
+    assert_same_frames(h.archive(sim, yard.guid, t0, t0 + 8000), frames_of(pb))
+    assert.is_true(pb.transfer.transfers >= 2)
+  end)
+
   it("keeps JPEG mode exact over batched `get`s", function()
     local plain = frames_of(assert(yard:playback{ from = t0, to = t0 + 8000,
                                                   data_type = "jpeg" }))
