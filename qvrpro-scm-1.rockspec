@@ -47,6 +47,7 @@ build = {
             "csrc/proto/json.c",
             "csrc/proto/parser.c",
             "csrc/proto/errors.c",
+            "csrc/proto/rest.c",
             "csrc/proto/dump.c",
             "csrc/lua/dumpobj.c",
          },
@@ -57,7 +58,8 @@ build = {
       -- a module of its own: libavcodec pulls in ~100 shared libraries that
       -- only scripts writing containers should load (csrc/lua/muxobj.c)
       ["qvrpro.mux"] = {
-         sources = { "csrc/lua/muxobj.c", "csrc/media/mux.c", "csrc/proto/codec.c" },
+         sources = { "csrc/lua/muxobj.c", "csrc/lua/joinobj.c", "csrc/media/mux.c",
+                     "csrc/media/join.c", "csrc/proto/codec.c" },
          libraries = { "avformat", "avcodec", "avutil" },
          incdirs = { "csrc/proto", "csrc/media", "csrc/lua" },
          libdirs = { "$(AVFORMAT_LIBDIR)" },
@@ -74,6 +76,7 @@ build = {
       ["qvrpro.tz"] = "lua/qvrpro/tz.lua",
       ["qvrpro.dump"] = "lua/qvrpro/dump.lua",
       ["qvrpro.export"] = "lua/qvrpro/export.lua",
+      ["qvrpro.rest"] = "lua/qvrpro/rest.lua",
    },
    install = {
       bin = { qvr = "bin/qvr" },

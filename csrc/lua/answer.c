@@ -8,6 +8,7 @@
 #include "answer.h"
 #include "errors.h"
 #include "json.h"
+#include "rest.h"
 
 #define JSON_MAX_DEPTH 64
 
@@ -228,6 +229,67 @@ static int lines_answer(lua_State *L, const struct qvr_http_resp *r, enum qvr_ve
     return 1;
 }
 
+static int json_depth(const cJSON *v, int depth)
+{
+    const cJSON *c;
+    int max = depth;
+    if (!v || depth > JSON_MAX_DEPTH)
+        return depth;
+    cJSON_ArrayForEach(c, v) {
+        int d = json_depth(c, depth + 1);
+        if (d > max)
+            max = d;
+        if (max > JSON_MAX_DEPTH)
+            break;
+    }
+    return max;
+}
+
+int qvr_push_rest_answer(lua_State *L, enum qvr_kind kind, const struct qvr_http_resp *r,
+                         enum qvr_verdict *verdict)
+{
+    struct qvr_rest_verdict v;
+    enum qvr_rest_expect expect = kind == QVR_KIND_REST_IMAGE ? QVR_REST_EXPECT_JPEG
+                                  : kind == QVR_KIND_REST_MEDIA ? QVR_REST_EXPECT_MP4
+                                                                : QVR_REST_EXPECT_JSON;
+    qvr_rest_judge(expect, r->status, r->content_type, r->body, r->len, &v);
+    if (v.outcome == QVR_REST_OK) {
+        *verdict = QVR_ANSWER_OK;
+        if (expect != QVR_REST_EXPECT_JSON) {
+            lua_pushlstring(L, r->body, r->len);
+            lua_pushstring(L, r->content_type);
+            return 2;
+        }
+        if (json_depth(v.root, 0) > JSON_MAX_DEPTH) {
+            qvr_rest_free(&v);
+            *verdict = QVR_ANSWER_FAILED;
+            return fail(L, "BAD_RESPONSE", "JSON answer nested too deep", r->status);
+        }
+        if (v.empty)
+            lua_pushboolean(L, 1);
+        else
+            push_json(L, v.root, 0);
+        qvr_rest_free(&v);
+        return 1;
+    }
+    *verdict = v.outcome == QVR_REST_AUTH ? QVR_ANSWER_AUTH : QVR_ANSWER_FAILED;
+    lua_pushnil(L);
+    if (v.has_code && !v.name) {
+        qvr_push_code_error(L, v.code, r->status);
+        if (!qvr_code_lookup(v.code) && v.message[0]) {
+            lua_pushstring(L, v.message);
+            lua_setfield(L, -2, "message");
+        }
+    } else {
+        qvr_push_error(L, v.name, v.has_code ? (int64_t)v.code : -1, v.message, r->status);
+    }
+    if (v.unsupported) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "unsupported");
+    }
+    return 2;
+}
+
 int qvr_push_answer(lua_State *L, enum qvr_kind kind, const struct qvr_http_resp *r,
                     enum qvr_verdict *verdict)
 {
@@ -242,6 +304,9 @@ int qvr_push_answer(lua_State *L, enum qvr_kind kind, const struct qvr_http_resp
     case QVR_KIND_LOGS: n = logs_answer(L, r, verdict); break;
     case QVR_KIND_IMAGE: n = image_answer(L, r, verdict); break;
     case QVR_KIND_LINES: n = lines_answer(L, r, verdict); break;
+    case QVR_KIND_REST:
+    case QVR_KIND_REST_IMAGE:
+    case QVR_KIND_REST_MEDIA: return qvr_push_rest_answer(L, kind, r, verdict);
     default:
         lua_pushlstring(L, r->body ? r->body : "", r->len);
         lua_pushinteger(L, r->status);

@@ -11,7 +11,9 @@
 #include "core.h"
 #include "http.h"
 
-enum qvr_kind { QVR_KIND_JSON, QVR_KIND_LOGS, QVR_KIND_IMAGE, QVR_KIND_LINES, QVR_KIND_RAW };
+enum qvr_kind { QVR_KIND_JSON, QVR_KIND_LOGS, QVR_KIND_IMAGE, QVR_KIND_LINES, QVR_KIND_RAW,
+                /* the REST family (csrc/proto/rest.h): JSON or empty, JPEG, MP4 */
+                QVR_KIND_REST, QVR_KIND_REST_IMAGE, QVR_KIND_REST_MEDIA };
 
 enum qvr_verdict { QVR_ANSWER_OK, QVR_ANSWER_FAILED, QVR_ANSWER_AUTH };
 
@@ -19,6 +21,12 @@ enum qvr_verdict { QVR_ANSWER_OK, QVR_ANSWER_FAILED, QVR_ANSWER_AUTH };
  * sets *verdict.  QVR_ANSWER_AUTH: the server says the sid is not valid. */
 int qvr_push_answer(lua_State *L, enum qvr_kind kind, const struct qvr_http_resp *r,
                     enum qvr_verdict *verdict);
+
+/* A REST answer: the JSON as a table (true when empty) or the bytes and
+ * content type; nil + Error otherwise, the Error's `unsupported` field true
+ * when the NVR lacks the endpoint (the CGI family may answer). */
+int qvr_push_rest_answer(lua_State *L, enum qvr_kind kind, const struct qvr_http_resp *r,
+                         enum qvr_verdict *verdict);
 
 /* Whether a server code means "the sid is not (or no longer) valid". */
 int qvr_code_is_auth(uint32_t code);

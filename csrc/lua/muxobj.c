@@ -21,6 +21,7 @@
 #include "codec.h"
 #include "core.h"
 #include "mux.h"
+#include "joinobj.h"
 
 #define QVR_MUXER_MT "qvrpro.Muxer"
 #define EXTRADATA_MAX 4096
@@ -346,5 +347,6 @@ int luaopen_qvrpro_mux(lua_State *L)
     luaL_newlibtable(L, funcs);
     lua_pushlightuserdata(L, (void *)api);
     luaL_setfuncs(L, funcs, 1);
+    qvr_join_register(L, api);
     return 1;
 }
