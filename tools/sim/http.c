@@ -141,6 +141,7 @@ void http_req_done(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(r->params[i].value);
     }
     free(r->params);
+    buf_free(&r->body);
     free(r->path);
     free(r->raw_uri);
     free(r);
