@@ -76,8 +76,6 @@ function M.parse_url(url)
   return opts
 end
 
-local remember_cameras    -- (below) keeps the cameras of the connect probe
-
 local function discover_prefix(nvr)
   local entry, err = nvr:request("json", "/qvrentry", nil, { sid = false })
   if not entry then return nil, err end
@@ -117,10 +115,7 @@ function M.connect(opts, more)
   local ok, err = nvr:login()
   if not ok then nvr:close(); return nil, err end
   rest.setup(nvr, api)
-  if api == "auto" then
-    local answer = rest.probe(nvr)
-    if answer then remember_cameras(nvr, answer) end
-  end
+  if api == "auto" then nvr:cameras() end   -- the probe: which family lists the cameras
   return nvr
 end
 
@@ -165,9 +160,6 @@ function Session:cameras(filter)
   return list
 end
 
-remember_cameras = function(nvr, answer)
-  cache[nvr] = { at = qtime.now(), list = camera_objects(nvr, rest.filter_datas(answer, {})) }
-end
 
 local function camera_list(nvr, fresh)
   local c = cache[nvr]
@@ -214,14 +206,20 @@ function Session:cpu()
   return tonumber(answer.data)
 end
 
---- nvr:recording(cam [, stream_id]) -> boolean
+--- nvr:recording(cam [, stream_id]) -> boolean (camera_status.cgi
+-- rec_status, or camera/list's rec_state)
 function Session:recording(cam, stream_id)
-  local guid, _, err = resolve(self, cam)
+  local guid, err = resolve(self, cam)
   if not guid then return nil, err end
-  local answer, aerr = self:request("json", api(self, "camera_status.cgi"),
-    { act = "rec_status", guid = guid, stream_id = stream_id or 0 })
-  if not answer then return nil, aerr end
-  return tonumber(answer.rec_status) == 1
+  return rest.dispatch(self, "recording", {
+    rest = function() return rest.recording(self, guid, stream_id) end,
+    cgi = function()
+      local answer, aerr = self:request("json", api(self, "camera_status.cgi"),
+        { act = "rec_status", guid = guid, stream_id = stream_id or 0 })
+      if not answer then return nil, aerr end
+      return tonumber(answer.rec_status) == 1
+    end,
+  })
 end
 
 --- nvr:record(cam, on) -> true: manual recording on or off (PUT camera/mrec,
@@ -244,9 +242,13 @@ end
 
 local write_atomically = core.write_atomic
 
--- The first JPEG of a playback at t (an NVR without image_ts).
-local function jpeg_of_playback(nvr, guid, t)
-  local pb, err = nvr:playback(guid, { from = t, to = t + 10000, data_type = "jpeg" })
+-- The recorded picture at t from a playback (an NVR without image_ts): an
+-- MJPEG camera's own frame, else the first image of a JPEG playback (the
+-- NVR's JPEG of the key frame at or after t).
+local function jpeg_of_playback(nvr, guid, t, cam)
+  local mjpeg = cam and tostring(cam.video_codec_setting or ""):upper():find("JPEG") ~= nil
+  local pb, err = nvr:playback(guid, { from = t, to = t + 10000,
+                                       data_type = mjpeg and "source" or "jpeg" })
   if not pb then return nil, err end
   local ok, data = pcall(function()
     for frame in pb:frames() do
@@ -269,14 +271,14 @@ end
 function Session:snapshot(cam, opts)
   opts = opts or {}
   local at = opts.at ~= nil and qtime.check(opts.at, "at") or nil
-  local guid, err = resolve(self, cam)
+  local guid, err, camobj = resolve(self, cam)
   if not guid then return nil, err end
   local jpeg, jerr
   if at then
     jpeg, jerr = rest.dispatch(self, "snapshot_at", {
       rest = function() return rest.snapshot(self, guid, at) end,
-      cgi = function() return jpeg_of_playback(self, guid, at) end,
-    })
+      cgi = function() return jpeg_of_playback(self, guid, at, camobj) end,
+    }, "rest")
   else
     jpeg, jerr = rest.dispatch(self, "snapshot", {
       rest = function() return rest.snapshot(self, guid) end,

@@ -2,10 +2,13 @@
 -- session methods, and the choice between it and the 2017 CGIs.
 --
 -- A session remembers which family the NVR answered (nvr.api, probed once at
--- connect with camera/list) and each call that both families offer tries
--- that one first and the other one when the first says it lacks the call
--- (404/405 page, 0xB1000000 "API version not supported"); a call missing
--- in one family is remembered per session, so it is not asked again.
+-- connect by listing the cameras, which fills the camera cache).  A call
+-- both families offer (cameras, snapshot, record, clip) tries that family
+-- first: the CGIs on an NVR that has them (they carry more: recording days,
+-- snapshot stream and origin), REST on one without; calls only REST has go
+-- to REST.  A call falls back to the other family when the first says it
+-- lacks it (404/405 page, 0xB1000000 "API version not supported"), and the
+-- missing call is remembered per session, so it is not asked again.
 -- api = "rest" | "cgi" at connect forces one family (no fallback).
 --
 -- Answers are judged in C (csrc/proto/rest.c); request shapes (paths, the
@@ -86,22 +89,8 @@ function M.setup(nvr, mode)
 end
 
 --- The REST camera list's raw answer (camera/list).
-local function camera_list(nvr)
+function M.camera_list(nvr)
   return nvr:request("rest", path(nvr, "camera/list"), { ver = M.VER })
-end
-
---- Probes the family once (auto mode): camera/list.  Returns the raw
--- answer when REST answered it (the caller keeps the cameras), else nil.
-function M.probe(nvr)
-  local answer, err = camera_list(nvr)
-  if answer then nvr:_set_api("rest"); return answer end
-  if lacks("rest", err) then
-    st(nvr).missing["cameras/rest"] = true
-    nvr:_set_api("cgi")
-  elseif err.name ~= "TIMEOUT" and err.name ~= "REFUSED" and err.name ~= "NETWORK" then
-    nvr:_set_api("rest")       -- a REST answer (PERMISSION_DENIED, ...): REST is there
-  end
-  return nil, err
 end
 
 local function no_family(key, family, mode)
@@ -119,7 +108,7 @@ function M.dispatch(nvr, key, fns, prefer)
     if not fn then return no_family(key, s.mode, s.mode) end
     return fn()
   end
-  local first = prefer or nvr.api or "rest"
+  local first = prefer or nvr.api or "cgi"
   local order = first == "cgi" and { "cgi", "rest" } or { "rest", "cgi" }
   local last = { nil, nil }
   local tried = false
@@ -129,7 +118,8 @@ function M.dispatch(nvr, key, fns, prefer)
       tried = true
       local r = table.pack(fn())
       if r[1] ~= nil or not lacks(family, r[2]) then
-        if not nvr.api then nvr:_set_api(family) end
+        local answered = r[1] ~= nil or type(r[2]) == "table" and (r[2].code or r[2].http_status)
+        if not nvr.api and answered then nvr:_set_api(family) end
         return table.unpack(r, 1, r.n)
       end
       s.missing[key .. "/" .. family] = true
@@ -150,7 +140,7 @@ end
 -- filters them (brand/model: the UMSID's halves; status 1 connected, 2 not;
 -- name: a case-insensitive part).
 function M.cameras(nvr, filter)
-  local answer, err = camera_list(nvr)
+  local answer, err = M.camera_list(nvr)
   if not answer then return nil, err end
   return M.filter_datas(answer, filter)
 end
@@ -172,6 +162,19 @@ function M.filter_datas(answer, filter)
     if ok then out[#out + 1] = raw end
   end
   return out
+end
+
+--- Whether camera/list says the camera records (its stream's rec_state
+-- when the answer lists streams).
+function M.recording(nvr, guid, stream_id)
+  local answer, err = nvr:request("rest", path(nvr, "camera/list"), { ver = M.VER, guid = guid })
+  if not answer then return nil, err end
+  local raw = (answer.datas or answer.data or {})[1]
+  if not raw then return fail("NO_SUCH_CAMERA", "camera/list did not list it") end
+  local rec = raw.rec_state
+  local s = type(raw.stream_state) == "table" and raw.stream_state[(stream_id or 0) + 1]
+  if type(s) == "table" and s.rec_state then rec = s.rec_state end
+  return rec == "RECORDING" or rec == "RECORDING_WITH_SPARE"
 end
 
 --- JPEG of camera/snapshot/{guid} (at: image_ts, UTC ms).
@@ -410,7 +413,7 @@ end
 
 -- an error body meaning "no recording there" rather than a broken request
 local function no_footage(err)
-  return err.name == "NO_DATA" or err.hex == "0xB1000003" or err.hex == "0xB1000004"
+  return err.name == "NO_DATA" or err.hex == "0xB1000004"
 end
 
 --- Fetches recordingfile slices of [from, to) into temporary files; returns
@@ -476,7 +479,8 @@ end
 
 local function clip_cgi(nvr, cam, opts)
   local export = require "qvrpro.export"
-  local r, err = export.run(nvr, cam, { from = opts.from, to = opts.to, path = opts.path,
+  -- export keeps [from, to] (both inclusive, like the NVR's playback); a clip is [from, to)
+  local r, err = export.run(nvr, cam, { from = opts.from, to = opts.to - 1, path = opts.path,
                                         format = "mp4", progress = opts.progress })
   if not r then return nil, err end
   local gaps = {}
@@ -504,7 +508,7 @@ function Session:clip(cam, opts)
   return M.dispatch(self, "clip", {
     rest = function() return clip_rest(self, guid, o) end,
     cgi = function() return clip_cgi(self, guid, o) end,
-  })
+  }, "rest")
 end
 
 -- ---------------------------------------------------------------------------
