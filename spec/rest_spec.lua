@@ -282,9 +282,12 @@ describe("REST client fallback", function()
 
   it("goes from the CGIs to REST on a REST-only NVR", function()
     local sim = h.start_sim({ "--api", "rest" })
-    finally(sim.stop)
-    local nvr = assert(qvr.connect(h.opts(sim)))
-    finally(function() nvr:close() end)
+    local nvr
+    finally(function()
+      if nvr then nvr:close() end
+      sim.stop()
+    end)
+    nvr = assert(qvr.connect(h.opts(sim)))
     -- the probe asked camera_status.cgi once (404), then camera/list
     assert.equal("rest", nvr.api)
     local before = h.stats(sim).requests
