@@ -33,8 +33,10 @@ MUX_PKGS  := libavformat libavcodec libavutil
 CORE_SRC  := $(filter-out $(MUX_SRC),$(wildcard csrc/lua/*.c csrc/net/*.c)) $(PROTO_SRC)
 CTESTS    := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 SIM_SRC   := $(wildcard tools/sim/*.c)
-SIM_LIBS  := $(shell pkg-config --libs libmicrohttpd libcjson gnutls) -lpthread -lm
-SIM_INC   := -Icsrc/proto $(shell pkg-config --cflags libmicrohttpd libcjson)
+# the simulator's RTSP server (tools/sim/rtsp.c) and recordingfile MP4s (clip.c)
+SIM_PKGS  := libmicrohttpd libcjson gnutls gstreamer-rtsp-server-1.0 gstreamer-1.0 $(MUX_PKGS)
+SIM_LIBS  := $(shell pkg-config --libs $(SIM_PKGS)) -lpthread -lm
+SIM_INC   := -Icsrc/proto $(shell pkg-config --cflags $(SIM_PKGS) | sed 's/-I/-isystem /g')
 
 .PHONY: all proto rock env sim ctest asan test valgrind lint fuzzers fuzz demo bench clean
 
