@@ -48,6 +48,8 @@ build = {
             "csrc/proto/parser.c",
             "csrc/proto/errors.c",
             "csrc/proto/rest.c",
+            "csrc/proto/errname.c",
+            "csrc/proto/verdict.c",
             "csrc/proto/dump.c",
             "csrc/lua/dumpobj.c",
          },

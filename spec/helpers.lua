@@ -7,6 +7,14 @@ local SIM = os.getenv("QVRSIM") or (ROOT .. "/build/qvrsim")
 
 M.root = ROOT
 
+--- QVR_TEST_GC=1 (tools/test's gc suites, `busted --helper=spec/helpers.lua`):
+-- collect as aggressively as luv's CI does, a new cycle as soon as one ends
+-- and big steps, so a binding value that is not anchored is freed at once.
+if os.getenv("QVR_TEST_GC") then
+  collectgarbage("setpause", 0)
+  collectgarbage("setstepmul", 1000)
+end
+
 local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
@@ -30,12 +38,21 @@ function M.capture(cmd, keep_preload)
 end
 
 
---- Starts `qvrsim --port 0 --logs-port 0 --rtsp-port 0 ARGS...`; returns a sim
--- object with port, logs_port, rtsp_port, pid, url(path), base, stop().
+--- Extra simulator arguments from $QVR_TEST_SIM_ARGS (split on spaces), so a
+-- whole spec run can go against, say, `--fault get_frames=7`.
+function M.extra_sim_args()
+  local extra = {}
+  for a in (os.getenv("QVR_TEST_SIM_ARGS") or ""):gmatch("%S+") do extra[#extra + 1] = a end
+  return extra
+end
+
+--- Starts `qvrsim --port 0 --logs-port 0 --rtsp-port 0 ARGS... $QVR_TEST_SIM_ARGS`;
+-- returns a sim object with port, logs_port, rtsp_port, pid, url(path), base, stop().
 function M.start_sim(args)
   args = args or {}
   local quoted = {}
   for i, a in ipairs(args) do quoted[i] = shell_quote(a) end
+  for _, a in ipairs(M.extra_sim_args()) do quoted[#quoted + 1] = shell_quote(a) end
   local log = os.tmpname()
   local cmd = ("echo $$; exec env -u LD_PRELOAD %s --port 0 --logs-port 0 --rtsp-port 0 %s 2>>%s")
     :format(shell_quote(SIM), table.concat(quoted, " "), shell_quote(log))
@@ -63,6 +80,30 @@ function M.start_sim(args)
     end
   end
   return sim
+end
+
+--- In a describe block: starts the simulator (with ARGS) and connects to it
+-- as admin in setup, closes both in teardown.  Returns a table that holds
+-- `sim` and `nvr` once setup has run (`connect = false` in opts: no nvr;
+-- the rest of opts goes to qvr.connect):
+--   local S = h.with_sim({ "--no-pace" })
+--   it("...", function() S.nvr:cameras() end)
+function M.with_sim(args, opts)
+  local busted = require "busted"
+  local env = {}
+  busted.setup(function()
+    env.sim = M.start_sim(args)
+    if not (opts and opts.connect == false) then
+      local extra = {}
+      for k, v in pairs(opts or {}) do if k ~= "connect" then extra[k] = v end end
+      env.nvr = assert(require("qvrpro").connect(M.opts(env.sim, extra)))
+    end
+  end)
+  busted.teardown(function()
+    if env.nvr then env.nvr:close() end
+    if env.sim then env.sim.stop() end
+  end)
+  return env
 end
 
 --- GET with curl; returns body, http_status, content_type.
@@ -262,6 +303,21 @@ end
 --- Milliseconds since 1970 (whole seconds resolution is enough for tests).
 function M.now_ms()
   return os.time() * 1000
+end
+
+--- ms of a date text read by GNU date in a zone ("2026-03-29 03:30",
+-- "2026-10-25 02:30 +0200", "2026-01-01T00:07:00Z").
+function M.date_ms(zone, text)
+  local out = M.capture(("TZ=%s date -d %s +%%s"):format(shell_quote(zone), shell_quote(text)))
+  local s = tonumber(out)
+  assert(s, ("date could not read %q in %s"):format(text, zone))
+  return s * 1000
+end
+
+--- The zone-local text of ms, by GNU date.
+function M.date_text(zone, ms)
+  local cmd = ("TZ=%s date -d @%d '+%%F %%H:%%M %%z'"):format(shell_quote(zone), ms // 1000)
+  return (M.capture(cmd):gsub("\n$", ""))
 end
 
 return M

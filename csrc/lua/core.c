@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <libxml/parser.h>
 
+#include "answer.h"
 #include "core.h"
 #include "session.h"
 #include "stream.h"
@@ -24,6 +25,42 @@ void qvr_new_type(lua_State *L, const char *name, const luaL_Reg *meta,
     luaL_setfuncs(L, methods, 0);
     lua_setfield(L, -2, "__methods");
     lua_pop(L, 1);
+}
+
+void qvr_type_fields(lua_State *L, const char *name, const char *const fields[])
+{
+    luaL_getmetatable(L, name);
+    lua_newtable(L);
+    for (int i = 0; fields[i]; i++) {
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, fields[i]);
+    }
+    lua_setfield(L, -2, "__fields");
+    lua_pop(L, 1);
+}
+
+int qvr_field_id(lua_State *L, int obj, int key)
+{
+    int id = -1;
+    if (lua_type(L, key) != LUA_TSTRING || !lua_getmetatable(L, obj))
+        return -1;
+    if (lua_getfield(L, -1, "__fields") == LUA_TTABLE) {
+        lua_pushvalue(L, key);
+        if (lua_rawget(L, -2) == LUA_TNUMBER)
+            id = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    return id;
+}
+
+int qvr_push_method(lua_State *L, int obj, int key)
+{
+    luaL_getmetafield(L, obj, "__methods");
+    lua_pushvalue(L, key);
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+    return 1;
 }
 
 static int frames_iter(lua_State *L)
@@ -70,6 +107,16 @@ static int l_now_ms(lua_State *L)
     return 1;
 }
 
+/* core.monotonic_ms() -> milliseconds of a clock that never jumps (for
+ * measuring elapsed time; its zero is arbitrary) */
+static int l_monotonic_ms(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    return 1;
+}
+
 /* core.sleep(seconds) */
 static int l_sleep(lua_State *L)
 {
@@ -103,6 +150,8 @@ int luaopen_qvrpro_core(lua_State *L)
         {"session", qvr_l_session},
         {"methods", l_methods},
         {"now_ms", l_now_ms},
+        {"monotonic_ms", l_monotonic_ms},
+        {"read_answer", qvr_l_read_answer},
         {"sleep", l_sleep},
         {"open_stream", qvr_l_open_stream},
         {"each", qvr_l_each},

@@ -49,13 +49,6 @@ static int seterr(struct qvr_dump_err *e, enum qvr_dump_error kind, const char *
     return -1;
 }
 
-const char *qvr_dump_error_name(enum qvr_dump_error kind)
-{
-    static const char *const names[] = {
-        "NONE", "IO_ERROR", "BAD_DUMP", "TRUNCATED", "BAD_FRAME", "BAD_ARGUMENT", "NO_MEMORY"};
-    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "BAD_DUMP";
-}
-
 static int ivec_push(struct ivec *iv, uint64_t ts, uint64_t off)
 {
     if (iv->n == iv->cap) {
@@ -428,6 +421,36 @@ qvr_dump_writer *qvr_dump_append(const char *path, const char *meta, size_t meta
 static int refuse(qvr_dump_writer *w, const char *fmt, size_t v)
 {
     return seterr(&w->err, QVR_DERR_ARG, fmt, v);
+}
+
+int qvr_dump_set_meta(qvr_dump_writer *w, const char *meta, size_t len)
+{
+    char *buf;
+    ssize_t n;
+    if (w->failed)
+        return -1;
+    if (len > w->meta_len)
+        return seterr(&w->err, QVR_DERR_ARG, "new meta of %zu bytes does not fit the room "
+                      "the file has (%zu bytes)", len, (size_t)w->meta_len);
+    buf = malloc(w->meta_len + 1);
+    if (!buf)
+        return seterr(&w->err, QVR_DERR_NOMEM, "out of memory%s", "");
+    memcpy(buf, meta, len);
+    memset(buf + len, ' ', w->meta_len - len);    /* JSON allows white space after */
+    buf[w->meta_len] = '\0';
+    errno = 0;
+    if (fflush(w->f) != 0) {
+        free(buf);
+        return wfail(w, "write");
+    }
+    n = pwrite(fileno(w->f), buf, w->meta_len, QVR_DUMP_HEAD_FIXED);
+    if (n != (ssize_t)w->meta_len) {
+        free(buf);
+        return wfail(w, "rewrite the meta of");
+    }
+    free(w->meta);
+    w->meta = buf;
+    return 0;
 }
 
 int qvr_dump_write(qvr_dump_writer *w, unsigned type, unsigned flags, uint64_t ts,

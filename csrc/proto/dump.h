@@ -52,8 +52,8 @@ struct qvr_dump_rec {
     int seek_point;
 };
 
-/* The error name a binding shows for a kind ("IO_ERROR", "BAD_DUMP", ...). */
-const char *qvr_dump_error_name(enum qvr_dump_error kind);
+/* The error name a binding shows for a kind: qvr_dump_error_name() in
+ * errname.h. */
 
 /* Whether a record (type, flags, first bytes of its header) is a seek point. */
 int qvr_dump_is_seek_point(unsigned type, unsigned flags, const uint8_t *header, size_t hlen);
@@ -86,6 +86,13 @@ qvr_dump_writer *qvr_dump_append(const char *path, const char *meta, size_t meta
 int qvr_dump_write(qvr_dump_writer *w, unsigned type, unsigned flags, uint64_t ts,
                    const uint8_t *header, size_t header_len,
                    const uint8_t *payload, size_t payload_len);
+
+/* Replaces the meta in place (a writer that learns more as it goes, e.g.
+ * the gaps of a live stream that reconnects): len must not exceed the
+ * file's meta length, the rest is padded with spaces (create the dump with
+ * a padded meta to leave room).  0, or -1 (see _error; too long: ARG, the
+ * writer goes on). */
+int qvr_dump_set_meta(qvr_dump_writer *w, const char *meta, size_t len);
 
 /* Hands buffered records to the system; with sync, waits for the disk. */
 int qvr_dump_flush(qvr_dump_writer *w, int sync);

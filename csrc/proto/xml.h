@@ -12,10 +12,11 @@
 
 struct qvr_login {
     int parsed;          /* the body was an XML document with a QDocRoot */
+    int complete;        /* ... and ends with the root's end tag (else cut short) */
     int has_passed, passed;
     int has_error, error_value;
     int is_admin;
-    char sid[64];
+    char sid[64];        /* trimmed; empty when absent or too long */
 };
 
 /* Returns 0 when the body could be read as a login answer, -1 otherwise. */

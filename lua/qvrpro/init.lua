@@ -185,7 +185,7 @@ function Session:camera(key)
       or ("named %q"):format(key)) }
 end
 
---- The guid and channel index of any camera argument, or nil, err.
+--- The guid, channel index and Camera of any camera argument, or nil, err.
 function M.resolve(nvr, key)
   key = camera.check_key(key, 1)
   if camera.is_camera(key) then return key.guid, key.channel_index, key end
@@ -226,12 +226,13 @@ end
 -- or mrec.cgi)
 function Session:record(cam, on)
   local guid, ch = resolve(self, cam)
-  if not guid then return nil, ch end
+  if not guid then return nil, ch end      -- the lookup's error
   return rest.dispatch(self, "record", {
     rest = function() return rest.record(self, guid, on) end,
     cgi = function()
       if not ch then
-        return nil, core.error { name = "NO_SUCH_CAMERA", message = "camera has no channel index" }
+        return nil, core.error { name = "NO_SUCH_CAMERA",
+          message = ("camera %s has no channel index on this NVR"):format(guid) }
       end
       local answer, aerr = self:request("json", api(self, "mrec.cgi"), { ch = ch, act = on and 1 or 0 })
       if not answer then return nil, aerr end

@@ -72,7 +72,7 @@ local function path(nvr, tail) return nvr.prefix .. "/" .. tail end
 -- Whether an error says this family lacks the call.
 local function lacks(family, err)
   if type(err) ~= "table" then return false end
-  if err.unsupported or err.name == "NOT_SUPPORTED" then return true end
+  if err.name == "NOT_SUPPORTED" then return true end
   -- a CGI missing on this NVR: a 404/405 page, not a coded error body
   return family == "cgi" and err.code == nil and (err.http_status == 404 or err.http_status == 405)
 end

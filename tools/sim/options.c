@@ -22,6 +22,8 @@ static const char usage[] =
 "  --api MODE          both (default: SDK CGIs and the REST family), rest (no\n"
 "                      camera_status/getliveimage/mrec CGIs) or cgi (an old NVR:\n"
 "                      REST paths answer 404); see docs/REST.md\n"
+"  --api-version X.Y.Z newest REST API version served (1.3.1); below 1.2.0\n"
+"                      there is no image_ts and no start_time/end_time\n"
 "  --bind ADDR         listen address, default 127.0.0.1 (IPv6 literal allowed)\n"
 "  --config FILE.json  users and cameras (default: built in; see\n"
 "                      --print-default-config and tools/sim/default.json)\n"
@@ -40,14 +42,16 @@ static const char usage[] =
 "  --prefix /P         API prefix (/qvrpro)\n"
 "  --quirk NAME[=V]    turn on a protocol quirk (repeatable):\n"
 "                      json_malformed, code_format=signed|unsigned|hex,\n"
-"                      success_string, logs_item, qplay_version_line[=TEXT],\n"
+"                      success_string, logs_item, qplay_version_line[=TEXT]\n"
+"                      (default on: v1), qplay_doc_layout,\n"
 "                      getstream_leading_line[=TEXT], audio_layout=ext8|ext0|sizeinc,\n"
 "                      xml_mismatch, content_length, numbers_as_strings,\n"
 "                      snapshot_error_4xx[=STATUS]\n"
 "  --fault NAME[=V][:TARGET]  inject a fault (repeatable); TARGET limits it to\n"
 "                      paths containing TARGET: drop_after=N, stall_after=N,\n"
 "                      chunks=random, expire_sids, http500, slow=MS, garbage,\n"
-"                      bigsize, truncate=N, transcode_busy, ddos\n"
+"                      bigsize, truncate=N, transcode_busy, ddos,\n"
+"                      get_frames=N, get_cut=N, get_wait=MS (qplay get)\n"
 "  --tls-cert PEM --tls-key PEM   serve HTTPS on --port\n"
 "  --log FILE          one line per request (sids and passwords masked)\n"
 "  --dump-camera NAME=FILE  the camera named NAME (added when the config has\n"
@@ -72,6 +76,7 @@ static void set_defaults(struct options *o)
     o->port = 8080;
     o->logs_port = 10150;
     o->rtsp_port = 10273;
+    o->api_version = 10301;
     o->bind = "127.0.0.1";
     o->sid_idle = 600;
     o->lockout = 5;
@@ -153,6 +158,18 @@ static int set_api(struct options *o, const char *v)
     return -1;
 }
 
+static int set_api_version(struct options *o, const char *v)
+{
+    int a, b, c, n = 0;
+    if (sscanf(v, "%d.%d.%d%n", &a, &b, &c, &n) != 3 || v[n] || a != 1 || b < 0 || b > 3 ||
+        c < 0 || c > 99) {
+        fprintf(stderr, "qvrsim: --api-version wants 1.0.0 to 1.3.99, got '%s'\n", v);
+        return -1;
+    }
+    o->api_version = a * 10000 + b * 100 + c;
+    return 0;
+}
+
 static int time_arg(const char *name, const char *v, int64_t *out, bool *has)
 {
     if (!parse_i64(v, out) || *out > ((int64_t)1 << 52) || *out < -((int64_t)1 << 52)) {
@@ -182,6 +199,7 @@ static int apply(struct options *o, const char *name, const char *v)
     if (!strcmp(name, "--logs-port")) return int_arg(name, v, 0, 65535, &o->logs_port);
     if (!strcmp(name, "--rtsp-port")) return int_arg(name, v, 0, 65535, &o->rtsp_port);
     if (!strcmp(name, "--api")) return set_api(o, v);
+    if (!strcmp(name, "--api-version")) return set_api_version(o, v);
     if (!strcmp(name, "--bind")) return set_bind(o, v);
     if (!strcmp(name, "--config")) { o->config = v; return 0; }
     if (!strcmp(name, "--media")) { o->media = v; return 0; }

@@ -48,7 +48,7 @@ static const struct rest_route rest_routes[] = {
 bool rest_is_path(const char *sub)
 {
     return !strncmp(sub, "camera/", 7) || !strncmp(sub, "ptz/", 4) ||
-           !strncmp(sub, "qshare/", 7);
+           !strncmp(sub, "qshare/", 7) || !strncmp(sub, "qvrip/", 6);
 }
 
 static void split(struct segs *sg, const char *path)
@@ -116,6 +116,8 @@ static enum MHD_Result dispatch(struct req *r, enum rest_ep ep, const char *c[4]
 
 enum MHD_Result rest_handle(struct req *r, const char *sub)
 {
+    if (!strncmp(sub, "qvrip/", 6))
+        return vault_handle(r, sub + 6);
     struct segs path;
     split(&path, sub);
     const char *caps[4] = {"", "", "", ""};
@@ -147,8 +149,8 @@ enum MHD_Result rest_error(struct req *r, uint32_t code, const char *message)
     return rc;
 }
 
-/* `ver` absent or 1.0.0 <= ver <= 1.3.1. */
-static bool ver_ok(const char *v)
+/* `ver` absent or 1.0.0 <= ver <= --api-version (1.3.1). */
+static bool ver_ok(const char *v, int newest)
 {
     if (!v)
         return true;
@@ -156,7 +158,7 @@ static bool ver_ok(const char *v)
     if (sscanf(v, "%d.%d.%d%n", &a, &b, &c, &n) != 3 || v[n])
         return false;
     long x = a * 10000L + b * 100L + c;
-    return a >= 0 && b >= 0 && b < 100 && c >= 0 && c < 100 && x >= 10000 && x <= 10301;
+    return a >= 0 && b >= 0 && b < 100 && c >= 0 && c < 100 && x >= 10000 && x <= newest;
 }
 
 bool rest_refused(struct req *r, enum MHD_Result *rc)
@@ -173,7 +175,7 @@ bool rest_refused(struct req *r, enum MHD_Result *rc)
         *rc = rest_error(r, E_REST_PERMISSION, "Insufficient permissions");
         return true;
     }
-    if (!ver_ok(req_param(r, "ver"))) {
+    if (!ver_ok(req_param(r, "ver"), r->sim->opt.api_version)) {
         *rc = rest_error(r, E_REST_VERSION, "API version not supported");
         return true;
     }
@@ -242,7 +244,7 @@ const char *rest_body(struct req *r)
 int rest_init(struct sim *s)
 {
     s->rest.alarm_on = calloc(s->cfg.ncameras ? s->cfg.ncameras : 1, sizeof *s->rest.alarm_on);
-    return s->rest.alarm_on ? 0 : -1;
+    return s->rest.alarm_on ? vault_init(s) : -1;
 }
 
 void rest_free(struct sim *s)
@@ -250,5 +252,6 @@ void rest_free(struct sim *s)
     rtsp_stop(s);
     free(s->rest.shares);
     free(s->rest.alarm_on);
+    vault_free(s);
     memset(&s->rest, 0, sizeof s->rest);
 }

@@ -6,7 +6,8 @@
  * 0xB1 call shares (sid, surveillance permission, `ver`), the 0xB1 error
  * body, the StreamingOutput error body, and the shared streaming state
  * (published HLS/RTMP tokens, the RTSP server).  The endpoints themselves
- * are in rest_camera.c and rest_stream.c (clip.c and rtsp.c behind them).
+ * are in rest_camera.c, rest_stream.c and vault.c (clip.c and rtsp.c behind
+ * them).
  */
 #ifndef SIM_REST_H
 #define SIM_REST_H
@@ -18,6 +19,7 @@
 
 struct req;
 struct camera;
+struct cJSON;
 struct rtsp_server;
 
 /* the 0xB1 family (docs/REST.md "Errors") */
@@ -46,6 +48,9 @@ struct rest_state {
     bool *alarm_on;             /* per camera, under sim->lock */
     struct rtsp_server *rtsp;   /* NULL when not started */
     int rtsp_port;
+    /* the Metadata Vault (vault.c), under sim->lock */
+    struct cJSON *vaults, *metadata, *retention;
+    int vault_seq;
 };
 
 /* A path (below the prefix) of the REST family. */
@@ -73,7 +78,6 @@ bool rest_refused(struct req *r, enum MHD_Result *rc);
 /* A JSON text answer, "Content-Type: application/json", status as given. */
 enum MHD_Result rest_json_text(struct req *r, unsigned status, const char *text);
 /* cJSON root printed (tabs when formatted), freed. */
-struct cJSON;
 enum MHD_Result rest_json(struct req *r, unsigned status, struct cJSON *root, bool formatted);
 
 /* The camera whose guid is the segment (case-insensitive), or NULL. */
@@ -101,7 +105,12 @@ enum MHD_Result rest_so_channels(struct req *r);
 enum MHD_Result rest_so_streams(struct req *r, const char *guid);
 enum MHD_Result rest_so_live(struct req *r, const char *guid, const char *stream, bool del);
 
+/* The Metadata Vault: the path below "qvrip/" (vault.c). */
+enum MHD_Result vault_handle(struct req *r, const char *sub);
+
 struct sim;
+int vault_init(struct sim *s);
+void vault_free(struct sim *s);
 int rest_init(struct sim *s);
 void rest_free(struct sim *s);
 

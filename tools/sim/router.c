@@ -111,6 +111,8 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
     if (*upload_data_size || r->handled) { /* keep up to 64 KiB of a body */
         if (!r->handled && r->body.len + *upload_data_size <= 64 * 1024)
             buf_add(&r->body, upload_data, *upload_data_size);
+        else if (!r->handled)
+            r->body_truncated = true;
         *upload_data_size = 0;
         return MHD_YES;
     }
