@@ -24,6 +24,8 @@
 local qtime = require "qvrpro.time"
 local cron = require "qvrpro.cron"
 local tz = require "qvrpro.tz"
+local localtime = require "qvrpro.localtime"
+local qpath = require "qvrpro.path"
 
 local M = {}
 
@@ -121,34 +123,15 @@ end
 -- ---------------------------------------------------------------------------
 -- durations and times of jobs
 
-local UNIT_S = { ms = 0.001, s = 1, m = 60, h = 3600, d = 86400, w = 604800 }
-
---- Seconds of a duration: a number of seconds or "90s", "30m", "1h30m", "2d".
+--- Seconds of a duration: a number of seconds or "90s", "30m", "1h30m", "2d"
+-- (qvrpro.time.duration_ms reads it).
 function M.duration(v)
-  if type(v) == "number" and v >= 0 then return v end
-  if type(v) ~= "string" then return nil, ("bad duration %s"):format(tostring(v)) end
-  local s = v:gsub("%s", "")
-  if s:match("^%d+%.?%d*$") then return tonumber(s) end
-  local total, rest = 0, s
-  while rest ~= "" do
-    local n, unit, after = rest:match("^(%d+%.?%d*)(%a+)()")
-    if not n or not UNIT_S[unit] then
-      return nil, ("bad duration %q (e.g. \"90s\", \"30m\", \"1h30m\")"):format(v)
-    end
-    total = total + tonumber(n) * UNIT_S[unit]
-    rest = rest:sub(after)
-  end
-  if s == "" then return nil, "empty duration" end
-  return total
+  local ms, err = qtime.duration_ms(v)
+  if not ms then return nil, err end
+  return ms / 1000
 end
 
--- ms of the local midnight `days_back` days before the day of ms t
-local function local_day_start(t, zone, days_back, hour, minute)
-  local f = tz.fields(t, zone)
-  local day = qtime.days_from_civil(f.year, f.month, f.day) - days_back
-  local y, mo, d = qtime.civil_from_days(day)
-  return tz.local_ms(zone, y, mo, d, hour or 0, minute or 0, 0)
-end
+local local_day_start = localtime.day_start
 
 --- A time of a job relative to its scheduled run `at` in `zone`: ms, ISO 8601
 -- with an offset, "now", relative ("-2h"), "today HH:MM", "yesterday HH:MM"
@@ -199,19 +182,13 @@ function M.resolve_range(job, at, zone)
   return from, to
 end
 
-local function safe_name(name)
-  return (tostring(name):gsub("[^%w%-_.]", "_"))
-end
-
 --- A path pattern: strftime fields of ms `t` in `zone`, then {camera},
--- {channel}, {guid}, {job} (camera names made file-name safe).
+-- {channel}, {guid}, {job}, each made safe for a file name (qvrpro.path).
+-- Raises on an unknown field (configs are checked when loaded).
 function M.expand_path(pattern, t, zone, vars)
-  local s = tz.format(pattern, t, zone)
-  return (s:gsub("{(%w+)}", function(k)
-    local v = vars and vars[k]
-    if v == nil then return "{" .. k .. "}" end
-    return k == "camera" and safe_name(v) or tostring(v)
-  end))
+  local p, err = qpath.expand(pattern, t, zone, vars)
+  if not p then error(err, 2) end
+  return p
 end
 
 -- ---------------------------------------------------------------------------
@@ -269,7 +246,7 @@ local function check_job(raw, i, cfg, names)
   elseif job.kind == "lua" then
     if type(job.fn) ~= "function" then job_error(raw, i, "a lua job needs fn = function(nvr, ctx)") end
   end
-  job.file_key = safe_name(job.name)
+  job.file_key = qpath.safe(job.name)
   return job
 end
 
@@ -546,25 +523,9 @@ function Runner:log(level, msg, job)
   if not ok then default_log("error", "log function failed: " .. tostring(err)) end
 end
 
+-- one precedence for every caller: see qvrpro.config
 local function connect_options(spec)
-  local url = os.getenv("QVR_URL")
-  if spec == nil then
-    if not url or url == "" then return nil, "no NVR: set nvr in the config or QVR_URL" end
-    spec = url
-  end
-  local qvr = require "qvrpro"
-  local opts
-  if type(spec) == "string" then
-    opts = qvr.parse_url(spec)
-  elseif type(spec) == "table" then
-    opts = spec.url and qvr.parse_url(spec.url) or {}
-    for k, v in pairs(spec) do if k ~= "url" then opts[k] = v end end
-  else
-    return nil, "nvr must be a URL or a table of connect options"
-  end
-  opts.user = opts.user or os.getenv("QVR_USER")
-  opts.password = opts.password or os.getenv("QVR_PASSWORD")
-  return opts
+  return require("qvrpro.config").connect_options(spec)
 end
 
 --- The session, connected on first use and kept (it logs in again by itself).
@@ -641,7 +602,7 @@ local function run_snapshot(self, job, nvr, at)
   local cams = job_cameras(job)
   local opts = extra_opts(job, {
     cameras = cams, dir = M.expand_path(job.dir or "snapshots", at, job.zone, { job = job.name }),
-    name = job.file, count = job.raw.count or 1,
+    name = job.file, count = job.raw.count or 1, zone = job.zone,
   })
   local res, err = require("qvrpro.snapshot").capture(nvr, opts)
   if not res then return nil, err end

@@ -1,8 +1,11 @@
 --- qvrpro.time: the times scripts pass, as integers of milliseconds since
 -- 1970 UTC.  Accepts integers (ms), ISO 8601 strings with an offset
 -- ("2026-11-24T08:00:00+01:00", "...Z", fractional seconds) and relative
--- strings ("now", "-15m", "+2h", "-90s", "-1d", "-500ms").  A local time
--- without an offset is refused: it is ambiguous at DST changes.
+-- strings ("now", "-15m", "+2h", "-1h30m", "-90s", "-1d", "-500ms").  A local
+-- time without an offset is refused here: it is ambiguous at DST changes
+-- (qvrpro.localtime reads times of day in a named zone).  duration_ms is the
+-- one duration parser of the project ("90s", "5m", "1h30m", "500ms", or a
+-- number of seconds).
 local core = require "qvrpro.core"
 
 local M = {}
@@ -72,6 +75,33 @@ local function parse_iso(s)
   return ((days * 86400 + h * 3600 + mi * 60 + sec) - off * 60) * 1000 + ms
 end
 
+--- Milliseconds of a duration: a number of seconds, or text of one or more
+-- <number><unit> parts ("90s", "30m", "1h30m", "2d", "500ms"; units ms s m h
+-- d w).  Returns nil, message for anything else (negative, empty, "2x").
+function M.duration_ms(v)
+  if type(v) == "number" then
+    if v >= 0 and v == v and v < math.huge then return math.floor(v * 1000 + 0.5) end
+    return nil, ("bad duration %s"):format(tostring(v))
+  end
+  if type(v) ~= "string" then return nil, ("bad duration %s"):format(tostring(v)) end
+  local s = v:gsub("%s", "")
+  local bad = ("bad duration %q (e.g. \"90s\", \"30m\", \"1h30m\")"):format(v)
+  if s == "" then return nil, bad end
+  if s:match("^%d+%.?%d*$") then
+    if #s > 15 then return nil, bad end
+    return math.floor(tonumber(s) * 1000 + 0.5)
+  end
+  local total, rest = 0, s
+  while rest ~= "" do
+    local n, unit, after = rest:match("^(%d+%.?%d*)(%a+)()")
+    if not n or not UNIT_MS[unit] or #n > 15 then return nil, bad end
+    total = total + tonumber(n) * UNIT_MS[unit]
+    rest = rest:sub(after)
+  end
+  if total > 2 ^ 53 then return nil, bad end
+  return math.floor(total + 0.5)
+end
+
 --- Now, in ms since 1970 UTC.
 function M.now()
   return core.now_ms()
@@ -86,12 +116,19 @@ function M.parse(v, now)
   end
   local s = v:match("^%s*(.-)%s*$")
   if s == "now" then return now or M.now() end
-  if s:match("^%d+$") and #s >= 10 then return math.tointeger(tonumber(s)) end
-  local sign, n, unit = s:match("^([+-])(%d+%.?%d*)(%a+)$")
+  if s:match("^%d+$") and #s >= 10 then
+    local ms = #s <= 16 and math.tointeger(tonumber(s))
+    if not ms then return nil, ("time %q is out of range (ms since 1970)"):format(s) end
+    return ms
+  end
+  local sign, rel = s:match("^([+-])(%d+%.?%d*%a.*)$")
   if sign then
-    local k = UNIT_MS[unit]
-    if not k then return nil, ("unknown time unit %q in %q"):format(unit, s) end
-    local d = math.floor(tonumber(n) * k + 0.5)
+    local d = M.duration_ms(rel)
+    if not d then
+      local unit = rel:match("^%d+%.?%d*(%a+)")
+      if unit and not UNIT_MS[unit] then return nil, ("unknown time unit %q in %q"):format(unit, s) end
+      return nil, ("cannot read %q as a relative time (e.g. -2h, -1h30m, +90s)"):format(s)
+    end
     return (now or M.now()) + (sign == "-" and -d or d)
   end
   local t, err = parse_iso(s)

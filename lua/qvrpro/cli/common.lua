@@ -1,0 +1,66 @@
+--- qvrpro.cli.common: what every `qvr` command shares: connecting from the
+-- flags, the environment and the config file (qvrpro.config), output, and
+-- turning the library's errors into messages in the user's words.
+local args = require "qvrpro.cli.args"
+
+local M = {}
+
+local function qvr() return require "qvrpro" end
+
+--- The connect options of a command's flags (--config --timeout --insecure
+-- --cafile --debug) by qvrpro.config's precedence.
+function M.connect_options(opts)
+  local explicit = {}
+  if opts.timeout then explicit.timeout = opts.timeout end
+  if opts.insecure then explicit.verify = false end
+  if opts.cafile then explicit.cafile = opts.cafile end
+  if opts.debug then explicit.debug = true end
+  local o, err = require("qvrpro.config").connect_options(explicit, { config = opts.config })
+  if not o then args.die(err) end
+  return o
+end
+
+--- A session, or a failure (exit 1) that says what to do.
+function M.connect(opts)
+  local o = M.connect_options(opts)
+  if o.password == nil or o.password == "" then
+    if o.password == nil then
+      args.die(("no password for %s@%s: set QVR_PASSWORD or password in the config file "
+        .. "(passwords are never taken from the command line)"):format(o.user or "admin", o.host))
+    end
+  end
+  local nvr, err = qvr().connect(o)
+  if not nvr then M.fail_with(err, ("cannot log in to %s:%d"):format(o.host, o.port or 0)) end
+  return nvr
+end
+
+--- Raises a failure for a library error, prefixed by what was being done.
+function M.fail_with(err, doing)
+  local text = type(err) == "table" and tostring(err) or tostring(err or "failed")
+  args.die(doing and (doing .. ": " .. text) or text, err)
+end
+
+--- One JSON value on a line of stdout.
+function M.out_json(v)
+  io.stdout:write(require("qvrpro.json").encode(v), "\n")
+end
+
+--- A camera argument: channel index when it is a whole number, else the text.
+function M.camera_arg(s)
+  return math.tointeger(tonumber(s)) or s
+end
+
+--- A human duration of ms: "1:02:03" (h:mm:ss).
+function M.hms(ms)
+  local s = math.floor((ms or 0) / 1000 + 0.5)
+  return ("%d:%02d:%02d"):format(s // 3600, s % 3600 // 60, s % 60)
+end
+
+--- Whether a file exists.
+function M.exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+return M
