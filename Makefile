@@ -10,24 +10,35 @@ BUILD    := build
 CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN     := -Wall -Wextra -Werror
 PKGS     := libcurl libcjson libxml-2.0
-INC      := -Icsrc $(shell pkg-config --cflags $(PKGS) lua5.4)
 LIBS     := $(shell pkg-config --libs $(PKGS))
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-# plain-C protocol code: no Lua, no curl; unit-tested and fuzzed alone
-PROTO_SRC := csrc/parser.c csrc/errors.c csrc/dump.c csrc/codec.c
-# qvrpro.mux, a module of its own over FFmpeg (see csrc/muxobj.c)
-MUX_SRC   := csrc/muxobj.c csrc/mux.c csrc/codec.c
+# The three layers of the C code (README "How the code is laid out"):
+#   csrc/proto  the QVR Pro protocol as plain C: no Lua, no libcurl (unit-tested, fuzzed)
+#   csrc/net    the HTTP transport over libcurl (no Lua)
+#   csrc/media  the muxer over FFmpeg (no Lua)
+#   csrc/lua    the Lua bindings that marshal between the above and Lua
+# `make proto` compiles csrc/proto without Lua's or curl's include paths, so the
+# build enforces the boundary.
+PROTO_INC := -Icsrc/proto $(shell pkg-config --cflags libcjson libxml-2.0)
+PROTO_LIB := $(shell pkg-config --libs libcjson libxml-2.0)
+PROTO_SRC := $(wildcard csrc/proto/*.c)
+PROTO_HDR := $(wildcard csrc/proto/*.h)
+PROTO_OBJ := $(patsubst csrc/proto/%.c,$(BUILD)/proto/%.o,$(PROTO_SRC))
+INC       := -Icsrc/proto -Icsrc/net -Icsrc/media -Icsrc/lua $(shell pkg-config --cflags $(PKGS) lua5.4)
+ALL_HDR   := $(wildcard csrc/*/*.h)
+# qvrpro.mux, a module of its own over FFmpeg (see csrc/lua/muxobj.c)
+MUX_SRC   := csrc/lua/muxobj.c csrc/media/mux.c csrc/proto/codec.c
 MUX_PKGS  := libavformat libavcodec libavutil
-CORE_SRC  := $(filter-out $(MUX_SRC),$(wildcard csrc/*.c))
+CORE_SRC  := $(filter-out $(MUX_SRC),$(wildcard csrc/lua/*.c csrc/net/*.c)) $(PROTO_SRC)
 CTESTS    := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 SIM_SRC   := $(wildcard tools/sim/*.c)
 SIM_LIBS  := $(shell pkg-config --libs libmicrohttpd libcjson gnutls) -lpthread -lm
-SIM_INC   := -Icsrc $(shell pkg-config --cflags libmicrohttpd libcjson)
+SIM_INC   := -Icsrc/proto $(shell pkg-config --cflags libmicrohttpd libcjson)
 
-.PHONY: all rock env sim ctest asan test valgrind lint fuzz fuzz-dump demo bench clean
+.PHONY: all proto rock env sim ctest asan test valgrind lint fuzz fuzz-dump demo bench clean
 
-all: rock sim
+all: proto rock sim
 
 # The rock, into the project-local tree (.rocks); see `make env`.
 rock:
@@ -40,42 +51,48 @@ env:
 
 sim: $(BUILD)/qvrsim
 
-$(BUILD)/qvrsim: $(SIM_SRC) $(wildcard tools/sim/*.h) csrc/qvr_wire.h csrc/qvr_dump.h
+$(BUILD)/qvrsim: $(SIM_SRC) $(wildcard tools/sim/*.h) csrc/proto/qvr_wire.h csrc/proto/qvr_dump.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CSTD) $(WARN) -O2 -g $(SIM_INC) -o $@ $(SIM_SRC) $(SIM_LIBS)
 
 # C unit tests of the protocol code (TAP output)
-$(BUILD)/tests/%: tests/c/%.c $(PROTO_SRC) $(wildcard csrc/*.h) tests/c/tap.h
-	@mkdir -p $(BUILD)/tests
-	$(CC) $(CSTD) $(WARN) -O1 -g -Itests/c $(INC) -o $@ $< $(PROTO_SRC)
+$(BUILD)/proto/%.o: csrc/proto/%.c $(PROTO_HDR)
+	@mkdir -p $(BUILD)/proto
+	$(CC) $(CSTD) $(WARN) -O2 -c $(PROTO_INC) -o $@ $<
 
-$(BUILD)/asan/tests/%: tests/c/%.c $(PROTO_SRC) $(wildcard csrc/*.h) tests/c/tap.h
+proto: $(PROTO_OBJ)
+
+$(BUILD)/tests/%: tests/c/%.c $(PROTO_SRC) $(PROTO_HDR) tests/c/tap.h | proto
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CSTD) $(WARN) -O1 -g -Itests/c $(PROTO_INC) -o $@ $< $(PROTO_SRC) $(PROTO_LIB)
+
+$(BUILD)/asan/tests/%: tests/c/%.c $(PROTO_SRC) $(PROTO_HDR) tests/c/tap.h
 	@mkdir -p $(BUILD)/asan/tests
-	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c $(INC) -o $@ $< $(PROTO_SRC)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c $(PROTO_INC) -o $@ $< $(PROTO_SRC) $(PROTO_LIB)
 
 ctest: $(CTESTS)
 
 # qvrpro/core.so built with ASan+UBSan, loaded by the stock lua5.4 with the
 # sanitizer runtime preloaded (see tools/test)
-$(BUILD)/asan/qvrpro/core.so: $(CORE_SRC) $(wildcard csrc/*.h)
+$(BUILD)/asan/qvrpro/core.so: $(CORE_SRC) $(ALL_HDR)
 	@mkdir -p $(BUILD)/asan/qvrpro
 	$(CC) $(CSTD) $(WARN) -O1 -g -fPIC -shared $(SAN) $(INC) -o $@ $(CORE_SRC) $(LIBS)
 
-$(BUILD)/asan/qvrpro/mux.so: $(MUX_SRC) $(wildcard csrc/*.h)
+$(BUILD)/asan/qvrpro/mux.so: $(MUX_SRC) $(ALL_HDR)
 	@mkdir -p $(BUILD)/asan/qvrpro
 	$(CC) $(CSTD) $(WARN) -O1 -g -fPIC -shared $(SAN) $(INC) $(shell pkg-config --cflags $(MUX_PKGS)) \
 	  -o $@ $(MUX_SRC) $(shell pkg-config --libs $(MUX_PKGS))
 
 asan: $(BUILD)/asan/qvrpro/core.so $(BUILD)/asan/qvrpro/mux.so $(patsubst tests/c/%.c,$(BUILD)/asan/tests/%,$(wildcard tests/c/test_*.c))
 
-$(BUILD)/fuzz_parser: fuzz/fuzz_parser.c $(PROTO_SRC)
+$(BUILD)/fuzz_parser: fuzz/fuzz_parser.c $(PROTO_SRC) $(PROTO_HDR)
 	@mkdir -p $(BUILD)
-	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(INC) -o $@ $< $(PROTO_SRC)
+	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(PROTO_INC) -o $@ $< $(PROTO_SRC) $(PROTO_LIB)
 
 # the .qvr reader and appending writer (seeds: fuzz/corpus_dump, make_dump_corpus.c)
-$(BUILD)/fuzz_dump: fuzz/fuzz_dump.c $(PROTO_SRC) $(wildcard csrc/*.h)
+$(BUILD)/fuzz_dump: fuzz/fuzz_dump.c $(PROTO_SRC) $(ALL_HDR)
 	@mkdir -p $(BUILD)
-	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(INC) -o $@ $< $(PROTO_SRC)
+	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(PROTO_INC) -o $@ $< $(PROTO_SRC) $(PROTO_LIB)
 
 # valgrind over the C unit tests (tools/test runs this too)
 valgrind: ctest
@@ -109,4 +126,4 @@ bench:
 	bash tools/bench/export
 
 clean:
-	rm -rf $(BUILD) $(BUILD).rock.log csrc/*.o qvrpro
+	rm -rf $(BUILD) $(BUILD).rock.log csrc/*/*.o qvrpro

@@ -1,6 +1,6 @@
 /*
  * fuzz_dump.c - libFuzzer target for the .qvr reader and the appending
- * writer (csrc/dump.c).
+ * writer (csrc/proto/dump.c).
  *
  * Input: the bytes of a dump file.  They are put in a memory file and read
  * through its /proc/self/fd path: open, every frame (each byte of it touched

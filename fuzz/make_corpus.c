@@ -1,7 +1,7 @@
 /*
  * make_corpus.c - writes the seed corpus of fuzz_parser into a directory.
  *
- *   cc -std=c11 -Icsrc -o build/make_corpus fuzz/make_corpus.c
+ *   cc -std=c11 -Icsrc/proto -o build/make_corpus fuzz/make_corpus.c
  *   build/make_corpus fuzz/corpus
  *
  * Each seed starts with fuzz_parser's two control bytes (mode, audio layout,

@@ -1,8 +1,8 @@
 /*
  * make_dump_corpus.c - writes the seed corpus of fuzz_dump into a directory.
  *
- *   cc -std=c11 -D_DEFAULT_SOURCE -Icsrc -o build/make_dump_corpus \
- *      fuzz/make_dump_corpus.c csrc/dump.c csrc/parser.c csrc/errors.c
+ *   cc -std=c11 -D_DEFAULT_SOURCE -Icsrc/proto -o build/make_dump_corpus \
+ *      fuzz/make_dump_corpus.c csrc/proto/dump.c csrc/proto/parser.c csrc/proto/errors.c
  *   build/make_dump_corpus fuzz/corpus_dump
  *
  * Small dumps written by the real writer: H.264 with AAC in both audio

@@ -1,4 +1,4 @@
--- The .qvr dump (csrc/dump.c): playbacks and live streams written losslessly,
+-- The .qvr dump (csrc/proto/dump.c): playbacks and live streams written losslessly,
 -- read back through the parser as the same frames, seeking, files cut short,
 -- resuming a cut dump, and hostile input.
 local h = require "helpers"

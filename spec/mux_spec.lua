@@ -1,4 +1,4 @@
--- qvrpro.mux (csrc/mux.c over libavformat): frames of the simulator's archive
+-- qvrpro.mux (csrc/media/mux.c over libavformat): frames of the simulator's archive
 -- into Matroska and MP4, checked packet by packet with ffprobe.
 local h = require "helpers"
 local frames_of = h.frames_of

@@ -1,4 +1,4 @@
--- The simulator serving `.qvr` dumps (csrc/qvr_dump.h) as cameras: playback
+-- The simulator serving `.qvr` dumps (csrc/proto/qvr_dump.h) as cameras: playback
 -- returns the dump's records exactly, live loops over them re-stamped to the
 -- wall clock, a broken dump is refused or cut with a warning; plus the
 -- simulator's transcode_busy, ddos and --max-live switches.

@@ -1,5 +1,5 @@
 --- qvrpro.dump: lossless `.qvr` dumps of live streams and playbacks.
--- The format, writer and reader are C (csrc/dump.c, csrc/dumpobj.c); this
+-- The format, writer and reader are C (csrc/proto/dump.c, csrc/lua/dumpobj.c); this
 -- adds `stream:dump(path)` and `pb:dump(path)` as methods and the meta a
 -- dump carries (camera, kind, time range), and is what `qvrpro.open_dump`
 -- is.

@@ -1,6 +1,6 @@
 --- qvrpro.media: live streams and playback sessions (section 4 of the SDK),
 -- as methods of the C types.  Transfers, parsing and the loop are C
--- (csrc/stream.c); this adds opening with one re-login, the qplay commands
+-- (csrc/lua/stream.c); this adds opening with one re-login, the qplay commands
 -- and the playback iterator with its keep-alive.
 local core = require "qvrpro.core"
 local qtime = require "qvrpro.time"

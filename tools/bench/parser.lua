@@ -1,4 +1,4 @@
---- parser: MB/s of the C frame parser (csrc/parser.c) over an in-memory
+--- parser: MB/s of the C frame parser (csrc/proto/parser.c) over an in-memory
 -- recorded stream, against memcpy of the same bytes in the same chunks.
 --
 -- usage (under tools/with-sim with QVRSIM_ARGS=--no-pace):
@@ -6,9 +6,9 @@
 --
 -- Records two qplay `get` bodies from the simulator with curl (the wire
 -- bytes, "0\n" and frames), then runs build/bench/parser_bench
--- (tools/bench/parser_bench.c, linked with csrc/parser.c) on each, with
+-- (tools/bench/parser_bench.c, linked with csrc/proto/parser.c) on each, with
 -- 16 KiB chunks (libcurl's default write size) and 256 KiB chunks (the
--- buffer csrc/stream.c asks libcurl for).
+-- buffer csrc/lua/stream.c asks libcurl for).
 local qvr = require "qvrpro"
 local B = require "benchlib"
 

@@ -5,7 +5,7 @@
  * then frames) into memory and measures, over the same bytes cut into the
  * same chunks:
  *   parser: qvr_parser_feed() each chunk, then qvr_parser_next() until it
- *           needs more (what csrc/stream.c does in libcurl's write callback
+ *           needs more (what csrc/lua/stream.c does in libcurl's write callback
  *           and the reader), a new parser per pass;
  *   memcpy: memcpy() of each chunk into one chunk-sized buffer (the copy the
  *           parser's feed makes anyway: the floor).

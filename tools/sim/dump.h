@@ -1,5 +1,5 @@
 /*
- * dump.h - a `.qvr` dump (csrc/qvr_dump.h) as a camera's recording.
+ * dump.h - a `.qvr` dump (csrc/proto/qvr_dump.h) as a camera's recording.
  *
  * Owns: loading a dump at startup (mapped read-only, never copied) and
  * validating it: a bad magic or head is an error; a truncated or corrupt
