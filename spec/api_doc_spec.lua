@@ -20,6 +20,7 @@ local TARGETS = {
   ["cli."] = function() return require "qvrpro.cli" end,
   ["config."] = function() return require "qvrpro.config" end,
   ["path."] = function() return require "qvrpro.path" end,
+  ["logins."] = function() return require "qvrpro.logins" end,
   ["localtime."] = function() return require "qvrpro.localtime" end,
   ["export."] = function() return require "qvrpro.export" end,
   ["schedule."] = function() return require "qvrpro.schedule" end,

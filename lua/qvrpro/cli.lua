@@ -94,7 +94,7 @@ function M.run(name, argv)
   function ctx.defer(fn) deferred[#deferred + 1] = fn end
   local function body()
     local list
-    opts, list = args.parse(argv, flags)
+    opts, list, ctx.raw = args.parse(argv, flags)
     if opts.help then io.stdout:write(cmd.usage); return 0 end
     check_positionals(cmd, name, list)
     return cmd.run(opts, list, ctx)

@@ -24,8 +24,11 @@
 -- complete records (the output is a pure function of the frame sequence, so
 -- the result is the file an uninterrupted export writes), then continues the
 -- playback from the journal's last timestamp, skipping the frames it already
--- holds.  The journal's range and format are the export's: a resumed export
--- continues the original one even when relative times ("-1h") moved.
+-- holds.  Only the same job is continued: same camera, format and range
+-- (or the same opts.range_id, e.g. the range as the user typed it, so a
+-- relative "-1h" resumed later continues the original range); another job
+-- fails with RESUME_MISMATCH and keeps the journal, unless force = true,
+-- which starts afresh.
 --
 -- Result: path, format, frames, video_frames, audio_frames, first_ts, last_ts,
 -- bytes, gaps ({from, to}: holes over twice the frame interval), partial (the
@@ -430,10 +433,17 @@ function Job:replay()
     return fail("RESUME_FAILED", "cannot resume from %s: %s", self.jpath, err.message)
   end
   local ex = type(r.meta.export) == "table" and r.meta.export or {}
-  if ex.guid ~= self.guid or ex.format ~= self.kind then
+  -- the same job: camera, format and range (the range as typed when the
+  -- caller gives range_id, so "-1h" resumed later still continues it)
+  local same_range = (ex.from == self.from and ex.to == self.to)
+    or (self.opts.range_id ~= nil and ex.range_id == self.opts.range_id)
+  if ex.guid ~= self.guid or ex.format ~= self.kind or not same_range then
     r:close()
-    return fail("RESUME_MISMATCH", "%s belongs to another export (camera %s, format %s)",
-      self.jpath, tostring(ex.guid), tostring(ex.format))
+    return fail("RESUME_MISMATCH", "%s holds an unfinished export of another job (camera %s, "
+      .. "%s to %s, format %s); this one is %s to %s, format %s: give the same camera, range "
+      .. "and format to continue it, or start afresh (force)", self.jpath, tostring(ex.guid),
+      ex.from and qtime.iso(ex.from) or "?", ex.to and qtime.iso(ex.to) or "?", tostring(ex.format),
+      qtime.iso(self.from), qtime.iso(self.to), self.kind)
   end
   self.from, self.to = ex.from or self.from, ex.to or self.to
   while true do
@@ -456,7 +466,7 @@ function Job:meta()
   return { format = "qvrpro.dump", version = 1, kind = "export", qvrpro = core.version,
            camera = { guid = self.guid, name = self.title },
            export = { guid = self.guid, from = self.from, to = self.to, format = self.kind,
-                      data_type = self.data_type } }
+                      data_type = self.data_type, range_id = self.opts.range_id } }
 end
 
 function Job:open_journal()
@@ -572,6 +582,13 @@ function Job:execute()
   local ok, err
   if self.opts.resume and exists(self.jpath) then
     ok, err = self:replay()
+    if not ok and err.name == "RESUME_MISMATCH" and self.opts.force then
+      ok, err = true, nil     -- start afresh: the journal is rewritten below
+      self.frames_seen, self.tail = 0, { n = 0 }
+      self.vgaps, self.agaps = gap_tracker(), gap_tracker()
+      self.out:abort()
+      self.out = self:open_output()
+    end
     if not ok then return nil, err end
   end
   ok, err = self:open_journal()
@@ -608,8 +625,8 @@ local function check_opts(opts)
   return kind
 end
 
---- export.run(nvr, cam, {from=, to=, path=, progress=, resume=, format=,
----   stream_id=, retries=}) -> result | nil, err
+--- export.run(nvr, cam, {from=, to=, path=, progress=, resume=, force=, range_id=,
+---   format=, stream_id=, retries=}) -> result | nil, err
 function M.run(nvr, cam, opts)
   local kind = check_opts(opts)
   local from = qtime.check(opts.from, "from")

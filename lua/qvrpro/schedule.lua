@@ -534,7 +534,7 @@ function Runner:session()
   if self.cfg.nvr == false then return nil end
   local opts, err = connect_options(self.cfg.nvr)
   if not opts then return nil, err end
-  local nvr, cerr = require("qvrpro").connect(opts)
+  local nvr, cerr = require("qvrpro.logins").connect(opts)
   if not nvr then return nil, cerr end
   self.nvr, self.own_nvr = nvr, true
   return nvr

@@ -155,7 +155,7 @@ end
 --- Splits argv into opts and positionals by flags ({ key = kind }); -h is
 -- --help, "--" ends the flags.  Values are converted by M.value; unknown
 -- flags and missing values are usage errors.  ctx: { now=, zone= } for
--- times.  Returns opts, args.
+-- times.  Returns opts, args, raw (the values as typed).
 function M.parse(argv, flags, ctx)
   local opts, args, i = {}, {}, 1
   local names = {}
@@ -216,7 +216,7 @@ function M.parse(argv, flags, ctx)
       end
     end
   end
-  return opts, args
+  return opts, args, raw
 end
 
 --- Flags every command takes.

@@ -5,8 +5,6 @@ local args = require "qvrpro.cli.args"
 
 local M = {}
 
-local function qvr() return require "qvrpro" end
-
 --- The connect options of a command's flags (--config --timeout --insecure
 -- --cafile --debug) by qvrpro.config's precedence.
 function M.connect_options(opts)
@@ -29,8 +27,8 @@ function M.connect(opts)
         .. "(passwords are never taken from the command line)"):format(o.user or "admin", o.host))
     end
   end
-  local nvr, err = qvr().connect(o)
-  if not nvr then M.fail_with(err, ("cannot log in to %s:%d"):format(o.host, o.port or 0)) end
+  local nvr, err = require("qvrpro.logins").connect(o)
+  if not nvr then M.fail_with(err, ("cannot connect to %s:%d"):format(o.host, o.port or 0)) end
   return nvr
 end
 

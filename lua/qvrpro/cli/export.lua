@@ -74,10 +74,15 @@ unless --force.  A progress bar is shown when stderr is a terminal.
     if common.exists(opts.out) and not opts.force then
       args.die(("%s exists: pass --force to overwrite it"):format(opts.out))
     end
+    if opts.force and opts.resume then
+      io.stderr:write("qvr export: --force with --resume: an unfinished export of another "
+        .. "camera, range or format is started afresh\n")
+    end
     local nvr = ctx.connect()
     local tty = require("qvrpro.core").isatty(2) and not opts.quiet
     local r, eerr = require("qvrpro.export").run(nvr, common.camera_arg(argv[1]), {
-      from = opts.from, to = opts.to, path = opts.out, resume = opts.resume,
+      from = opts.from, to = opts.to, path = opts.out, resume = opts.resume, force = opts.force,
+      range_id = ctx.raw and (tostring(ctx.raw.from) .. " .. " .. tostring(ctx.raw.to)) or nil,
       progress = tty and progress_bar() or nil,
     })
     if tty then io.stderr:write("\n") end
