@@ -158,8 +158,8 @@ describe("qvr, safely", function()
     it("switches recording off again on Ctrl-C during --for, and exits 130", function()
       local log, pidfile, rcfile = dir .. "/rec.log", dir .. "/rec.pid", dir .. "/rec.rc"
       h.capture(("( sh -c 'echo $$ >%s; exec env %sQVR_PASSWORD=admin lua5.4 %s/bin/qvr record "
-        .. "\"Back Yard\" on --for 1m' >%s 2>&1; echo $? >%s ) >/dev/null 2>&1 &"):format(q(pidfile), env, ROOT,
-        q(log), q(rcfile)), true)
+        .. "\"Back Yard\" on --for 1m' >%s 2>&1; echo $? >%s ) >/dev/null 2>&1 &"):format(
+        q(pidfile), env, ROOT, q(log), q(rcfile)), true)
       local on = false
       for _ = 1, 100 do          -- until recording is on (generous: the machine may be slow)
         local st = qvr("record 'Back Yard' status --json")
