@@ -136,6 +136,24 @@ describe("qvr, safely", function()
       assert.matches("left out: g711 audio", out)
     end)
 
+    it("keeps G.711 audio in .mp4 as AAC, or leaves it out with --audio none, and says so", function()
+      local path = dir .. "/yard.mp4"
+      local out, rc = qvr(("export 'Back Yard' --from %d --to %d --out %s"):format(t0, t0 + 4000,
+        q(path)))
+      assert.equal(0, rc, out)
+      assert.matches("audio: g711 transcoded to AAC", out)
+      local probe = h.capture("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 " .. q(path))
+      assert.equal("h264\naac\n", probe)
+      out, rc = qvr(("export 'Back Yard' --from %d --to %d --out %s --audio none"):format(t0,
+        t0 + 4000, q(dir .. "/mute.mp4")))
+      assert.equal(0, rc, out)
+      assert.matches("left out: g711 audio %(%-%-audio none%)", out)
+      out, rc = qvr(("export 'Back Yard' --from %d --to %d --out %s --audio acc"):format(t0,
+        t0 + 4000, q(dir .. "/typo.mp4")))
+      assert.equal(2, rc, out)
+      assert.matches("did you mean aac", out)
+    end)
+
     it("says which files a .jpg export writes", function()
       local out, rc = qvr(("export Garage --from %d --to %d --out %s"):format(t0, t0 + 2000,
         q(dir .. "/shots/g.jpg")), nil, "mkdir -p " .. q(dir .. "/shots") .. "; ")

@@ -6,8 +6,11 @@
 --
 -- Formats, by the path's extension (or opts.format):
 --   .mkv   Matroska, every codec as it came (H.264, MPEG-4, MJPEG; AAC, G.711, G.726, PCM)
---   .mp4   fragmented MP4: H.264/MPEG-4 video, AAC audio; other audio is left out
---          (r.skipped lists it); other video fails with UNSUPPORTED_CODEC
+--   .mp4   fragmented MP4: H.264/MPEG-4 video, AAC audio; G.711, G.726 and PCM
+--          audio is transcoded to AAC (libavcodec; r.transcoded names the
+--          codec); other video fails with UNSUPPORTED_CODEC
+-- opts.audio: "copy" (as it came; the default for .mkv), "aac" (G.711/G.726/
+-- PCM transcoded to AAC; the default for .mp4), "none" (left out, r.skipped).
 --   .h264  raw Annex B H.264 video (audio left out, r.skipped)
 --   .jpg   a numbered series of the NVR's JPEG images of the key frames (qplay
 --          data_type 0): "snaps/door.jpg" gives snaps/door-000001.jpg, -000002, ...
@@ -148,14 +151,28 @@ local function g726_bits(a, b)
   return math.max(2, math.min(5, math.floor(a.size * 8 / samples + 0.5)))
 end
 
+local TRANSCODABLE = { g711 = true, g726 = true, pcm = true }
+
 function Container:add_audio(mux)
   local a = self.audio
-  if self.kind == "mp4" and a.codec ~= "aac" then
+  local mode = self.audio_mode or (self.kind == "mp4" and "aac" or "copy")
+  if mode == "none" then
     self.skipped[a.codec] = true
     return false
   end
   local spec = { codec = a.codec, fourcc = a.fourcc, sample_rate = a.sample_rate,
                  channels = a.channels }
+  if a.codec ~= "aac" and mode == "aac" then
+    if not TRANSCODABLE[a.codec] then
+      self.skipped[a.codec] = true
+      return false
+    end
+    spec.aac = true
+    self.transcoded = a.codec
+  elseif self.kind == "mp4" and a.codec ~= "aac" then
+    return fail("UNSUPPORTED_CODEC", "MP4 takes AAC audio, this camera sends %s: export it with "
+      .. "audio = \"aac\" (transcoded), \"none\", or to .mkv", a.codec)
+  end
   if a.codec == "aac" then
     local asc, rate, channels = mux.aac_config(a)
     if not asc then
@@ -369,7 +386,11 @@ end
 
 function Job:open_output()
   local kind = self.kind
-  if kind == "mkv" or kind == "mp4" then return container(self.part, kind, self.title) end
+  if kind == "mkv" or kind == "mp4" then
+    local c = container(self.part, kind, self.title)
+    c.audio_mode = self.opts.audio
+    return c
+  end
   if kind == "h264" then return raw(self.part) end
   if kind == "jpg" then return series(self.path) end
   return setmetatable(new_output("qvr"), Dump)
@@ -548,7 +569,7 @@ function Job:result()
     video_frames = out.video_frames, audio_frames = out.audio_frames,
     first_ts = out.first_ts, last_ts = out.last_ts, bytes = out.bytes, gaps = gaps,
     partial = out.last_ts == nil or self.to - out.last_ts > 2 * interval,
-    skipped = skipped, resumed = self.resumed or false,
+    skipped = skipped, resumed = self.resumed or false, transcoded = out.transcoded,
   }
 end
 
@@ -616,6 +637,10 @@ local function check_opts(opts)
   if opts.progress ~= nil and type(opts.progress) ~= "function" then
     error("bad argument #3 to 'run' (progress must be a function)", 3)
   end
+  if opts.audio ~= nil and opts.audio ~= "copy" and opts.audio ~= "aac" and opts.audio ~= "none" then
+    error(("bad argument #3 to 'run' (audio must be \"copy\", \"aac\" or \"none\", got %s)")
+      :format(tostring(opts.audio)), 3)
+  end
   local ext = opts.format or opts.path:match("%.([%w]+)$") or ""
   local kind = FORMATS[ext:lower()]
   if not kind then
@@ -626,7 +651,7 @@ local function check_opts(opts)
 end
 
 --- export.run(nvr, cam, {from=, to=, path=, progress=, resume=, force=, range_id=,
----   format=, stream_id=, retries=}) -> result | nil, err
+---   audio=, format=, stream_id=, retries=}) -> result | nil, err
 function M.run(nvr, cam, opts)
   local kind = check_opts(opts)
   local from = qtime.check(opts.from, "from")

@@ -31,13 +31,17 @@ local function summary(r, out)
   end
   lines[#lines + 1] = ("  recording from %s to %s"):format(iso(r.first_ts), iso(r.last_ts))
   if r.partial then lines[#lines + 1] = "  partial: the recording ends before --to" end
+  if r.transcoded then
+    lines[#lines + 1] = ("  audio: %s transcoded to AAC (--audio copy keeps it as is in .mkv)")
+      :format(r.transcoded)
+  end
   for _, g in ipairs(r.gaps or {}) do
     lines[#lines + 1] = ("  gap: nothing recorded from %s to %s (%s)"):format(iso(g.from), iso(g.to),
       common.hms(g.to - g.from))
   end
   for _, c in ipairs(r.skipped or {}) do
-    lines[#lines + 1] = ("  left out: %s audio (the %s format cannot hold it; .mkv keeps it)")
-      :format(c, r.format)
+    lines[#lines + 1] = ("  left out: %s audio (%s)"):format(c, r.format == "mp4"
+      and "--audio none" or ("the " .. r.format .. " format cannot hold it; .mkv keeps it"))
   end
   return table.concat(lines, "\n")
 end
@@ -45,10 +49,12 @@ end
 return {
   summary = "export recorded video to .mkv .mp4 .h264 .jpg or .qvr",
   usage = [=[
-usage: qvr export CAMERA --from TIME --to TIME --out PATH [--resume] [--force] [--json]
+usage: qvr export CAMERA --from TIME --to TIME --out PATH [--audio copy|aac|none]
+                  [--resume] [--force] [--json]
 Export recorded video of CAMERA to PATH: .mkv (every codec as is), .mp4 (H.264
 video, AAC audio), .h264, .jpg (a numbered series PATH-000001.jpg ...) or .qvr
-(lossless dump).  TIME: ISO 8601 with an offset, a local time (08:00,
+(lossless dump).  --audio: copy (as it came; default for .mkv), aac (G.711 and
+G.726 transcoded to AAC; default for .mp4) or none.  TIME: ISO 8601 with an offset, a local time (08:00,
 yesterday 22:00), relative (-2h, -1h30m), now, or ms since 1970.
 The file is written as PATH.part and renamed when complete; --resume continues
 a killed export of the same camera, range and format.  An existing PATH is kept
@@ -57,7 +63,7 @@ unless --force.  A progress bar is shown when stderr is a terminal.
   connects = true,
   args = { min = 1, max = 1 },
   flags = { from = "time", to = "time", out = "value", resume = "flag", quiet = "flag",
-            force = "flag" },
+            force = "flag", audio = { values = { "copy", "aac", "none" } } },
   run = function(opts, argv, ctx)
     if not opts.from then args.usage("--from is missing") end
     if not opts.to then args.usage("--to is missing") end
@@ -82,6 +88,7 @@ unless --force.  A progress bar is shown when stderr is a terminal.
     local tty = require("qvrpro.core").isatty(2) and not opts.quiet
     local r, eerr = require("qvrpro.export").run(nvr, common.camera_arg(argv[1]), {
       from = opts.from, to = opts.to, path = opts.out, resume = opts.resume, force = opts.force,
+      audio = opts.audio,
       range_id = ctx.raw and (tostring(ctx.raw.from) .. " .. " .. tostring(ctx.raw.to)) or nil,
       progress = tty and progress_bar() or nil,
     })
