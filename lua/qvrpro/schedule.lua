@@ -21,6 +21,16 @@
 -- Job kinds: record (a manual recording window), snapshot (qvrpro.snapshot),
 -- export (qvrpro.export) and lua (a function(nvr, ctx)).  See README/API.md
 -- and examples/schedule.conf.lua.
+--
+-- A run that takes longer than its job's `timeout` (default 1 h, 6 h for
+-- exports; config `timeout` for every job) is stopped, logged and counted as
+-- failed, and the other jobs run on: the check runs in a debug hook, so it
+-- stops Lua code at once and a C call (a request, bounded by the session's
+-- own timeout) when it returns.  Clock jumps: when the clock is behind a
+-- job's last run (it was set back, or a run happened with a clock in the
+-- future) the scheduler logs it and resumes at the job's next due time after
+-- now, instead of staying silent for as long as the jump; the long-running
+-- loop notices a jump back while it sleeps.
 local qtime = require "qvrpro.time"
 local cron = require "qvrpro.cron"
 local tz = require "qvrpro.tz"
@@ -33,6 +43,9 @@ M.cron = cron
 M.tz = tz
 
 local DEFAULT_GRACE = 60          -- s: a run this late still counts as on time
+local DEFAULT_TIMEOUT = { export = 6 * 3600, snapshot = 3600, lua = 3600 }   -- s, per run
+local JUMP_MS = 2000              -- the clock going back by more than this is a jump
+local HOOK_COUNT = 1000           -- instructions between two timeout checks
 local RETRY_MS = 10000            -- a busy lock or failed switch is tried again after this
 local MAX_SLEEP = 1               -- s: sleep in slices, so Ctrl-C and clock jumps are seen
 local MAX_CATCH_UP = 100          -- missed = "run_all" runs at most this many
@@ -200,7 +213,7 @@ local MISSED = { skip = true, run_once = true, run_all = true }
 local OWN_KEYS = { name = true, kind = true, cron = true, zone = true, missed = true, grace = true,
                    camera = true, cameras = true, enabled = true, duration = true, dir = true,
                    file = true, range = true, from = true, to = true, path = true, fn = true,
-                   run = true, max_catch_up = true }
+                   run = true, max_catch_up = true, timeout = true }
 
 local function job_error(job, i, msg)
   local label = type(job) == "table" and job.name and ("job %q"):format(job.name) or ("job #" .. i)
@@ -232,6 +245,11 @@ local function check_job(raw, i, cfg, names)
   if not grace then job_error(raw, i, "grace: " .. gerr) end
   job.grace = grace
   job.max_catch_up = raw.max_catch_up or cfg.max_catch_up or MAX_CATCH_UP
+  if job.kind ~= "record" then
+    local t, terr = M.duration(raw.timeout or cfg.timeout or DEFAULT_TIMEOUT[job.kind])
+    if not t or t <= 0 then job_error(raw, i, "timeout: " .. (terr or "must be positive")) end
+    job.timeout_ms = math.floor(t * 1000)
+  end
   if job.kind == "record" then
     if not (raw.camera or raw.cameras) then job_error(raw, i, "a record job needs camera or cameras") end
     local secs, derr = M.duration(raw.duration)
@@ -662,6 +680,21 @@ function Runner:context(job, at, now, missed)
            format = function(fmt, t) return tz.format(fmt, t or at, job.zone) end }
 end
 
+-- pcall(fn) stopped with "timed out after ..." once ms have passed
+local function with_timeout(ms, label, fn)
+  local core = require "qvrpro.core"
+  local deadline = core.now_ms() + ms
+  local old = table.pack(debug.gethook())
+  local message = ("%s timed out after %s and was stopped"):format(label,
+    ms % 1000 == 0 and ("%d s"):format(ms // 1000) or ("%d ms"):format(ms))
+  debug.sethook(function()
+    if core.now_ms() > deadline then error(message, 0) end
+  end, "", HOOK_COUNT)
+  local res = table.pack(pcall(fn))
+  if old[1] then debug.sethook(old[1], old[2], old[3]) else debug.sethook() end
+  return table.unpack(res, 1, res.n)
+end
+
 -- one run of a snapshot/export/lua job for scheduled time `at`
 function Runner:execute(job, at, now, missed)
   local nvr, err = self:session()
@@ -669,7 +702,7 @@ function Runner:execute(job, at, now, missed)
     return nil, "cannot connect: " .. tostring(err)
   end
   self:log("info", ("run for %s"):format(tz.describe(at, job.zone)), job)
-  local ok, res, rerr = pcall(function()
+  local ok, res, rerr = with_timeout(job.timeout_ms, "the run", function()
     if job.kind == "snapshot" then return run_snapshot(self, job, nvr, at) end
     if job.kind == "export" then return run_export(self, job, nvr, at) end
     local r, e = job.fn(nvr, self:context(job, at, now, missed))
@@ -715,8 +748,26 @@ function Runner:with_lock(job, fn)
 end
 
 -- a snapshot/export/lua job: run what is due; returns the next wake-up (ms)
-function Runner:tick_job(job, now)
+-- the clock-jump rule: a last run after now means the clock went back (or a
+-- run had a future clock); forget it, log, and go on from now
+function Runner:clock_behind(job, now)
   local last = read_state(self.cfg, job).last_run
+  if not last or last <= now + JUMP_MS then return last end
+  self:with_lock(job, function()
+    local st = read_state(self.cfg, job)
+    if st.last_run and st.last_run > now + JUMP_MS then
+      self:log("warn", ("the clock is %s behind this job's last run (%s): it was set back, or a run "
+        .. "had a clock in the future; going on at the next due time after now"):format(
+        qtime.hms(st.last_run - now), qtime.iso(st.last_run)), job)
+      st.last_run = now
+      write_state(self.cfg, job, st)
+    end
+  end)
+  return now
+end
+
+function Runner:tick_job(job, now)
+  local last = self:clock_behind(job, now)
   local first_due = next_ms(job.cron, job.zone, last or (now - math.floor(job.grace * 1000)))
   if not first_due or first_due > now then return first_due end   -- nothing due: no lock needed
   local ok, err = self:with_lock(job, function()
@@ -915,8 +966,16 @@ function M.run(config)
       if r.cfg.stop and r.cfg.stop(r.summary) then return end
       local wake = r:tick(now) or (now + 60000)
       if r.cfg.until_ms and wake > r.cfg.until_ms then wake = r.cfg.until_ms end
+      local before = r.clock()
       while true do
-        local left = wake - r.clock()
+        local t = r.clock()
+        if t < before - JUMP_MS then
+          r:log("warn", ("the clock jumped back by %s: planning again"):format(
+            qtime.hms(before - t)))
+          break
+        end
+        before = t
+        local left = wake - t
         if left <= 0 then break end
         r.sleep(math.min(left / 1000, max_sleep))
         if r.cfg.stop and r.cfg.stop(r.summary) then return end

@@ -143,6 +143,12 @@ function M.check(v, what, now)
   return t
 end
 
+--- "h:mm:ss" of a ms duration (rounded to the second; hours grow past 24).
+function M.hms(ms)
+  local s = math.floor((ms or 0) / 1000 + 0.5)
+  return ("%d:%02d:%02d"):format(s // 3600, s % 3600 // 60, s % 60)
+end
+
 --- ISO 8601 UTC text of a ms time ("2026-11-24T07:00:00.000Z").
 function M.iso(ms)
   local s = ms // 1000

@@ -49,10 +49,7 @@ function M.camera_arg(s)
 end
 
 --- A human duration of ms: "1:02:03" (h:mm:ss).
-function M.hms(ms)
-  local s = math.floor((ms or 0) / 1000 + 0.5)
-  return ("%d:%02d:%02d"):format(s // 3600, s % 3600 // 60, s % 60)
-end
+M.hms = require("qvrpro.time").hms
 
 --- Whether a file exists.
 function M.exists(path)
