@@ -26,6 +26,9 @@ external_dependencies = {
    LIBXML2 = { header = "libxml2/libxml/parser.h", library = "xml2" },
    -- FFmpeg's headers are in the multiarch include folder too (libavformat-dev)
    AVFORMAT = { library = "avformat" },
+   -- the simulator (qvrpro.simulator, `qvr sim`)
+   MHD = { header = "microhttpd.h", library = "microhttpd" },
+   GNUTLS = { library = "gnutls" },
 }
 build = {
    type = "builtin",
@@ -62,6 +65,39 @@ build = {
          incdirs = { "csrc/proto", "csrc/media", "csrc/lua" },
          libdirs = { "$(AVFORMAT_LIBDIR)" },
       },
+      -- the simulator, so `qvr sim` works after `luarocks make`: a rock cannot
+      -- build executables, so it is a module whose main() is the simulator's
+      -- (tools/sim/lua/simmod.c); spec/rockspec_spec.lua checks this list
+      -- against tools/sim/*.c.  Its media go along (copy_directories).
+      ["qvrpro.simulator"] = {
+         sources = {
+            "tools/sim/lua/simmod.c",
+               "tools/sim/answer.c",
+               "tools/sim/archive.c",
+               "tools/sim/auth.c",
+               "tools/sim/camera.c",
+               "tools/sim/config.c",
+               "tools/sim/debug.c",
+               "tools/sim/default_config.c",
+               "tools/sim/dump.c",
+               "tools/sim/dump_write.c",
+               "tools/sim/frame.c",
+               "tools/sim/http.c",
+               "tools/sim/logs.c",
+               "tools/sim/main.c",
+               "tools/sim/media.c",
+               "tools/sim/options.c",
+               "tools/sim/qplay.c",
+               "tools/sim/router.c",
+               "tools/sim/stream.c",
+               "tools/sim/switches.c",
+               "tools/sim/util.c",
+         },
+         defines = { "main=qvrsim_main" },
+         libraries = { "microhttpd", "cjson", "gnutls", "pthread", "m" },
+         incdirs = { "tools/sim", "csrc/proto", "$(CJSON_INCDIR)", "$(MHD_INCDIR)" },
+         libdirs = { "$(MHD_LIBDIR)", "$(CJSON_LIBDIR)", "$(GNUTLS_LIBDIR)" },
+      },
       ["qvrpro"] = "lua/qvrpro/init.lua",
       ["qvrpro.cli"] = "lua/qvrpro/cli.lua",
       ["qvrpro.cli.args"] = "lua/qvrpro/cli/args.lua",
@@ -77,6 +113,7 @@ build = {
       ["qvrpro.cli.version"] = "lua/qvrpro/cli/version.lua",
       ["qvrpro.config"] = "lua/qvrpro/config.lua",
       ["qvrpro.path"] = "lua/qvrpro/path.lua",
+      ["qvrpro.logins"] = "lua/qvrpro/logins.lua",
       ["qvrpro.localtime"] = "lua/qvrpro/localtime.lua",
       ["qvrpro.time"] = "lua/qvrpro/time.lua",
       ["qvrpro.camera"] = "lua/qvrpro/camera.lua",
@@ -92,4 +129,5 @@ build = {
    install = {
       bin = { qvr = "bin/qvr" },
    },
+   copy_directories = { "tools/media" },
 }
