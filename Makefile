@@ -33,10 +33,12 @@ MUX_PKGS  := libavformat libavcodec libavutil
 CORE_SRC  := $(filter-out $(MUX_SRC),$(wildcard csrc/lua/*.c csrc/net/*.c)) $(PROTO_SRC)
 CTESTS    := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 SIM_SRC   := $(wildcard tools/sim/*.c)
-SIM_LIBS  := $(shell pkg-config --libs libmicrohttpd libcjson gnutls) -lpthread -lm
-SIM_INC   := -Icsrc/proto $(shell pkg-config --cflags libmicrohttpd libcjson)
+# the simulator's RTSP server (tools/sim/rtsp.c) and recordingfile MP4s (clip.c)
+SIM_PKGS  := libmicrohttpd libcjson gnutls gstreamer-rtsp-server-1.0 gstreamer-1.0 $(MUX_PKGS)
+SIM_LIBS  := $(shell pkg-config --libs $(SIM_PKGS)) -lpthread -lm
+SIM_INC   := -Icsrc/proto $(shell pkg-config --cflags $(SIM_PKGS) | sed 's/-I/-isystem /g')
 
-.PHONY: all proto rock env sim ctest asan test valgrind lint fuzz fuzz-dump demo bench clean
+.PHONY: all proto rock env sim ctest asan test valgrind lint fuzzers fuzz demo bench clean
 
 all: proto rock sim
 
@@ -85,14 +87,19 @@ $(BUILD)/asan/qvrpro/mux.so: $(MUX_SRC) $(ALL_HDR)
 
 asan: $(BUILD)/asan/qvrpro/core.so $(BUILD)/asan/qvrpro/mux.so $(patsubst tests/c/%.c,$(BUILD)/asan/tests/%,$(wildcard tests/c/test_*.c))
 
-$(BUILD)/fuzz_parser: fuzz/fuzz_parser.c $(PROTO_SRC) $(PROTO_HDR)
-	@mkdir -p $(BUILD)
-	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(PROTO_INC) -o $@ $< $(PROTO_SRC) $(PROTO_LIB)
+# libFuzzer targets, one per parser of untrusted bytes (fuzz/fuzz_NAME.c,
+# seeds in fuzz/corpus_NAME): parser (streams), dump (.qvr files), json (JSON
+# answers), verdict (every kind of answer, text lines), login (login XML),
+# encode (URL and base64 encodings).  Sanitizer reports stop the run.
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZERS    := $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_SAN   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-# the .qvr reader and appending writer (seeds: fuzz/corpus_dump, make_dump_corpus.c)
-$(BUILD)/fuzz_dump: fuzz/fuzz_dump.c $(PROTO_SRC) $(ALL_HDR)
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(PROTO_SRC) $(PROTO_HDR)
 	@mkdir -p $(BUILD)
-	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined $(PROTO_INC) -o $@ $< $(PROTO_SRC) $(PROTO_LIB)
+	clang $(CSTD) $(WARN) -g -O1 $(FUZZ_SAN) $(PROTO_INC) -o $@ $< $(PROTO_SRC) $(PROTO_LIB)
+
+fuzzers: $(FUZZERS)
 
 # valgrind over the C unit tests (tools/test runs this too)
 valgrind: ctest
@@ -103,17 +110,17 @@ valgrind: ctest
 lint:
 	luacheck lua spec bin/qvr examples $(wildcard tools/bench)
 
-# a bounded fuzz run over a copy of the seed corpus (FUZZ_SECONDS=60 by default)
+# Long fuzzing: every target for FUZZ_SECONDS (default 60) each; new inputs
+# go to a scratch folder, crash inputs to build/fuzz-artifacts/NAME-*
+# (replay one with `build/fuzz_NAME FILE`).  FUZZ=NAME runs one target.
 FUZZ_SECONDS ?= 60
-fuzz: $(BUILD)/fuzz_parser
-	@d=$$(mktemp -d) && cp fuzz/corpus/* $$d/ && \
-	  $(BUILD)/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 $$d; \
-	  rc=$$?; rm -rf $$d; exit $$rc
-
-fuzz-dump: $(BUILD)/fuzz_dump
-	@d=$$(mktemp -d) && cp fuzz/corpus_dump/* $$d/ && \
-	  $(BUILD)/fuzz_dump -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 $$d; \
-	  rc=$$?; rm -rf $$d; exit $$rc
+FUZZ ?= $(FUZZ_NAMES)
+fuzz: $(FUZZERS)
+	@mkdir -p $(BUILD)/fuzz-artifacts && for t in $(FUZZ); do \
+	  d=$$(mktemp -d) && echo "== fuzz_$$t ($(FUZZ_SECONDS) s)" && \
+	  $(BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+	    -artifact_prefix=$(BUILD)/fuzz-artifacts/$$t- $$d fuzz/corpus_$$t; \
+	  rc=$$?; rm -rf $$d; [ $$rc -eq 0 ] || exit $$rc; done
 
 test:
 	bash tools/test

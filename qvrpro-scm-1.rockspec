@@ -50,6 +50,8 @@ build = {
             "csrc/proto/json.c",
             "csrc/proto/parser.c",
             "csrc/proto/errors.c",
+            "csrc/proto/errname.c",
+            "csrc/proto/verdict.c",
             "csrc/proto/dump.c",
             "csrc/lua/dumpobj.c",
          },

@@ -13,7 +13,7 @@
  * the sanitizers see any pointer outside the buffer.  The chunked run also
  * calls qvr_parser_poll_code() after each feed.
  *
- * Build: make build/fuzz_parser; seeds: fuzz/corpus (see make_corpus.c).
+ * Build: make build/fuzz_parser; seeds: fuzz/corpus_parser (see make_corpus.c).
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * make_corpus.c - writes the seed corpus of fuzz_parser into a directory.
  *
  *   cc -std=c11 -Icsrc/proto -o build/make_corpus fuzz/make_corpus.c
- *   build/make_corpus fuzz/corpus
+ *   build/make_corpus fuzz/corpus_parser
  *
  * Each seed starts with fuzz_parser's two control bytes (mode, audio layout,
  * max size; chunking) and stays under 4 KiB.  The bytes are fixed, so the
@@ -126,7 +126,7 @@ static void ctrl(struct seed *s, int jpeg_mode, int layout, int max, uint8_t chu
 int main(int argc, char **argv)
 {
     static struct seed s;
-    const char *dir = argc > 1 ? argv[1] : "fuzz/corpus";
+    const char *dir = argc > 1 ? argv[1] : "fuzz/corpus_parser";
     uint64_t t = 1700000000000ull;
     int rc = 0;
 

@@ -30,14 +30,23 @@ function M.capture(cmd, keep_preload)
 end
 
 
---- Starts `qvrsim --port 0 --logs-port 0 ARGS...`; returns a sim object with
--- port, logs_port, pid, url(path), base, stop().
+--- Extra simulator arguments from $QVR_TEST_SIM_ARGS (split on spaces), so a
+-- whole spec run can go against, say, `--fault get_frames=7`.
+function M.extra_sim_args()
+  local extra = {}
+  for a in (os.getenv("QVR_TEST_SIM_ARGS") or ""):gmatch("%S+") do extra[#extra + 1] = a end
+  return extra
+end
+
+--- Starts `qvrsim --port 0 --logs-port 0 --rtsp-port 0 ARGS... $QVR_TEST_SIM_ARGS`;
+-- returns a sim object with port, logs_port, rtsp_port, pid, url(path), base, stop().
 function M.start_sim(args)
   args = args or {}
   local quoted = {}
   for i, a in ipairs(args) do quoted[i] = shell_quote(a) end
+  for _, a in ipairs(M.extra_sim_args()) do quoted[#quoted + 1] = shell_quote(a) end
   local log = os.tmpname()
-  local cmd = ("echo $$; exec env -u LD_PRELOAD %s --port 0 --logs-port 0 %s 2>>%s")
+  local cmd = ("echo $$; exec env -u LD_PRELOAD %s --port 0 --logs-port 0 --rtsp-port 0 %s 2>>%s")
     :format(shell_quote(SIM), table.concat(quoted, " "), shell_quote(log))
   local f = assert(io.popen("sh -c " .. shell_quote(cmd), "r"))
   local pid = f:read("l")
@@ -50,6 +59,7 @@ function M.start_sim(args)
   local port, logs_port = line:match("^listening port=(%d+) logs_port=(%d+)")
   assert(port, "unexpected simulator banner: " .. line)
   local sim = { pid = tonumber(pid), port = tonumber(port), logs_port = tonumber(logs_port),
+                rtsp_port = tonumber(line:match(" rtsp_port=(%d+)")),
                 log = log, handle = f }
   sim.base = "http://127.0.0.1:" .. sim.port
   function sim.url(path) return sim.base .. path end
@@ -261,6 +271,21 @@ end
 --- Milliseconds since 1970 (whole seconds resolution is enough for tests).
 function M.now_ms()
   return os.time() * 1000
+end
+
+--- ms of a date text read by GNU date in a zone ("2026-03-29 03:30",
+-- "2026-10-25 02:30 +0200", "2026-01-01T00:07:00Z").
+function M.date_ms(zone, text)
+  local out = M.capture(("TZ=%s date -d %s +%%s"):format(shell_quote(zone), shell_quote(text)))
+  local s = tonumber(out)
+  assert(s, ("date could not read %q in %s"):format(text, zone))
+  return s * 1000
+end
+
+--- The zone-local text of ms, by GNU date.
+function M.date_text(zone, ms)
+  local cmd = ("TZ=%s date -d @%d '+%%F %%H:%%M %%z'"):format(shell_quote(zone), ms // 1000)
+  return (M.capture(cmd):gsub("\n$", ""))
 end
 
 return M

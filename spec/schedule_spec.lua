@@ -1,29 +1,15 @@
--- qvrpro.schedule, qvrpro.cron and qvrpro.tz: next-run tables checked against
--- GNU date (which reads the same zoneinfo through glibc), DST days in
--- Europe/Berlin and America/New_York, TZif parsing, locks, missed-run
--- policies, and recording windows against the simulator (also across a kill -9).
+-- qvrpro.schedule: plans, config files, locks, missed-run policies, and
+-- recording windows against the simulator (also across a kill -9).  Cron
+-- expressions are in cron_spec.lua, time zones in tz_spec.lua.
 local h = require "helpers"
 local qvr = require "qvrpro"
 local schedule = require "qvrpro.schedule"
-local cron = require "qvrpro.cron"
 local tz = require "qvrpro.tz"
 
 local ROOT = h.root
 local q = h.shell_quote
 
--- ms of a date text read by GNU date in a zone ("2026-03-29 03:30",
--- "2026-10-25 02:30 +0200", "2026-01-01T00:07:00Z")
-local function date_ms(zone, text)
-  local out = h.capture(("TZ=%s date -d %s +%%s"):format(q(zone), q(text)))
-  local s = tonumber(out)
-  assert(s, ("date could not read %q in %s"):format(text, zone))
-  return s * 1000
-end
-
--- the zone-local text of ms, by GNU date
-local function date_text(zone, ms)
-  return (h.capture(("TZ=%s date -d @%d '+%%F %%H:%%M %%z'"):format(q(zone), ms // 1000)):gsub("\n$", ""))
-end
+local date_ms = h.date_ms
 
 local tmpdir = h.tmpdir
 
@@ -66,150 +52,7 @@ local function sleep_until(ms)
   if left > 0 then qvr.core.sleep(left / 1000) end
 end
 
-describe("schedule.next", function()
-  -- expr, zone, after (zone-local text for date), expected runs (zone-local texts for date)
-  local TABLE = {
-    { "0 8 * * 1-5", "Europe/Berlin", "2026-11-27 12:00",
-      { "2026-11-30 08:00", "2026-12-01 08:00", "2026-12-02 08:00" } },
-    { "*/15 * * * *", "UTC", "2026-01-01 00:07", { "2026-01-01 00:15", "2026-01-01 00:30",
-      "2026-01-01 00:45", "2026-01-01 01:00" } },
-    { "1-30/10 * * * *", "UTC", "2026-01-01 00:05", { "2026-01-01 00:11", "2026-01-01 00:21",
-      "2026-01-01 01:01", "2026-01-01 01:11" } },
-    { "0 9,12,18 * * *", "UTC", "2026-01-01 12:00", { "2026-01-01 18:00", "2026-01-02 09:00",
-      "2026-01-02 12:00" } },
-    { "0 0 1 JAN-MAR,jul *", "UTC", "2026-01-15 00:00", { "2026-02-01 00:00", "2026-03-01 00:00",
-      "2026-07-01 00:00", "2027-01-01 00:00" } },
-    { "30 6 * * sat,7", "UTC", "2026-01-01 00:00", { "2026-01-03 06:30", "2026-01-04 06:30",
-      "2026-01-10 06:30" } },
-    { "0 12 * * 0", "UTC", "2026-01-01 00:00", { "2026-01-04 12:00", "2026-01-11 12:00" } },
-    { "0 12 * * Mon-Fri/2", "UTC", "2026-01-01 00:00", { "2026-01-02 12:00", "2026-01-05 12:00",
-      "2026-01-07 12:00" } },
-    -- both day fields restricted: either matches (Fri 2, Fri 9, Tue 13, Fri 16)
-    { "0 0 13 * FRI", "UTC", "2026-01-01 00:00", { "2026-01-02 00:00", "2026-01-09 00:00",
-      "2026-01-13 00:00", "2026-01-16 00:00" } },
-    -- a day-of-month starting with * counts as unrestricted: both must match (Vixie cron)
-    { "0 0 */10 * MON", "UTC", "2026-01-01 00:00", { "2026-05-11 00:00", "2026-06-01 00:00",
-      "2026-08-31 00:00" } },
-    { "@yearly", "Europe/Berlin", "2026-06-01 00:00", { "2027-01-01 00:00", "2028-01-01 00:00" } },
-    { "@annually", "UTC", "2026-06-01 00:00", { "2027-01-01 00:00" } },
-    { "@monthly", "America/New_York", "2026-01-31 23:59", { "2026-02-01 00:00", "2026-03-01 00:00" } },
-    { "@weekly", "UTC", "2026-01-01 00:00", { "2026-01-04 00:00", "2026-01-11 00:00" } },
-    { "@daily", "Europe/Berlin", "2026-03-28 12:00", { "2026-03-29 00:00", "2026-03-30 00:00" } },
-    { "@midnight", "UTC", "2026-12-31 23:00", { "2027-01-01 00:00" } },
-    { "@hourly", "UTC", "2026-01-01 10:00", { "2026-01-01 11:00", "2026-01-01 12:00" } },
-    { "0 0 29 2 *", "UTC", "2026-01-01 00:00", { "2028-02-29 00:00", "2032-02-29 00:00" } },
-    { "0 0 29 2 *", "UTC", "2096-03-01 00:00", { "2104-02-29 00:00" } },   -- 2100 is no leap year
-    { "0 0 31 * *", "UTC", "2026-01-31 00:00", { "2026-03-31 00:00", "2026-05-31 00:00",
-      "2026-07-31 00:00", "2026-08-31 00:00" } },
-    { "0 0 30 * *", "UTC", "2026-01-30 00:00", { "2026-03-30 00:00", "2026-04-30 00:00" } },
-    { "59 23 31 12 *", "UTC", "2026-06-01 00:00", { "2026-12-31 23:59", "2027-12-31 23:59" } },
-    -- Europe/Berlin, spring forward 2026-03-29 02:00 CET -> 03:00 CEST
-    { "30 2 * * *", "Europe/Berlin", "2026-03-28 12:00",
-      { "2026-03-29 03:30", "2026-03-30 02:30", "2026-03-31 02:30" } },
-    { "0 * * * *", "Europe/Berlin", "2026-03-29 00:30",
-      { "2026-03-29 01:00", "2026-03-29 03:00", "2026-03-29 04:00" } },
-    { "* * * * *", "Europe/Berlin", "2026-03-29 01:58",
-      { "2026-03-29 01:59", "2026-03-29 03:00", "2026-03-29 03:01" } },
-    { "0 8 * * *", "Europe/Berlin", "2026-03-28 12:00", { "2026-03-29 08:00", "2026-03-30 08:00" } },
-    -- Europe/Berlin, fall back 2026-10-25 03:00 CEST -> 02:00 CET
-    { "30 2 * * *", "Europe/Berlin", "2026-10-24 12:00",
-      { "2026-10-25 02:30 +0200", "2026-10-26 02:30", "2026-10-27 02:30" } },
-    { "0 * * * *", "Europe/Berlin", "2026-10-25 01:30",
-      { "2026-10-25 02:00 +0200", "2026-10-25 02:00 +0100", "2026-10-25 03:00" } },
-    { "*/30 2 * * *", "Europe/Berlin", "2026-10-25 01:30",
-      { "2026-10-25 02:00 +0200", "2026-10-25 02:30 +0200", "2026-10-25 02:00 +0100",
-        "2026-10-25 02:30 +0100", "2026-10-26 02:00" } },
-    -- America/New_York, spring forward 2026-03-08 02:00 EST -> 03:00 EDT
-    { "30 2 * * *", "America/New_York", "2026-03-07 12:00",
-      { "2026-03-08 03:30", "2026-03-09 02:30" } },
-    { "0 * * * *", "America/New_York", "2026-03-08 00:30",
-      { "2026-03-08 01:00", "2026-03-08 03:00", "2026-03-08 04:00" } },
-    -- America/New_York, fall back 2026-11-01 02:00 EDT -> 01:00 EST
-    { "30 1 * * *", "America/New_York", "2026-10-31 12:00",
-      { "2026-11-01 01:30 -0400", "2026-11-02 01:30", "2026-11-03 01:30" } },
-    { "0,30 1 * * *", "America/New_York", "2026-11-01 00:45",
-      { "2026-11-01 01:00 -0400", "2026-11-01 01:30 -0400", "2026-11-02 01:00" } },
-    { "0 * * * *", "America/New_York", "2026-11-01 00:30",
-      { "2026-11-01 01:00 -0400", "2026-11-01 01:00 -0500", "2026-11-01 02:00" } },
-  }
-
-  for _, row in ipairs(TABLE) do
-    local expr, zone, after, want = row[1], row[2], row[3], row[4]
-    it(("%q in %s after %s"):format(expr, zone, after), function()
-      local after_ms = date_ms(zone, after)
-      local expected = {}
-      for i, text in ipairs(want) do expected[i] = date_ms(zone, text) end
-      local got = schedule.next_n(expr, after_ms, zone, #want)
-      if not pcall(assert.same, expected, got) then
-        local a, b = {}, {}
-        for i, t in ipairs(expected) do a[i] = date_text(zone, t) end
-        for i, t in ipairs(got) do b[i] = date_text(zone, t) end
-        assert.same(a, b)
-      end
-      assert.equal(expected[1], schedule.next(expr, after_ms, zone))
-    end)
-  end
-
-  it("is strictly after the given time, and accepts ISO and relative times", function()
-    local t = date_ms("UTC", "2026-01-01 08:00")
-    assert.equal(t + 86400000, schedule.next("0 8 * * *", t, "UTC"))
-    assert.equal(t, schedule.next("0 8 * * *", t - 1, "UTC"))
-    assert.equal(date_ms("Europe/Berlin", "2026-01-02 08:00"),
-      schedule.next("0 8 * * *", "2026-01-01T09:00:00+01:00", "Europe/Berlin"))
-    local now = qvr.time.now()
-    local n = schedule.next("* * * * *", "now", "UTC")
-    assert.is_true(n > now and n <= now + 60000)
-  end)
-
-  it("keeps hourly and minutely jobs on every real hour and minute through both Berlin changes", function()
-    for _, day in ipairs({ "2026-03-28 22:00", "2026-10-24 22:00" }) do
-      local start = date_ms("Europe/Berlin", day)
-      local hours = schedule.next_n("0 * * * *", start, "Europe/Berlin", 12)
-      local mins = schedule.next_n("* * * * *", start, "Europe/Berlin", 60 * 8)
-      for i = 2, #hours do assert.equal(3600000, hours[i] - hours[i - 1]) end
-      for i = 2, #mins do assert.equal(60000, mins[i] - mins[i - 1]) end
-    end
-  end)
-
-  it("uses $TZ (else /etc/localtime) for a nil zone", function()
-    local out = h.capture(("cd %s && TZ=America/New_York lua5.4 -e %s"):format(q(ROOT), q(
-      "local s = require 'qvrpro.schedule'; io.write(s.next('0 8 * * *', 1780000000000))")), true)
-    assert.equal(date_ms("America/New_York", "2026-05-29 08:00"), tonumber(out))
-  end)
-
-  it("raises clear errors for bad expressions, times and zones", function()
-    local cases = {
-      { "61 * * * *", 'minute field "61": 61 is out of range 0%-59' },
-      { "* 24 * * *", 'hour field "24": 24 is out of range 0%-23' },
-      { "* * 0 * *", "day%-of%-month field" },
-      { "* * * 13 *", "month field" },
-      { "* * * * 8", "day%-of%-week field" },
-      { "* * * *", "expected 5 fields" },
-      { "* * * * * *", "expected 5 fields" },
-      { "*/0 * * * *", 'bad step "0"' },
-      { "5-1 * * * *", "range 5%-1 goes backwards" },
-      { "1,,2 * * * *", "empty list item" },
-      { "* * * FOO *", '"FOO" is not a number or a name' },
-      { "mon * * * *", '"mon" is not a number' },
-      { "0 0 30 2 *", "no day ever matches" },
-      { "@reboot", "unknown macro" },
-      { "", "expected 5 fields" },
-    }
-    for _, c in ipairs(cases) do
-      local ok, err = pcall(schedule.next, c[1], 0, "UTC")
-      assert.is_false(ok, c[1])
-      assert.matches("bad cron expression", err)
-      assert.matches(c[2], err)
-      assert.is_nil((cron.parse(c[1])))
-    end
-    assert.has_error(function() schedule.next(42, 0, "UTC") end)
-    assert.has_error(function() schedule.next("* * * * *", 0, "Mars/Olympus") end,
-      'unknown time zone "Mars/Olympus" (not in /usr/share/zoneinfo)')
-    assert.has_error(function() schedule.next("* * * * *", 0, "../etc/passwd") end)
-    assert.has_error(function() schedule.next("* * * * *", "08:00", "UTC") end)
-    assert.has_error(function() schedule.next_n("* * * * *", 0, "UTC", -1) end)
-  end)
-
+describe("schedule plan", function()
   it("plans the next runs of every job with zone-local times", function()
     local plan = schedule.plan({ jobs = {
       { name = "mornings", kind = "record", camera = "Front Door", cron = "0 8 * * 1-5",
@@ -237,116 +80,6 @@ describe("schedule.next", function()
     os.remove(tmp)
     assert.matches('mornings %(record%) "0 8 %* %* 1%-5" in Europe/Berlin:', text)
     assert.matches("2026%-03%-30 08:00:00 CEST %(%+02:00%)  = 2026%-03%-30T06:00:00.000Z  until", text)
-  end)
-end)
-
-describe("qvrpro.tz", function()
-  local ZONES = { "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata",
-                  "Australia/Lord_Howe", "Europe/Dublin", "America/Nuuk", "Pacific/Apia",
-                  "Antarctica/Troll", "America/Sao_Paulo" }
-
-  it("gives the offsets date gives, 1970..2200, also beyond the stored transitions", function()
-    local ts = {}
-    for t = 0, 7258118400, 86400 * 53 + 3607 do ts[#ts + 1] = t end
-    local list = os.tmpname()
-    local lines = {}
-    for i, t in ipairs(ts) do lines[i] = "@" .. t end
-    write(list, table.concat(lines, "\n") .. "\n")
-    for _, name in ipairs(ZONES) do
-      local zone = assert(tz.get(name))
-      local out = h.capture(("TZ=%s date -f %s +%%z"):format(q(name), q(list)))
-      local i, bad = 0, {}
-      for line in out:gmatch("[^\n]+") do
-        i = i + 1
-        local sign, hh, mm = line:match("([+-])(%d%d)(%d%d)")
-        local off = (tonumber(hh) * 3600 + tonumber(mm) * 60) * (sign == "-" and -1 or 1)
-        if zone:offset(ts[i]) ~= off then bad[#bad + 1] = ts[i] end
-      end
-      assert.equal(#ts, i)
-      assert.same({}, bad, name)
-    end
-    os.remove(list)
-  end)
-
-  it("reads the POSIX TZ footer (Europe/Berlin's and others)", function()
-    assert.equal("CET-1CEST,M3.5.0,M10.5.0/3", tz.get("Europe/Berlin").footer)
-    local r = assert(tz.parse_posix("CET-1CEST,M3.5.0,M10.5.0/3"))
-    assert.same({ 3600, 7200, 10800 }, { r.std_off, r.dst_off, r["end"].time })
-    r = assert(tz.parse_posix("<+0330>-3:30"))
-    assert.equal(12600, r.std_off)
-    assert.is_nil(r.dst)
-    r = assert(tz.parse_posix("<-02>2<-01>,M3.5.0/-1,M10.5.0/0"))
-    assert.same({ -7200, -3600, -3600 }, { r.std_off, r.dst_off, r.start.time })
-    r = assert(tz.parse_posix("EST5EDT,0/0,J365/25"))                  -- v3: all-year DST
-    assert.same({ "N", 0, "J", 365, 90000 }, { r.start.kind, r.start.day, r["end"].kind, r["end"].day,
-                                               r["end"].time })
-    local z = assert(tz.posix_zone("EST5EDT,0/0,J365/25"))
-    assert.equal(-14400, (z:offset(date_ms("UTC", "2030-07-01 00:00") // 1000)))
-    assert.equal(-14400, (z:offset(date_ms("UTC", "2030-01-01 12:00") // 1000)))
-    for _, bad in ipairs({ "", "CET", "CET-1CEST,M3.5.0", "CET-1CEST,M13.5.0,M10.5.0", "1CET" }) do
-      assert.is_nil((tz.parse_posix(bad)), bad)
-    end
-  end)
-
-  it("reads a slim TZif file (rules only in the footer) made by zic", function()
-    local dir = tmpdir()
-    write(dir .. "/src", table.concat({
-      "Rule T 2000 max - Mar lastSun 1:00u 1:00 S",
-      "Rule T 2000 max - Oct lastSun 1:00u 0 -",
-      "Zone Test/Slim 1:00 T CE%sT",
-    }, "\n") .. "\n")
-    local ok = h.execute(("zic -b slim -d %s %s 2>/dev/null"):format(q(dir), q(dir .. "/src")))
-    assert.truthy(ok, "zic failed")
-    local zone = assert(tz.get(dir .. "/Test/Slim"))
-    assert.truthy(zone.footer and zone.footer:match("^CET%-1CEST"))
-    -- far past the stored data; 2031-03-30 is the spring-forward day
-    local function slim_ms(text)
-      return tonumber((h.capture(("TZDIR=%s TZ=Test/Slim date -d %s +%%s"):format(q(dir), q(text))))) * 1000
-    end
-    local expected = {}
-    for i, text in ipairs({ "2031-03-29 02:30", "2031-03-30 03:30", "2031-03-31 02:30" }) do
-      expected[i] = slim_ms(text)
-    end
-    assert.same(expected, schedule.next_n("30 2 * * *", slim_ms("2031-03-28 12:00"), zone, 3))
-    local t = slim_ms("2031-10-26 02:30 +0200") // 1000
-    local out = h.capture(("TZDIR=%s TZ=Test/Slim date -d @%d +%%z"):format(q(dir), t))
-    assert.equal("+0200", out:match("%S+"))
-    assert.equal(7200, (zone:offset(t)))
-    assert.equal(3600, (zone:offset(t + 3600)))
-    h.execute("rm -rf " .. q(dir))
-  end)
-
-  it("reads a version 1 TZif file", function()
-    -- two transitions: +01:00 "AAA" until 2000-01-01, +02:00 "BBB" then -03:00 "CCC" from 2010
-    local y2000, y2010 = 946684800, 1262304000
-    local chars = "AAA\0BBB\0CCC\0"
-    local body = string.pack(">i4i4BB", y2000, y2010, 1, 2)
-      .. string.pack(">i4BB", 3600, 0, 0) .. string.pack(">i4BB", 7200, 1, 4)
-      .. string.pack(">i4BB", -10800, 0, 8) .. chars
-    local data = "TZif\0" .. ("\0"):rep(15) .. string.pack(">I4I4I4I4I4I4", 0, 0, 0, 2, 3, #chars) .. body
-    local zone = assert(tz.parse_tzif(data, "Test/V1"))
-    assert.same({ 3600, "AAA", false }, { zone:offset(0) })
-    assert.same({ 7200, "BBB", true }, { zone:offset(y2000) })
-    assert.same({ -10800, "CCC", false }, { zone:offset(y2010 + 86400 * 365 * 50) })
-    assert.is_nil((tz.parse_tzif("TZif2 short", "x")))
-    assert.is_nil((tz.parse_tzif("not a zone", "x")))
-  end)
-
-  it("maps wall times to instants: gaps, repeats, and the gap shift", function()
-    local berlin = tz.get("Europe/Berlin")
-    local w = date_ms("UTC", "2026-03-29 02:30") // 1000                 -- wall time as if UTC
-    local hits, shifted = berlin:utc(w)
-    assert.same({}, hits)
-    assert.equal(date_ms("Europe/Berlin", "2026-03-29 03:30") // 1000, shifted)
-    hits = berlin:utc(date_ms("UTC", "2026-10-25 02:30") // 1000)
-    assert.same({ date_ms("UTC", "2026-10-25 02:30 +0200") // 1000,
-                  date_ms("UTC", "2026-10-25 02:30 +0100") // 1000 }, hits)
-    assert.equal("2026-10-25 02:30:00 CET (+01:00)",
-      tz.describe(date_ms("UTC", "2026-10-25 02:30 +0100"), berlin))
-    assert.equal("2026/10/25 Sun 02 CET +0100 298",
-      tz.format("%Y/%m/%d %a %H %Z %z %j", date_ms("UTC", "2026-10-25 02:30 +0100"), "Europe/Berlin"))
-    assert.equal(tz.get("Europe/Berlin"), berlin)                            -- cached
-    assert.equal(tz.UTC, tz.get("UTC"))
   end)
 end)
 

@@ -37,6 +37,21 @@ describe("qvrpro.time", function()
     assert.has_error(function() qtime.check("yesterday", "from") end)
   end)
 
+  it("refuses times out of years 0000..9999 with a message (a 27-digit --from)", function()
+    for _, v in ipairs({ "123456789012345678901234567", "-99999999999999999999h", "+99999999999999999999.5d",
+                         1e30, 253402300800000, math.mininteger }) do
+      local t, err = qtime.parse(v, NOW)
+      assert.is_nil(t, tostring(v))
+      assert.matches("is out of range %(years 0000 to 9999%)", err)
+      local ok, raised = pcall(qtime.check, v, "--from", NOW)
+      assert.is_false(ok)
+      assert.matches("^.*%-%-from: time .* is out of range", raised)
+    end
+    assert.equal(253402300799999, qtime.parse("253402300799999"))
+    assert.equal("9999-12-31T23:59:59.999Z", qtime.iso(qtime.MAX_MS))
+    assert.has_error(function() qtime.iso(1e30) end, "bad time 1e+30 (expected integer ms)")
+  end)
+
   it("prints ISO text and round-trips through parse", function()
     for _, t in ipairs({ 0, 951782400000, 1764000000123, 4102444799999 }) do
       assert.equal(t, qtime.parse(qtime.iso(t)))

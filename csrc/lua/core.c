@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <libxml/parser.h>
 
+#include "answer.h"
 #include "core.h"
 #include "session.h"
 #include "stream.h"
@@ -70,6 +71,16 @@ static int l_now_ms(lua_State *L)
     return 1;
 }
 
+/* core.monotonic_ms() -> milliseconds of a clock that never jumps (for
+ * measuring elapsed time; its zero is arbitrary) */
+static int l_monotonic_ms(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    return 1;
+}
+
 /* core.sleep(seconds) */
 static int l_sleep(lua_State *L)
 {
@@ -103,6 +114,8 @@ int luaopen_qvrpro_core(lua_State *L)
         {"session", qvr_l_session},
         {"methods", l_methods},
         {"now_ms", l_now_ms},
+        {"monotonic_ms", l_monotonic_ms},
+        {"read_answer", qvr_l_read_answer},
         {"sleep", l_sleep},
         {"open_stream", qvr_l_open_stream},
         {"each", qvr_l_each},

@@ -14,6 +14,7 @@
 
 #include "core.h"
 #include "dump.h"
+#include "errname.h"
 
 #define QVR_DUMPW_MT "qvrpro.DumpWriter"
 #define QVR_DUMPR_MT "qvrpro.DumpReader"

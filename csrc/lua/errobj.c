@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "errname.h"
 #include "errors.h"
 
 static int err_tostring(lua_State *L)
@@ -109,26 +110,13 @@ int qvr_fail(lua_State *L, const char *name, const char *message)
     return 2;
 }
 
-static const char *parser_error_name(enum qvr_parse_error e)
-{
-    switch (e) {
-    case QVR_PERR_CODE_LINE: return "BAD_CODE_LINE";
-    case QVR_PERR_TOO_BIG: return "FRAME_TOO_BIG";
-    case QVR_PERR_FOURCC: return "BAD_FOURCC";
-    case QVR_PERR_RECORD: return "BAD_RECORD";
-    case QVR_PERR_TRUNCATED: return "TRUNCATED";
-    case QVR_PERR_NOMEM: return "NO_MEMORY";
-    default: return "PARSE_ERROR";
-    }
-}
-
 int qvr_fail_parser(lua_State *L, const qvr_parser *p)
 {
     lua_pushnil(L);
     if (qvr_parser_error(p) == QVR_PERR_SERVER_CODE)
         qvr_push_code_error(L, qvr_parser_server_code(p), 0);
     else
-        qvr_push_error(L, parser_error_name(qvr_parser_error(p)), -1,
+        qvr_push_error(L, qvr_parse_error_name(qvr_parser_error(p)), -1,
                        qvr_parser_message(p), 0);
     return 2;
 }

@@ -94,6 +94,25 @@ static int pb_index(lua_State *L)
     return 1;
 }
 
+/* pb:_rebind([id]): closes the current qplay session on the server (its
+ * transfer stays) and makes id (or none) the playback's session: a playback
+ * that lost its session continues on a new one (lua/qvrpro/media.lua). */
+static int pb_rebind(lua_State *L)
+{
+    struct playback *pb = to_pb(L, 1);
+    const char *id = luaL_optstring(L, 2, "");
+    luaL_argcheck(L, strlen(id) < sizeof pb->id, 2, "qplay session id too long");
+    if (pb->closed)
+        return luaL_error(L, "attempt to use a closed qvrpro.Playback");
+    if (pb->id[0] && lua_getiuservalue(L, 1, 1) == LUA_TUSERDATA) {
+        struct session *s = luaL_testudata(L, -1, QVR_SESSION_MT);
+        if (s)
+            send_close(s, pb->id);
+    }
+    snprintf(pb->id, sizeof pb->id, "%s", id);
+    return 0;
+}
+
 /* pb:set(key, value): the Lua layer's attributes */
 static int pb_set(lua_State *L)
 {
@@ -148,6 +167,7 @@ void qvr_playback_register(lua_State *L)
     static const luaL_Reg methods[] = {
         {"close", pb_close},
         {"set", pb_set},
+        {"_rebind", pb_rebind},
         {NULL, NULL}
     };
     qvr_new_type(L, QVR_PLAYBACK_MT, meta, methods);

@@ -192,22 +192,6 @@ static int push_transport_error(lua_State *L, const struct session *s, struct qv
     return 0;
 }
 
-static int login_refused(lua_State *L, const struct qvr_login *lg, long status)
-{
-    char msg[160];
-    if (!lg->parsed) {
-        lua_pushnil(L);
-        qvr_push_error(L, status >= 400 ? "HTTP_ERROR" : "BAD_RESPONSE", -1,
-                       "the login answer is not a QDocRoot document", status);
-        return 0;
-    }
-    snprintf(msg, sizeof msg, "login refused (authPassed %d, errorValue %d)",
-             lg->has_passed ? lg->passed : 0, lg->has_error ? lg->error_value : 0);
-    lua_pushnil(L);
-    qvr_push_error(L, "AUTH_FAILED", -1, msg, status);
-    return 0;
-}
-
 static void login_url(struct session *s, struct qvr_str *url)
 {
     struct qvr_str b64;
@@ -226,6 +210,7 @@ int qvr_session_login(lua_State *L, struct session *s)
     struct qvr_str url;
     struct qvr_http_resp r = {0};
     struct qvr_login lg;
+    struct qvr_result res;
     double wait;
     int ok;
     if (backoff_wait(L, s, &wait)) {
@@ -250,9 +235,11 @@ int qvr_session_login(lua_State *L, struct session *s)
     }
     qvr_login_parse(r.body ? r.body : "", r.len, &lg);
     qvr_http_resp_free(&r);
-    if (!lg.parsed || !lg.has_passed || lg.passed != 1 || lg.sid[0] == '\0') {
+    qvr_login_verdict(&lg, r.status, &res);
+    if (res.verdict != QVR_ANSWER_OK) {
         backoff_record(L, s, lg.parsed);
-        return login_refused(L, &lg, r.status);
+        qvr_push_result_error(L, &res);
+        return 0;
     }
     backoff_record(L, s, 0);
     snprintf(s->sid, sizeof s->sid, "%s", lg.sid);

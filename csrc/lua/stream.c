@@ -11,6 +11,15 @@
  * needs more.  A stream that receives nothing for stall_timeout fails with
  * TIMEOUT; one that breaks mid-stream fails with an error that carries the
  * timestamp of the last complete frame (err.last_timestamp).
+ *
+ * A stream opened with a `renew` function (user value 3) goes on after its
+ * transfer ends: at a clean end, a break, a stall or a refusal of a new
+ * transfer, renew(reason, err, frames, new_frames) says how (a URL for the
+ * next transfer, nil + reason to end, false or nil + err to fail).  Across
+ * transfers, frames at or before the last delivered timestamp of their
+ * media are dropped (playback continuation, docs/PROTOCOL.md), and a stream
+ * with `gaps` records each hole between the last frame before a new
+ * transfer and the first after it in its `gaps` attribute.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +29,7 @@
 
 #include <curl/curl.h>
 
+#include "errname.h"
 #include "errors.h"
 #include "http.h"
 #include "stream.h"
@@ -58,6 +68,16 @@ struct stream {
     char err_name[32];
     char err_msg[200];
     int64_t err_code;
+    /* continuation (a renew function in user value 3) */
+    struct qvr_parser_opts popts;
+    int renewable, dedupe, track_gaps, finished;
+    const char *renew_reason;    /* set when a transfer ended and renew is due */
+    int64_t media_ts[3];         /* last delivered timestamp per media, -1 */
+    int64_t skip_ts[3];          /* drop frames at or before these (dedupe) */
+    uint64_t get_frames, get_new;   /* frames parsed / delivered in this transfer */
+    unsigned transfers;
+    int64_t gap_from;            /* >= 0: a gap from here to the next frame */
+    char end_reason[16];
 };
 
 static double mono_ms(void)
@@ -120,11 +140,7 @@ static void fail_from_parser(struct stream *st)
         fail(st, ci ? ci->name : "SERVER_ERROR", code, "%s",
              ci ? ci->message : "the server refused the stream");
     } else {
-        static const char *const names[] = {
-            "PARSE_ERROR", "BAD_CODE_LINE", "SERVER_ERROR", "FRAME_TOO_BIG",
-            "BAD_FOURCC", "BAD_RECORD", "TRUNCATED", "NO_MEMORY"};
-        enum qvr_parse_error e = qvr_parser_error(st->parser);
-        fail(st, (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "PARSE_ERROR", -1,
+        fail(st, qvr_parse_error_name(qvr_parser_error(st->parser)), -1,
              "%s", qvr_parser_message(st->parser));
     }
 }
@@ -245,6 +261,8 @@ static void check_stall(struct stream *st)
     if (idle > (double)st->stall_ms) {
         detach(st);
         fail(st, "TIMEOUT", -1, "no bytes for %.1f s (stall_timeout)", idle / 1000.0);
+        if (st->renewable)
+            st->renew_reason = "stalled";
     }
 }
 
@@ -252,52 +270,240 @@ static void check_stall(struct stream *st)
 
 enum pull { PULL_FRAME, PULL_WAIT, PULL_END, PULL_ERROR };
 
-/* Takes the next frame out of the parser if there is one (no I/O). */
-static enum pull pull(struct stream *st, struct qvr_frame *f)
+static void await_open(struct stream *st);
+
+static int media_slot(enum qvr_media m)
 {
-    enum qvr_parse_status ps;
-    if (st->state == ST_FAILED)
-        return PULL_ERROR;
-    if (st->state == ST_CLOSED)
-        return PULL_END;
-    ps = qvr_parser_next(st->parser, f);
-    if (ps == QVR_PARSE_FRAME) {
-        if (st->state == ST_OPENING)
-            st->state = ST_OPEN;
-        if (st->until_ts >= 0 && (int64_t)f->timestamp > st->until_ts) {
-            detach(st);
-            st->state = ST_DONE;
-            return PULL_END;
-        }
-        st->waiting = 0;
-        st->frames++;
-        st->last_ts = (int64_t)f->timestamp;
-        return PULL_FRAME;
+    return m == QVR_MEDIA_VIDEO ? 0 : m == QVR_MEDIA_AUDIO ? 1 : 2;
+}
+
+/* Ends a renewable stream for good (reason: "to", "empty", ...). */
+static enum pull finish_stream(struct stream *st, const char *reason)
+{
+    detach(st);
+    if (st->state != ST_CLOSED)
+        st->state = ST_DONE;
+    st->finished = 1;
+    snprintf(st->end_reason, sizeof st->end_reason, "%s", reason);
+    return PULL_END;
+}
+
+/* Starts the next transfer of the stream at url, with a fresh parser that
+ * keeps the audio layout found so far.  0, or -1 (the stream failed). */
+static int restart(struct stream *st, const char *url, int dedupe)
+{
+    struct qvr_parser_opts o = st->popts;
+    qvr_parser *p;
+    if (st->paused)
+        curl_easy_pause(st->easy, CURLPAUSE_CONT);
+    detach(st);
+    o.audio = qvr_parser_audio_layout(st->parser);
+    p = qvr_parser_new(&o);
+    if (!p) {
+        fail(st, "NO_MEMORY", -1, "cannot start the next transfer");
+        return -1;
     }
-    if (ps == QVR_PARSE_ERROR) {
-        detach(st);
-        if (st->state == ST_DONE)
-            fail_ended(st);
+    qvr_parser_free(st->parser);
+    st->parser = p;
+    st->http_status = 0;
+    st->errbody_len = 0;
+    st->errbody[0] = '\0';
+    st->broken = NULL;
+    st->paused = st->waiting = 0;
+    st->get_frames = st->get_new = 0;
+    st->dedupe = dedupe;
+    for (int i = 0; i < 3; i++)
+        st->skip_ts[i] = dedupe ? st->media_ts[i] : -1;
+    if (st->track_gaps && st->last_ts >= 0 && st->gap_from < 0)
+        st->gap_from = st->last_ts;
+    st->state = ST_OPENING;
+    st->err_name[0] = '\0';
+    curl_easy_setopt(st->easy, CURLOPT_URL, url);
+    if (curl_multi_add_handle(st->loop->multi, st->easy) != CURLM_OK) {
+        fail(st, "NETWORK", -1, "cannot start the next transfer");
+        return -1;
+    }
+    st->in_multi = 1;
+    st->transfers++;
+    st->last_byte = mono_ms();
+    return 0;
+}
+
+/* Sets the stream's failure from a Lua error value at index i. */
+static void fail_with_value(lua_State *L, struct stream *st, int i)
+{
+    const char *name = "ERROR", *msg = NULL;
+    int64_t code = -1;
+    if (lua_type(L, i) == LUA_TTABLE || lua_type(L, i) == LUA_TUSERDATA) {
+        if (lua_getfield(L, i, "name") == LUA_TSTRING)
+            name = lua_tostring(L, -1);
+        if (lua_getfield(L, i, "message") == LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        if (lua_getfield(L, i, "code") == LUA_TNUMBER)
+            code = (int64_t)lua_tointeger(L, -1);
+    } else {
+        msg = lua_tostring(L, i);
+    }
+    st->state = ST_DONE;
+    fail(st, name, code, "%s", msg ? msg : "the stream could not go on");
+}
+
+/* The transfer ended (st->renew_reason): asks the renew function how to go
+ * on, as often as new transfers are refused.  PULL_WAIT once a new
+ * transfer runs; PULL_END or PULL_ERROR when the stream is over. */
+static enum pull do_renew(lua_State *L, int idx, struct stream *st)
+{
+    const char *reason = st->renew_reason;
+    st->renew_reason = NULL;
+    for (;;) {
+        int top = lua_gettop(L), t;
+        lua_getiuservalue(L, idx, 3);
+        lua_pushstring(L, reason);
+        if (st->state == ST_FAILED)
+            qvr_push_error(L, st->err_name, st->err_code, st->err_msg,
+                           st->http_status >= 300 ? st->http_status : 0);
         else
-            fail_from_parser(st);
-        return PULL_ERROR;
-    }
-    if (ps == QVR_PARSE_END) {
-        if (st->broken) {
-            fail_ended(st);
+            lua_pushnil(L);
+        lua_pushinteger(L, (lua_Integer)st->get_frames);
+        lua_pushinteger(L, (lua_Integer)st->get_new);
+        if (lua_pcall(L, 4, 2, 0) != LUA_OK) {
+            fail_with_value(L, st, -1);
+            lua_settop(L, top);
             return PULL_ERROR;
         }
+        t = lua_type(L, top + 1);
+        if (t == LUA_TSTRING) {
+            int dedupe = lua_isnil(L, top + 2) || lua_toboolean(L, top + 2);
+            int rc = restart(st, lua_tostring(L, top + 1), dedupe);
+            lua_settop(L, top);
+            if (rc != 0)
+                return PULL_ERROR;
+            await_open(st);
+            if (st->state != ST_FAILED)
+                return PULL_WAIT;
+            reason = st->err_code >= 0 ? "refused" : "broken";
+            continue;
+        }
+        if (t == LUA_TBOOLEAN && !lua_toboolean(L, top + 1)) {
+            lua_settop(L, top);
+            if (st->state != ST_FAILED) {
+                st->state = ST_DONE;
+                fail(st, "CONNECTION_LOST", -1, "the stream ended and could not go on");
+            }
+            return PULL_ERROR;
+        }
+        if (lua_type(L, top + 2) == LUA_TSTRING) {
+            st->state = ST_DONE;      /* a failure that led here is no longer one */
+            finish_stream(st, lua_tostring(L, top + 2));
+            lua_settop(L, top);
+            return PULL_END;
+        }
+        fail_with_value(L, st, top + 2);
+        lua_settop(L, top);
+        return PULL_ERROR;
+    }
+}
+
+/* Appends {from=, to=} to the stream's `gaps` attribute. */
+static void add_gap(lua_State *L, int idx, int64_t from, int64_t to)
+{
+    int top = lua_gettop(L);
+    if (lua_getiuservalue(L, idx, 2) == LUA_TTABLE &&
+        lua_getfield(L, -1, "gaps") == LUA_TTABLE) {
+        lua_createtable(L, 0, 2);
+        lua_pushinteger(L, from);
+        lua_setfield(L, -2, "from");
+        lua_pushinteger(L, to);
+        lua_setfield(L, -2, "to");
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    }
+    lua_settop(L, top);
+}
+
+/* A frame the parser gave: PULL_FRAME to hand it out, PULL_END past
+ * until_ts, PULL_WAIT when it repeats one already delivered. */
+static enum pull take_frame(lua_State *L, int idx, struct stream *st, const struct qvr_frame *f)
+{
+    int m = media_slot(f->media);
+    int64_t ts = (int64_t)f->timestamp;
+    if (st->state == ST_OPENING)
+        st->state = ST_OPEN;
+    if (st->until_ts >= 0 && ts > st->until_ts) {
+        detach(st);
+        st->state = ST_DONE;
+        if (st->renewable)
+            finish_stream(st, "to");
         return PULL_END;
     }
-    if (st->state == ST_DONE)
+    st->get_frames++;
+    if (st->dedupe && st->skip_ts[m] >= 0 && ts <= st->skip_ts[m])
         return PULL_WAIT;
-    st->waiting = 1;
-    if (st->paused) {
-        st->paused = 0;
-        st->last_byte = mono_ms();
-        curl_easy_pause(st->easy, CURLPAUSE_CONT);
+    if (st->gap_from >= 0) {
+        add_gap(L, idx, st->gap_from, ts);
+        st->gap_from = -1;
     }
-    return PULL_WAIT;
+    st->waiting = 0;
+    st->frames++;
+    st->get_new++;
+    st->last_ts = ts;
+    st->media_ts[m] = ts;
+    return PULL_FRAME;
+}
+
+/* Takes the next frame out of the parser if there is one (no I/O, except
+ * a renewable stream's next transfer). */
+static enum pull pull(lua_State *L, int idx, struct stream *st, struct qvr_frame *f)
+{
+    for (;;) {
+        enum qvr_parse_status ps;
+        enum pull r;
+        if (st->renew_reason) {
+            r = do_renew(L, idx, st);
+            if (r != PULL_WAIT)
+                return r;
+        }
+        if (st->state == ST_FAILED)
+            return PULL_ERROR;
+        if (st->state == ST_CLOSED || st->finished)
+            return PULL_END;
+        ps = qvr_parser_next(st->parser, f);
+        if (ps == QVR_PARSE_FRAME) {
+            r = take_frame(L, idx, st, f);
+            if (r == PULL_WAIT)
+                continue;      /* a repeated frame, dropped */
+            return r;
+        }
+        if (ps == QVR_PARSE_ERROR) {
+            detach(st);
+            if (st->state == ST_DONE)
+                fail_ended(st);
+            else
+                fail_from_parser(st);
+            if (st->renewable && st->broken) {
+                st->renew_reason = "broken";
+                continue;
+            }
+            return PULL_ERROR;
+        }
+        if (ps == QVR_PARSE_END) {
+            if (st->broken)
+                fail_ended(st);
+            if (st->renewable) {
+                st->renew_reason = st->broken ? "broken" : "ended";
+                continue;
+            }
+            return st->broken ? PULL_ERROR : PULL_END;
+        }
+        if (st->state == ST_DONE)
+            return PULL_WAIT;
+        st->waiting = 1;
+        if (st->paused) {
+            st->paused = 0;
+            st->last_byte = mono_ms();
+            curl_easy_pause(st->easy, CURLPAUSE_CONT);
+        }
+        return PULL_WAIT;
+    }
 }
 
 static struct stream *to_stream(lua_State *L, int i)
@@ -328,20 +534,22 @@ static int push_failure(lua_State *L, struct stream *st)
     return 2;
 }
 
-/* Blocks until the stream has a frame, ends, or fails. */
-static enum pull wait_frame(struct stream *st, struct qvr_frame *f)
+/* Blocks until the stream at idx has a frame, ends, or fails. */
+static enum pull wait_frame(lua_State *L, int idx, struct stream *st, struct qvr_frame *f)
 {
     for (;;) {
-        enum pull r = pull(st, f);
+        enum pull r = pull(L, idx, st, f);
         if (r != PULL_WAIT)
             return r;
-        if (st->state == ST_DONE)
+        if (st->state == ST_DONE && !st->renew_reason)
             return PULL_END;     /* finished and drained (finish() was called) */
         loop_turn(st->loop, 0);
-        r = pull(st, f);
+        r = pull(L, idx, st, f);
         if (r != PULL_WAIT)
             return r;
         check_stall(st);
+        if (st->renew_reason)
+            continue;
         if (st->state == ST_FAILED)
             return PULL_ERROR;
         if (st->state != ST_DONE)
@@ -354,7 +562,7 @@ static int st_read(lua_State *L)
 {
     struct stream *st = check_open(L, 1);
     struct qvr_frame f;
-    switch (wait_frame(st, &f)) {
+    switch (wait_frame(L, 1, st, &f)) {
     case PULL_FRAME:
         qvr_push_frame(L, &f);
         return 1;
@@ -407,6 +615,17 @@ static int st_tostring(lua_State *L)
     return 1;
 }
 
+/* The earliest of the last delivered timestamps of each media (where a
+ * new playback session must start so that no frame is lost), or nil. */
+static void push_resume_ts(lua_State *L, const struct stream *st)
+{
+    int64_t t = -1;
+    for (int i = 0; i < 3; i++)
+        if (st->media_ts[i] >= 0 && (t < 0 || st->media_ts[i] < t))
+            t = st->media_ts[i];
+    t >= 0 ? lua_pushinteger(L, t) : lua_pushnil(L);
+}
+
 static int st_index(lua_State *L)
 {
     struct stream *st = to_stream(L, 1);
@@ -425,6 +644,12 @@ static int st_index(lua_State *L)
         lua_pushinteger(L, st->parser ? (lua_Integer)qvr_parser_buffered(st->parser) : 0);
     else if (strcmp(k, "description") == 0)
         lua_pushstring(L, st->desc);
+    else if (strcmp(k, "transfers") == 0)
+        lua_pushinteger(L, (lua_Integer)st->transfers);
+    else if (strcmp(k, "end_reason") == 0)
+        st->end_reason[0] ? lua_pushstring(L, st->end_reason) : lua_pushnil(L);
+    else if (strcmp(k, "resume_timestamp") == 0)
+        push_resume_ts(L, st);
     else if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE && lua_getfield(L, -1, k) != LUA_TNIL)
         return 1;   /* values the Lua layer attached (camera, playback, ...) */
     else {
@@ -432,6 +657,18 @@ static int st_index(lua_State *L)
         lua_getfield(L, -1, k);
     }
     return 1;
+}
+
+/* stream:_forget(): the frames to come are not repeats of those delivered
+ * (a playback that seeks or goes backwards): clears the dedupe marks and
+ * the last timestamps per media. */
+static int st_forget(lua_State *L)
+{
+    struct stream *st = to_stream(L, 1);
+    for (int i = 0; i < 3; i++)
+        st->skip_ts[i] = st->media_ts[i] = -1;
+    st->dedupe = 0;
+    return 0;
 }
 
 /* stream:set(key, value): attach a value the Lua layer needs (camera, ...) */
@@ -465,6 +702,7 @@ void qvr_stream_register(lua_State *L)
         {"frames", st_frames},
         {"close", st_close},
         {"set", st_set},
+        {"_forget", st_forget},
         {NULL, NULL}
     };
     luaL_newmetatable(L, QVR_LOOP_MT);
@@ -483,6 +721,7 @@ struct open_opts {
     int verify;
     const char *cafile, *desc;
     int64_t until_ts;
+    int renew, gaps;            /* a renew function at index renew (0: none) */
 };
 
 static void read_open_opts(lua_State *L, int t, struct open_opts *o)
@@ -510,7 +749,13 @@ static void read_open_opts(lua_State *L, int t, struct open_opts *o)
     o->cafile = luaL_optstring(L, -1, NULL);
     lua_getfield(L, t, "description");
     o->desc = luaL_optstring(L, -1, "");
-    lua_pop(L, 9);
+    lua_getfield(L, t, "gaps");
+    o->gaps = lua_toboolean(L, -1);
+    lua_pop(L, 10);
+    if (lua_getfield(L, t, "renew") == LUA_TFUNCTION)
+        o->renew = lua_gettop(L);      /* stays on the stack for the caller */
+    else
+        lua_pop(L, 1);
     o->connect_ms = o->open_ms && o->open_ms < 10000 ? o->open_ms : 10000;
 }
 
@@ -570,7 +815,7 @@ static void await_open(struct stream *st)
 }
 
 /* core.open_stream(url, {mode=, max_size=, stall_timeout=, timeout=, buffer=,
- *                        until_ts=, verify=, cafile=, description=})
+ *                        until_ts=, verify=, cafile=, description=, renew=, gaps=})
  * -> Stream | nil, err.  Returns once the result-code line is in: a server
  * refusal (auth, bad camera, ...) comes back as nil, err here. */
 int qvr_l_open_stream(lua_State *L)
@@ -581,7 +826,7 @@ int qvr_l_open_stream(lua_State *L)
     struct loop *lp;
     read_open_opts(L, 2, &o);
     lp = push_loop(L);
-    st = lua_newuserdatauv(L, sizeof *st, 2);
+    st = lua_newuserdatauv(L, sizeof *st, 3);
     memset(st, 0, sizeof *st);
     st->state = ST_CLOSED;          /* until built, __gc has nothing to free */
     luaL_setmetatable(L, QVR_STREAM_MT);
@@ -589,6 +834,24 @@ int qvr_l_open_stream(lua_State *L)
     lua_setiuservalue(L, -2, 1);    /* the loop stays alive while the stream is */
     st->loop = lp;
     st->last_ts = -1;
+    st->gap_from = -1;
+    for (int i = 0; i < 3; i++)
+        st->media_ts[i] = st->skip_ts[i] = -1;
+    st->popts = o.parser;
+    st->track_gaps = o.gaps;
+    if (o.renew) {
+        lua_pushvalue(L, o.renew);
+        lua_setiuservalue(L, -2, 3);
+        st->renewable = 1;
+    }
+    if (o.gaps) {
+        lua_newtable(L);
+        lua_newtable(L);
+        lua_pushvalue(L, -2);
+        lua_setfield(L, -2, "gaps");    /* attributes = {gaps = {}} */
+        lua_setiuservalue(L, -3, 2);
+        lua_pop(L, 1);
+    }
     st->until_ts = o.until_ts;
     st->stall_ms = o.stall_ms;
     st->open_ms = o.open_ms;
@@ -636,7 +899,7 @@ static int each_iter(lua_State *L)
             lua_rawgeti(L, lua_upvalueindex(1), i);
             st = to_stream(L, -1);
             lp = st->loop;
-            switch (pull(st, &f)) {
+            switch (pull(L, lua_gettop(L), st, &f)) {
             case PULL_FRAME:
                 lua_pushinteger(L, i);
                 lua_replace(L, lua_upvalueindex(2));
@@ -648,7 +911,7 @@ static int each_iter(lua_State *L)
             case PULL_WAIT:
                 live++;
                 check_stall(st);
-                if (st->state == ST_FAILED) {
+                if (st->state == ST_FAILED && !st->renew_reason) {
                     push_failure(L, st);
                     return lua_error(L);
                 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "errname.h"
 #include "http.h"
 
 #define DEFAULT_MAX_BODY (64u * 1024u * 1024u)
@@ -92,11 +93,11 @@ const char *qvr_http_error_name(CURLcode rc)
     switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-        return "DNS";
+        return qvr_err_name(QVR_E_DNS);
     case CURLE_COULDNT_CONNECT:
-        return "REFUSED";
+        return qvr_err_name(QVR_E_REFUSED);
     case CURLE_OPERATION_TIMEDOUT:
-        return "TIMEOUT";
+        return qvr_err_name(QVR_E_TIMEOUT);
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
@@ -105,15 +106,15 @@ const char *qvr_http_error_name(CURLcode rc)
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_INVALIDCERTSTATUS:
-        return "TLS";
+        return qvr_err_name(QVR_E_TLS);
     case CURLE_PARTIAL_FILE:
     case CURLE_GOT_NOTHING:
     case CURLE_RECV_ERROR:
-        return "TRUNCATED";
+        return qvr_err_name(QVR_E_TRUNCATED);
     case CURLE_OUT_OF_MEMORY:
-        return "NO_MEMORY";
+        return qvr_err_name(QVR_E_NO_MEMORY);
     default:
-        return "NETWORK";
+        return qvr_err_name(QVR_E_NETWORK);
     }
 }
 
@@ -142,7 +143,7 @@ int qvr_http_get(CURL *c, const char *url, struct qvr_http_resp *r)
     if (rc == CURLE_OK)
         return 0;
     if (r->too_big) {
-        r->error_name = "TOO_BIG";
+        r->error_name = qvr_err_name(QVR_E_TOO_BIG);
         snprintf(r->message, sizeof r->message, "response body over %zu bytes", r->max);
     } else {
         r->error_name = qvr_http_error_name(rc);

@@ -49,13 +49,6 @@ static int seterr(struct qvr_dump_err *e, enum qvr_dump_error kind, const char *
     return -1;
 }
 
-const char *qvr_dump_error_name(enum qvr_dump_error kind)
-{
-    static const char *const names[] = {
-        "NONE", "IO_ERROR", "BAD_DUMP", "TRUNCATED", "BAD_FRAME", "BAD_ARGUMENT", "NO_MEMORY"};
-    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "BAD_DUMP";
-}
-
 static int ivec_push(struct ivec *iv, uint64_t ts, uint64_t off)
 {
     if (iv->n == iv->cap) {

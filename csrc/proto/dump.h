@@ -52,8 +52,8 @@ struct qvr_dump_rec {
     int seek_point;
 };
 
-/* The error name a binding shows for a kind ("IO_ERROR", "BAD_DUMP", ...). */
-const char *qvr_dump_error_name(enum qvr_dump_error kind);
+/* The error name a binding shows for a kind: qvr_dump_error_name() in
+ * errname.h. */
 
 /* Whether a record (type, flags, first bytes of its header) is a seek point. */
 int qvr_dump_is_seek_point(unsigned type, unsigned flags, const uint8_t *header, size_t hlen);

@@ -64,7 +64,8 @@ static void from_document(struct qvr_answer *a)
         copy_message(a, v->valuestring, strlen(v->valuestring));
 }
 
-/* The text right after `"key"` and its colon, or NULL. */
+/* The text right after `"key"` and its colon (at least one byte of it), or
+ * NULL. */
 static const char *value_after(const char *body, size_t len, const char *key)
 {
     size_t k = strlen(key);
@@ -78,7 +79,7 @@ static const char *value_after(const char *body, size_t len, const char *key)
                 q++;
                 while (q < body + len && isspace((unsigned char)*q))
                     q++;
-                return q;
+                return q < body + len ? q : NULL;   /* never the end itself */
             }
         }
     }

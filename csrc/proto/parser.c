@@ -27,6 +27,7 @@
 
 #include "errors.h"
 #include "parser.h"
+#include "verdict.h"
 
 #define CODE_LINE_MAX  64u               /* longest code or version line */
 #define JPEG_LINE_MAX  256u              /* longest JPEG-mode text line */
@@ -244,14 +245,6 @@ static int accept_code(qvr_parser *p, uint32_t code, size_t used)
     return STEP_AGAIN;
 }
 
-/* Text answers print failure codes signed (negative) and success as 0, so a
- * small positive decimal as the first line is a CGI version ("1"), not a
- * code: the code line follows it.  Big unsigned values are failure codes. */
-static int is_version_number(const uint8_t *s, size_t len, uint32_t code)
-{
-    return len > 0 && s[0] >= '1' && s[0] <= '9' && code < 0x80000000u;
-}
-
 /* A whole line (without '\n'): the code, or the one tolerated line before. */
 static int code_line(qvr_parser *p, const uint8_t *s, size_t len, size_t used)
 {
@@ -261,8 +254,7 @@ static int code_line(qvr_parser *p, const uint8_t *s, size_t len, size_t used)
     if (bad < len)
         return fail_binary(p, s, bad);
     len = strip_cr(s, len);
-    if (qvr_code_parse((const char *)s, len, &code) &&
-        !(!p->pre_line && is_version_number(s, len, code)))
+    if (qvr_code_line((const char *)s, len, !p->pre_line, &code))   /* verdict.h */
         return accept_code(p, code, used);
     escape(shown, sizeof shown, s, len);
     if (p->pre_line && !p->pre_text[0])

@@ -6,6 +6,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 
 #include "xml.h"
 
@@ -36,7 +37,7 @@ static void copy_trimmed(char *dst, size_t cap, const char *s)
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
         n--;
     if (n >= cap)
-        n = cap - 1;
+        n = 0;                   /* longer than any sid: not one (never cut it) */
     memcpy(dst, s, n);
     dst[n] = '\0';
 }
@@ -66,6 +67,27 @@ static void walk(xmlNode *n, struct qvr_login *out, int depth)
     }
 }
 
+static void ignore_error(void *ctx, xmlErrorPtr err)
+{
+    (void)ctx;
+    (void)err;
+}
+
+/* xmlReadMemory() with libxml2's error reporting off.  XML_PARSE_NOERROR
+ * does not cover encoding and I/O errors, which libxml2 reports through its
+ * per-thread handlers (to stderr by default): those are set to a no-op for
+ * the call and put back after it. */
+static xmlDoc *read_quietly(const char *body, size_t len)
+{
+    xmlStructuredErrorFunc serror = xmlStructuredError;
+    void *sctx = xmlStructuredErrorContext;
+    xmlDoc *doc;
+    xmlSetStructuredErrorFunc(NULL, ignore_error);
+    doc = xmlReadMemory(body, (int)len, "authLogin.xml", NULL, LOGIN_XML_OPTIONS);
+    xmlSetStructuredErrorFunc(sctx, serror);
+    return doc;
+}
+
 int qvr_login_parse(const char *body, size_t len, struct qvr_login *out)
 {
     xmlDoc *doc;
@@ -73,7 +95,7 @@ int qvr_login_parse(const char *body, size_t len, struct qvr_login *out)
     memset(out, 0, sizeof *out);
     if (len > (size_t)1 << 24)
         return -1;
-    doc = xmlReadMemory(body, (int)len, "authLogin.xml", NULL, LOGIN_XML_OPTIONS);
+    doc = read_quietly(body, len);
     if (!doc)
         return -1;
     root = xmlDocGetRootElement(doc);

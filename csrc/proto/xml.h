@@ -15,7 +15,7 @@ struct qvr_login {
     int has_passed, passed;
     int has_error, error_value;
     int is_admin;
-    char sid[64];
+    char sid[64];        /* trimmed; empty when absent or too long */
 };
 
 /* Returns 0 when the body could be read as a login answer, -1 otherwise. */

@@ -42,13 +42,14 @@ Cron.__index = Cron
 Cron.__name = "qvrpro.Cron"
 
 local function value(spec, text)
-  local n = text:match("^%d+$") and tonumber(text)
+  local n = text:match("^%d+$") and math.tointeger(tonumber(text))
   if not n and spec.names then n = spec.names[text:lower()] end
+  if not n and text:match("^%d+$") then n = math.huge end          -- too many digits
   if not n then
     return nil, ("%q is not a number%s"):format(text, spec.names and " or a name" or "")
   end
   if n < spec.min or n > spec.max then
-    return nil, ("%d is out of range %d-%d"):format(n, spec.min, spec.max)
+    return nil, ("%s is out of range %d-%d"):format(text, spec.min, spec.max)
   end
   return n
 end
@@ -79,7 +80,7 @@ local function item(spec, text, set)
   if step then
     by = step:match("^%d+$") and tonumber(step)
     if not by or by < 1 then return nil, ("bad step %q"):format(step) end
-    if by > spec.max - spec.min + 1 then return nil, ("step %d is larger than the field"):format(by) end
+    if by > spec.max - spec.min + 1 then return nil, ("step %s is larger than the field"):format(step) end
   end
   for v = lo, hi, by do set[v] = true end
   return true

@@ -35,7 +35,11 @@
 --
 -- Result: path, format, frames, video_frames, audio_frames, first_ts, last_ts,
 -- bytes, gaps ({from, to}: holes over twice the frame interval), partial (the
--- recording ends before `to`), skipped (codecs left out), resumed.
+-- server ended the playback, by an empty `get` or by closing the session,
+-- with the last frame more than two frame intervals before `to`: the
+-- recording ends before `to`; never because a response ended, since the
+-- playback continues over as many `get`s as it takes), skipped (codecs left
+-- out), resumed.
 -- progress(p) is called at most 4 times a second with p.fraction (by
 -- recorded time), p.frames, p.bytes, p.rate (bytes/s), p.eta (s), p.timestamp.
 local core = require "qvrpro.core"
@@ -512,8 +516,11 @@ function Job:open_playback()
       counts[k] = (counts[k] or 0) + 1
     end
   end
+  -- retries = 0: a broken transfer fails the export (no retry inside either)
+  local none = self.opts.retries == 0 and 0 or nil
   return self.nvr:playback(self.cam, { from = start, to = self.to, timecontrol = false,
-    data_type = self.data_type, stream_id = self.opts.stream_id })
+    data_type = self.data_type, stream_id = self.opts.stream_id, retries = none,
+    new_sessions = none })
 end
 
 --- Reads the playback into the journal and the output; reopens it after a
@@ -540,9 +547,10 @@ function Job:drain(pb)
     local f, err = pb:read()
     if not f then
       if err then return nil, err end
+      self.ended = pb:end_reason()
       return true
     end
-    if f.timestamp > self.to then return true end
+    if f.timestamp > self.to then self.ended = "to"; return true end
     if self:accept(f) then
       local ok, werr = self.journal:write(f)
       if not ok then return nil, werr end
@@ -568,7 +576,10 @@ function Job:result()
     path = self.path, format = self.kind, frames = out.video_frames + out.audio_frames,
     video_frames = out.video_frames, audio_frames = out.audio_frames,
     first_ts = out.first_ts, last_ts = out.last_ts, bytes = out.bytes, gaps = gaps,
-    partial = out.last_ts == nil or self.to - out.last_ts > 2 * interval,
+    -- the server ended the playback (an empty `get`, the session closed)
+    -- with the last frame clearly before `to`: the recording stops there.
+    -- A response that ends is never that: the playback goes on.
+    partial = self.ended ~= "to" and (out.last_ts == nil or self.to - out.last_ts > 2 * interval),
     skipped = skipped, resumed = self.resumed or false, transcoded = out.transcoded,
   }
 end

@@ -72,28 +72,45 @@ local function data_type(v)
   error("bad data_type (\"source\" or \"jpeg\")", 3)
 end
 
+-- A qplay session id as servers issue it (the SDK: a 30-byte string; real
+-- ones are hex); anything else means the answer was not an `open` answer.
+local function valid_session_id(id)
+  return type(id) == "string" and #id >= 8 and #id <= 63 and id:match("^[%w_-]+$") ~= nil
+end
+
+--- Opens a qplay session; the server's session id | nil, err.
+local function open_session(nvr, guid, from, to, opts)
+  local stream_id = opts.stream_id or 0
+  local lines, err = nvr:request("lines", qplay_path(nvr), {
+    ver = "v1", cmd = "open", ch_sid = guid, query_type = 0, start_time = from, end_time = to,
+    recording_type = opts.recording_type or 0, stream = stream_id, stream_id = stream_id,
+    data_type = data_type(opts.data_type),
+  })
+  if not lines then return nil, err end
+  local id = lines[1]
+  if not valid_session_id(id) then
+    return nil, core.error { name = "BAD_RESPONSE",
+      message = ("qplay open answered %s, not a session id"):format(
+        id and ("%q"):format(id:sub(1, 40)) or "no session id") }
+  end
+  return id
+end
+
 --- nvr:playback(cam, {from=, to=, recording_type=0, stream_id=0,
----   data_type="source"|"jpeg", timecontrol=true, speed=10}) -> Playback | nil, err
+---   data_type="source"|"jpeg", timecontrol=true, speed=10, retries=, new_sessions=})
+--- -> Playback | nil, err
 function Session:playback(cam, opts)
   if type(opts) ~= "table" then error("bad argument #2 to 'playback' (table expected)", 2) end
   local from = qtime.check(opts.from, "from")
   local to = opts.to ~= nil and qtime.check(opts.to, "to") or nil
+  local dt = data_type(opts.data_type)
   local guid, _, camobj = resolve(self, cam)
   if not guid then return nil, camobj end
-  local stream_id = opts.stream_id or 0
-  local dt = data_type(opts.data_type)
-  local lines, err = self:request("lines", qplay_path(self), {
-    ver = "v1", cmd = "open", ch_sid = guid, query_type = 0, start_time = from, end_time = to,
-    recording_type = opts.recording_type or 0, stream = stream_id, stream_id = stream_id,
-    data_type = dt,
-  })
-  if not lines then return nil, err end
-  local id = lines[1]
-  if not id or id == "" then
-    return nil, core.error { name = "BAD_RESPONSE", message = "qplay open answered no session id" }
-  end
+  local id, err = open_session(self, guid, from, to, opts)
+  if not id then return nil, err end
   local pb = core.playback(self, id, {
-    camera = camobj or guid, from = from, to = to, data_type = dt == 1 and "source" or "jpeg",
+    camera = camobj or guid, guid = guid, from = from, to = to,
+    data_type = dt == 1 and "source" or "jpeg",
     description = ("%s %s..%s"):format(camobj and camobj.name or guid, qtime.iso(from),
       to and qtime.iso(to) or "end"),
     options = opts, last_live = qtime.now(),
@@ -110,9 +127,17 @@ end
 local TAKES_CONTROL = { play = true, pause = true, ff = true, rew = true, speed = true,
                         next_frame = true, prev_frame = true }
 
-local function command(pb, cmd, params)
+local REVERSE = { rew = true, prev_frame = true, play = false, ff = false, next_frame = false }
+
+-- internal: a command the continuation sends (keeps the repeat marks)
+local function command(pb, cmd, params, internal)
   if pb.closed then error("attempt to use a closed qvrpro.Playback", 3) end
   if TAKES_CONTROL[cmd] and pb.playing == nil then pb:set("playing", cmd ~= "pause") end
+  -- frames go backwards: continuation must not drop them as repeated
+  if REVERSE[cmd] ~= nil then pb:set("reverse", REVERSE[cmd]) end
+  if not internal and (cmd == "seek" or REVERSE[cmd]) and pb.transfer then
+    pb.transfer:_forget()
+  end
   local q = { ver = "v1", cmd = cmd, session = pb.id }
   for k, v in pairs(params or {}) do q[k] = v end
   local nvr = pb.session
@@ -125,6 +150,7 @@ end
 function Playback:seek(t) return command(self, "seek", { seek_time = qtime.check(t, "seek") }) end
 function Playback:play(speed)
   self:set("playing", true)
+  self:set("play_speed", speed)
   return command(self, "play", { speed = speed or self.options.speed or 10 })
 end
 function Playback:pause() self:set("playing", false); return command(self, "pause") end
@@ -137,7 +163,97 @@ function Playback:all_frame() return command(self, "all_frame") end
 function Playback:skip_frame() return command(self, "skip_frame") end
 function Playback:live() return command(self, "live") end
 function Playback:timecontrol(on) return command(self, "timecontrol", { enable = on and 1 or 0 }) end
-function Playback:playclose(on) return command(self, "playclose", { enable = on and 1 or 0 }) end
+function Playback:playclose(on)
+  self:set("playclose_off", not on)
+  return command(self, "playclose", { enable = on and 1 or 0 })
+end
+
+-- Continuation (docs/API.md, "Playback"): a `get` that ends before `to` is
+-- followed by the next `get` on the same session; a dropped `get` is
+-- retried GET_RETRIES times in a row without progress, then the playback
+-- moves to a new session opened at the last delivered timestamp (at most
+-- SPLICES times in a row).  The stream drops the frames it already gave.
+M.get_retries = 3
+M.splices = 2
+-- `get`s in a row that bring only frames already delivered before failing
+M.idle_gets = 20
+-- the server says the session is over: being closed, or gone
+local SESSION_OVER = { [0x93010203] = true, [0x93010202] = true }
+
+local function get_url(pb)
+  local nvr = pb.session
+  return nvr:url(qplay_path(nvr), { ver = "v1", cmd = "get", session = pb.id }, false)
+end
+
+-- Puts the playback on a new session at ts, in the state the old one had.
+local function splice(pb, ts)
+  local nvr, opts = pb.session, pb.options
+  local id, err = open_session(nvr, pb.guid, ts, pb.to, opts)
+  if not id then return nil, err end
+  pb:_rebind(id)
+  local ok
+  if opts.timecontrol == false then
+    ok, err = pb:timecontrol(false)
+    if not ok then return nil, err end
+  end
+  if pb.playclose_off then
+    ok, err = pb:playclose(false)
+    if not ok then return nil, err end
+  end
+  if pb.playing ~= false then
+    ok, err = command(pb, "play", { speed = pb.play_speed or opts.speed or 10 }, true)
+    if not ok then return nil, err end
+  end
+  return true
+end
+
+-- The stream's renew function (csrc/lua/stream.c): how the playback goes on
+-- after its `get` ended (reason "ended"), broke ("broken", "stalled") or a
+-- new `get` was refused ("refused", err = the server's code).
+local function renewer(pb)
+  local retries, splices, broken, idle = 0, 0, false, 0
+  return function(reason, err, frames, new_frames)
+    local st = pb.transfer
+    local last = st and st.last_timestamp
+    if pb.to and last and last >= pb.to then return nil, "to" end
+    if new_frames > 0 then retries, splices, idle = 0, 0, 0 end
+    if reason == "ended" then
+      if frames == 0 and not broken then return nil, "empty" end
+      broken = false
+      idle = new_frames == 0 and idle + 1 or 0
+      if idle > M.idle_gets then
+        return nil, core.error { name = "NO_PROGRESS", message = ("%d `get`s in a row "
+          .. "answered only frames already delivered"):format(idle) }
+      end
+      return get_url(pb), not pb.reverse
+    end
+    if reason == "refused" and not (broken and SESSION_OVER[err.code]) then
+      if SESSION_OVER[err.code] then return nil, "closed" end
+      return false
+    end
+    -- the connection broke, stalled, or the session was lost after a break:
+    -- the frames the server sent into the broken connection are lost to the
+    -- session too, so it goes back to the last delivered frame first
+    broken = true
+    retries = retries + 1
+    local at = st.resume_timestamp or pb.from
+    if retries <= (pb.options.retries or M.get_retries) and reason ~= "refused" then
+      -- (a seek that fails: the session is gone, a new one follows)
+      if command(pb, "seek", { seek_time = at }, true) then return get_url(pb), not pb.reverse end
+    end
+    if splices >= (pb.options.new_sessions or M.splices) then
+      pcall(pb._rebind, pb)   -- a client-side failure leaves no session open
+      return false
+    end
+    splices, retries = splices + 1, 0
+    local ok, serr = splice(pb, at)
+    if not ok then
+      pcall(pb._rebind, pb)
+      return nil, serr
+    end
+    return get_url(pb), not pb.reverse
+  end
+end
 
 --- The `get` transfer of a playback, opened on first use (after `play`).
 function Playback:stream()
@@ -148,15 +264,25 @@ function Playback:stream()
     if not ok then return nil, err end
   end
   local nvr = self.session
-  local q = { ver = "v1", cmd = "get", session = self.id }
   local err
-  st, err = core.open_stream(nvr:url(qplay_path(nvr), q, false), stream_opts(nvr, self.options, {
+  st, err = core.open_stream(get_url(self), stream_opts(nvr, self.options, {
     mode = self.data_type == "jpeg" and "jpeg" or "source",
     until_ts = self.to, description = "playback " .. self.description,
+    renew = renewer(self),
   }))
-  if not st then return nil, err end
+  if not st then
+    if err.name == "TIMEOUT" then pcall(self._rebind, self) end
+    return nil, err
+  end
   self:set("transfer", st)
   return st
+end
+
+--- How the playback ended: "to" (reached `to`), "empty" (a `get` answered
+-- no frames: the recording ended), "closed" (the server closed the
+-- session), or nil while it runs or after a failure.
+function Playback:end_reason()
+  return self.transfer and self.transfer.end_reason
 end
 
 --- Sends `live` when the last command is about a minute old.

@@ -107,29 +107,37 @@ function M.now()
   return core.now_ms()
 end
 
+--- Times are ms within years 0000..9999 (ISO text can show them; larger
+-- numbers are typing slips, not times).
+M.MAX_MS = 253402300799999          -- 9999-12-31T23:59:59.999Z
+M.MIN_MS = -62167219200000          -- 0000-01-01T00:00:00.000Z
+
+local function in_range(ms, shown)
+  if ms and math.type(ms) == "integer" and ms >= M.MIN_MS and ms <= M.MAX_MS then return ms end
+  return nil, ("time %s is out of range (years 0000 to 9999)"):format(shown)
+end
+
 --- Converts a time argument to ms; returns nil, message when it is not one.
 function M.parse(v, now)
-  if math.type(v) == "integer" then return v end
-  if type(v) == "number" and v == math.floor(v) then return math.tointeger(v) end
+  if math.type(v) == "integer" then return in_range(v, tostring(v)) end
+  if type(v) == "number" and v == math.floor(v) then return in_range(math.tointeger(v), tostring(v)) end
   if type(v) ~= "string" then
     return nil, ("expected a time (ms, ISO 8601 or relative), got %s"):format(type(v))
   end
   local s = v:match("^%s*(.-)%s*$")
   if s == "now" then return now or M.now() end
-  if s:match("^%d+$") and #s >= 10 then
-    local ms = #s <= 16 and math.tointeger(tonumber(s))
-    if not ms then return nil, ("time %q is out of range (ms since 1970)"):format(s) end
-    return ms
-  end
+  if s:match("^%d+$") and #s >= 10 then return in_range(math.tointeger(tonumber(s)), ("%q"):format(s)) end
   local sign, rel = s:match("^([+-])(%d+%.?%d*%a.*)$")
   if sign then
     local d = M.duration_ms(rel)
     if not d then
       local unit = rel:match("^%d+%.?%d*(%a+)")
       if unit and not UNIT_MS[unit] then return nil, ("unknown time unit %q in %q"):format(unit, s) end
+      if rel:match(("%d"):rep(16)) then return in_range(nil, ("%q"):format(s)) end
       return nil, ("cannot read %q as a relative time (e.g. -2h, -1h30m, +90s)"):format(s)
     end
-    return (now or M.now()) + (sign == "-" and -d or d)
+    if d > M.MAX_MS - M.MIN_MS then return in_range(nil, ("%q"):format(s)) end
+    return in_range((now or M.now()) + (sign == "-" and -d or d), ("%q"):format(s))
   end
   local t, err = parse_iso(s)
   if t then return t end
@@ -151,6 +159,7 @@ end
 
 --- ISO 8601 UTC text of a ms time ("2026-11-24T07:00:00.000Z").
 function M.iso(ms)
+  ms = math.tointeger(ms) or error(("bad time %s (expected integer ms)"):format(tostring(ms)), 2)
   local s = ms // 1000
   local y, mo, d = M.civil_from_days(s // 86400)
   local r = s % 86400

@@ -212,6 +212,7 @@ function M.parse_tzif(data, name)
   if h.version >= 2 then
     local h2, pos2 = read_header(data, pos + block_size(h, 4))
     if not h2 then return nil, "TZif: bad second header" end
+    if h2.typecnt == 0 then return nil, "TZif: second header without local time types" end
     h, pos, tsize = h2, pos2, 8
     footer = data:match("^\n([^\n]*)\n", pos + block_size(h, 8))
   end

@@ -108,7 +108,7 @@ enum MHD_Result answer_error(struct req *r, uint32_t code, const char *message)
 enum MHD_Result answer_qplay(struct req *r, uint32_t code, const char *session)
 {
     struct buf b = {0};
-    if (r->sw.qplay_version_line)
+    if (qplay_version_first(&r->sw))
         buf_printf(&b, "%s\n", r->sw.qplay_version);
     buf_printf(&b, "%d\n", (int32_t)code);
     if (session)

@@ -185,7 +185,9 @@ static int load_camera(struct camera *c, const cJSON *o, struct ctx *x, size_t i
         get_str(o, "model", "Model", c->model, sizeof c->model, x, i) ||
         get_str(o, "ver", "1.0", c->ver, sizeof c->ver, x, i) ||
         get_str(o, "port", "80", c->port, sizeof c->port, x, i) ||
-        get_str(o, "rec_state", "RECORDING", c->rec_state, sizeof c->rec_state, x, i))
+        get_str(o, "rec_state", "RECORDING", c->rec_state, sizeof c->rec_state, x, i) ||
+        get_bool(o, "ptz", false, &c->ptz, x, i) ||
+        get_bool(o, "alarm_output", false, &c->alarm_output, x, i))
         return -1;
     snprintf(def, sizeof def, "00:08:9B:00:00:%02X", (unsigned)(i & 0xFF));
     if (get_str(o, "mac", def, c->mac, sizeof c->mac, x, i))

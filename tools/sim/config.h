@@ -50,6 +50,8 @@ struct camera {
     enum cam_status status;
     char rec_state[32];   /* configured state when manual recording is off */
     int snapshot;         /* snapN.jpg */
+    bool ptz;             /* REST: PTZ actions work (docs/REST.md) */
+    bool alarm_output;    /* REST: has an alarm output (docs/REST.md) */
     struct gap *gaps;
     size_t ngaps;
     char *dump_path;      /* "dump": frames come from this .qvr file, or NULL */

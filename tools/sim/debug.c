@@ -1,6 +1,6 @@
 /*
  * debug.c - endpoints outside the SDK: /qvrentry (discovery, as real
- * servers answer it) and the unauthenticated test hooks /sim/frames,
+ * servers answer it; QVR Elite's is_qvp is "no") and the unauthenticated test hooks /sim/frames,
  * /sim/stats and /sim/control.
  */
 #include "answer.h"
@@ -19,7 +19,8 @@
 enum MHD_Result handle_qvrentry(struct req *r)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "is_qvp", "yes");
+    /* QVR Elite (prefix /qvrelite) is not QVR Pro */
+    cJSON_AddStringToObject(o, "is_qvp", strcmp(r->sim->opt.prefix, "/qvrelite") ? "yes" : "no");
     cJSON_AddStringToObject(o, "fw_web_ui_prefix", r->sim->opt.prefix + 1);
     return answer_json_plain(r, 200, o);
 }

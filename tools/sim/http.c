@@ -141,6 +141,7 @@ void http_req_done(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(r->params[i].value);
     }
     free(r->params);
+    buf_free(&r->body);
     free(r->path);
     free(r->raw_uri);
     free(r);
@@ -367,6 +368,10 @@ static enum MHD_Result queue(struct req *r, struct body *b, uint64_t size, const
     }
     if (ctype)
         MHD_add_response_header(resp, hdr, ctype);
+    if (r->endpoint == EP_REST) { /* as recorded on every REST answer (docs/REST.md) */
+        MHD_add_response_header(resp, "Server", "Apache");
+        MHD_add_response_header(resp, "X-Frame-Options", "SAMEORIGIN");
+    }
     enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)b->status, resp);
     MHD_destroy_response(resp);
     return rc;

@@ -39,6 +39,8 @@ struct req {
     int endpoint;             /* enum endpoint */
     struct switches sw;       /* snapshot taken when the request starts */
     int user;                 /* user index once authenticated, else -1 */
+    struct buf body;          /* request body (REST POST/PUT/DELETE), capped */
+    bool body_truncated;      /* the body was longer than the cap */
     bool seen;                /* the access handler saw the headers */
     bool handled;             /* a response is queued */
 };

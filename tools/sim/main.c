@@ -10,7 +10,9 @@
 #include "dump.h"
 #include "http.h"
 #include "logs.h"
+#include "rest.h"
 #include "router.h"
+#include "rtsp.h"
 #include "sim.h"
 
 #include <arpa/inet.h>
@@ -105,7 +107,7 @@ static int sim_init(struct sim *s)
     s->stats.logins_by_user = calloc(s->cfg.nusers, sizeof *s->stats.logins_by_user);
     if (!s->manual_rec || !s->live_by_user || !s->stats.logins_by_user)
         return -1;
-    if (logs_init(s) != 0)
+    if (logs_init(s) != 0 || rest_init(s) != 0)
         return -1;
     if (s->opt.log && !(s->reqlog = fopen(s->opt.log, "a"))) {
         perror(s->opt.log);
@@ -123,6 +125,7 @@ static void sim_free(struct sim *s)
         pthread_mutex_destroy(&s->lock);
     if (s->reqlog)
         fclose(s->reqlog);
+    rest_free(s);
     qplay_free_all(s);
     logs_free(s);
     auth_free(s);
@@ -226,7 +229,15 @@ static int run(struct sim *s)
         stop(&main_l);
         return 1;
     }
-    printf("listening port=%d logs_port=%d pid=%ld\n", main_l.port, logs_l.port, (long)getpid());
+    char err[256];
+    if (rtsp_start(s, err, sizeof err) != 0) {
+        fprintf(stderr, "qvrsim: %s\n", err);
+        stop(&logs_l);
+        stop(&main_l);
+        return 1;
+    }
+    printf("listening port=%d logs_port=%d rtsp_port=%d pid=%ld\n", main_l.port, logs_l.port,
+           s->rest.rtsp_port, (long)getpid());
     fflush(stdout);
     int sig;
     while (sigwait(&set, &sig) != 0)
@@ -235,6 +246,7 @@ static int run(struct sim *s)
     atomic_store(&s->stopping, 1);
     stop(&logs_l);
     stop(&main_l);
+    rtsp_stop(s);
     return 0;
 }
 

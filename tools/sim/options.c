@@ -17,6 +17,11 @@ static const char usage[] =
 "  --port N            HTTP (or HTTPS) port, default 8080; 0 picks a free port\n"
 "  --logs-port N       second port serving /qvrpro/logs/logs (and the rest),\n"
 "                      default 10150; 0 picks a free port\n"
+"  --rtsp-port N       RTSP server for StreamingOutput's rtsp:// URLs, default\n"
+"                      10273; 0 picks a free port\n"
+"  --api MODE          both (default: SDK CGIs and the REST family), rest (no\n"
+"                      camera_status/getliveimage/mrec CGIs) or cgi (an old NVR:\n"
+"                      REST paths answer 404); see docs/REST.md\n"
 "  --bind ADDR         listen address, default 127.0.0.1 (IPv6 literal allowed)\n"
 "  --config FILE.json  users and cameras (default: built in; see\n"
 "                      --print-default-config and tools/sim/default.json)\n"
@@ -35,14 +40,16 @@ static const char usage[] =
 "  --prefix /P         API prefix (/qvrpro)\n"
 "  --quirk NAME[=V]    turn on a protocol quirk (repeatable):\n"
 "                      json_malformed, code_format=signed|unsigned|hex,\n"
-"                      success_string, logs_item, qplay_version_line[=TEXT],\n"
+"                      success_string, logs_item, qplay_version_line[=TEXT]\n"
+"                      (default on: v1), qplay_doc_layout,\n"
 "                      getstream_leading_line[=TEXT], audio_layout=ext8|ext0|sizeinc,\n"
 "                      xml_mismatch, content_length, numbers_as_strings,\n"
 "                      snapshot_error_4xx[=STATUS]\n"
 "  --fault NAME[=V][:TARGET]  inject a fault (repeatable); TARGET limits it to\n"
 "                      paths containing TARGET: drop_after=N, stall_after=N,\n"
 "                      chunks=random, expire_sids, http500, slow=MS, garbage,\n"
-"                      bigsize, truncate=N, transcode_busy, ddos\n"
+"                      bigsize, truncate=N, transcode_busy, ddos,\n"
+"                      get_frames=N, get_cut=N, get_wait=MS (qplay get)\n"
 "  --tls-cert PEM --tls-key PEM   serve HTTPS on --port\n"
 "  --log FILE          one line per request (sids and passwords masked)\n"
 "  --dump-camera NAME=FILE  the camera named NAME (added when the config has\n"
@@ -55,7 +62,8 @@ static const char usage[] =
 "                      relative to now (--from -60000 --to 0: the last minute)\n"
 "  --help              this text\n"
 "\n"
-"On startup prints exactly one line: listening port=P logs_port=L pid=PID\n"
+"On startup prints exactly one line:\n"
+"listening port=P logs_port=L rtsp_port=R pid=PID\n"
 "SIGTERM or SIGINT stop it (exit status 0).  Debug endpoints (no auth):\n"
 "/sim/frames?guid=G&from=MS&to=MS[&audio=0|1], /sim/stats,\n"
 "/sim/control?quirk=..&fault=..&clear=1&expire_sids=1.  See tools/README.md.\n";
@@ -65,6 +73,7 @@ static void set_defaults(struct options *o)
     memset(o, 0, sizeof *o);
     o->port = 8080;
     o->logs_port = 10150;
+    o->rtsp_port = 10273;
     o->bind = "127.0.0.1";
     o->sid_idle = 600;
     o->lockout = 5;
@@ -134,6 +143,18 @@ static int set_bind(struct options *o, const char *v)
     return 0;
 }
 
+static int set_api(struct options *o, const char *v)
+{
+    static const char *const names[] = {"both", "rest", "cgi"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(v, names[i])) {
+            o->api = (enum api_mode)i;
+            return 0;
+        }
+    fprintf(stderr, "qvrsim: --api wants both, rest or cgi, got '%s'\n", v);
+    return -1;
+}
+
 static int time_arg(const char *name, const char *v, int64_t *out, bool *has)
 {
     if (!parse_i64(v, out) || *out > ((int64_t)1 << 52) || *out < -((int64_t)1 << 52)) {
@@ -161,6 +182,8 @@ static int apply(struct options *o, const char *name, const char *v)
 {
     if (!strcmp(name, "--port")) return int_arg(name, v, 0, 65535, &o->port);
     if (!strcmp(name, "--logs-port")) return int_arg(name, v, 0, 65535, &o->logs_port);
+    if (!strcmp(name, "--rtsp-port")) return int_arg(name, v, 0, 65535, &o->rtsp_port);
+    if (!strcmp(name, "--api")) return set_api(o, v);
     if (!strcmp(name, "--bind")) return set_bind(o, v);
     if (!strcmp(name, "--config")) { o->config = v; return 0; }
     if (!strcmp(name, "--media")) { o->media = v; return 0; }

@@ -12,8 +12,12 @@
 
 #define MAX_SWITCH_ARGS 64
 
+enum api_mode { API_BOTH, API_REST, API_CGI };   /* --api (docs/REST.md) */
+
 struct options {
     int port;               /* 0: pick a free port */
+    int rtsp_port;          /* --rtsp-port, 0: pick a free port */
+    enum api_mode api;
     int logs_port;
     const char *bind;       /* IPv4 or IPv6 literal */
     const char *config;     /* NULL: built-in default config */

@@ -1,12 +1,16 @@
 /*
  * qplay.c - qplay.cgi: open, the control commands and get.
  *
- * Answers are text lines: "CODE\n[SESSION\n]" (SDK layout), with a CGI
- * version line first under the qplay_version_line quirk.  A new session
- * plays (speed 10 = real time, time control on, playclose on) from
- * start_time; `get` streams from the session's position up to end_time
- * inclusive or the end of the recording, then ends the response (and closes
- * the session when playclose is on).
+ * Answers are text lines: "v1\nCODE\n[SESSION\n]" as real servers send
+ * them (the qplay_doc_layout quirk drops the version line: the SDK
+ * document's layout).  A new session plays (speed 10 = real time, time
+ * control on, playclose on) from start_time; `get` streams from the
+ * session's position up to end_time inclusive or the end of the recording,
+ * then ends the response (and closes the session when playclose is on).
+ * The position carries over to the next `get`.  Faults: get_frames ends a
+ * `get` cleanly after N frames, get_cut ends it abruptly after N body bytes
+ * (the cut frame goes back to the session, sent whole by the next `get`),
+ * get_wait waits before the code line (at the end: an empty `get`).
  */
 #include "qplay.h"
 #include "answer.h"
@@ -421,6 +425,18 @@ struct qget {
     unsigned epoch;
     bool anchored;
     int64_t anchor_wall, anchor_media;
+    /* faults get_frames, get_cut, get_wait (0: off) */
+    int64_t max_frames, cut_at, wait_ms;
+    int64_t frames;             /* frames this get sent */
+    uint64_t produced;          /* body bytes this get produced */
+    bool cut;                   /* get_cut struck: the connection ends */
+};
+
+/* Where a session was before a frame was taken: get_cut puts it back when
+ * that frame is cut, so the next get sends it whole. */
+struct qpos {
+    int64_t pos_key, back_key, last_video_key;
+    int steps;
 };
 
 enum step_kind { STEP_END, STEP_WAIT, STEP_FRAME };
@@ -457,8 +473,9 @@ static int64_t pacing_wait(struct qget *g, const struct qplay_session *q,
     return due > now ? due - now : 0;
 }
 
-static void advance(struct qplay_session *q, const struct arc_frame *f)
+static void advance(struct qplay_session *q, const struct arc_frame *f, struct qpos *before)
 {
+    *before = (struct qpos){q->pos_key, q->back_key, q->last_video_key, q->steps};
     if (q->dir < 0 && q->steps == 0)
         q->back_key = f->order;
     q->pos_key = f->order + 1;
@@ -468,8 +485,10 @@ static void advance(struct qplay_session *q, const struct arc_frame *f)
         q->steps--;
 }
 
-/* Lock held: decides what the get stream does next. */
-static enum step_kind next_step(struct qget *g, struct arc_frame *f, int64_t *wait)
+/* Lock held: decides what the get stream does next; a frame taken moves the
+ * session on (before: where it was). */
+static enum step_kind next_step(struct qget *g, struct arc_frame *f, int64_t *wait,
+                                struct qpos *before)
 {
     struct sim *s = g->sim;
     struct qplay_session *q = g->q;
@@ -497,22 +516,62 @@ static enum step_kind next_step(struct qget *g, struct arc_frame *f, int64_t *wa
     }
     if ((*wait = pacing_wait(g, q, f, now)) > 0)
         return STEP_WAIT;
-    advance(q, f);
+    advance(q, f, before);
     return STEP_FRAME;
+}
+
+/* get_cut: out (all this fill produced) stops at the cut; a frame that does
+ * not fit whole is not sent (the session goes back to before it).  Returns
+ * what the fill returns. */
+static int apply_cut(struct qget *g, struct buf *out, const struct qpos *before)
+{
+    if (!g->cut_at || g->produced + out->len <= (uint64_t)g->cut_at) {
+        g->produced += out->len;
+        return 1;
+    }
+    out->len = (size_t)((uint64_t)g->cut_at - g->produced);
+    g->produced += out->len;
+    g->cut = true;
+    if (before) {
+        pthread_mutex_lock(&g->sim->lock);
+        struct qplay_session *q = g->q;
+        if (q->epoch == g->epoch && !q->closing) {
+            q->pos_key = before->pos_key;
+            q->back_key = before->back_key;
+            q->last_video_key = before->last_video_key;
+            q->steps = before->steps;
+        }
+        pthread_mutex_unlock(&g->sim->lock);
+    }
+    return out->len > 0 ? 1 : -1;
+}
+
+/* The code line, after get_wait's wait. */
+static int qget_head(struct body *b, struct qget *g, struct buf *out)
+{
+    if (g->wait_ms > 0 && body_wait_until(b, now_ms() + g->wait_ms) != 0)
+        return -1;
+    g->head_sent = true;
+    if (buf_add(out, g->head.p, g->head.len) != 0)
+        return -1;
+    return apply_cut(g, out, NULL);
 }
 
 static int qget_fill(struct body *b, struct buf *out)
 {
     struct qget *g = b->state;
-    if (!g->head_sent) {
-        g->head_sent = true;
-        return buf_add(out, g->head.p, g->head.len) == 0 ? 1 : -1;
-    }
+    if (g->cut)
+        return -1;
+    if (!g->head_sent)
+        return qget_head(b, g, out);
+    if (g->max_frames && g->frames >= g->max_frames)
+        return 0;
     for (;;) {
         struct arc_frame f;
+        struct qpos before;
         int64_t wait;
         pthread_mutex_lock(&g->sim->lock);
-        enum step_kind k = next_step(g, &f, &wait);
+        enum step_kind k = next_step(g, &f, &wait, &before);
         int data_type = g->q->data_type;
         pthread_mutex_unlock(&g->sim->lock);
         if (k == STEP_END)
@@ -530,7 +589,10 @@ static int qget_fill(struct body *b, struct buf *out)
         else
             rc = frame_encode(out, g->cam, &f, g->layout, g->damage, &b->rng);
         g->damage = DAMAGE_NONE;
-        return rc == 0 ? 1 : -1;
+        if (rc != 0)
+            return -1;
+        g->frames++;
+        return apply_cut(g, out, &before);
     }
 }
 
@@ -558,11 +620,17 @@ static struct qget *qget_new(struct req *r, struct qplay_session *q)
     g->pace = !r->sim->opt.no_pace;
     g->layout = r->sw.audio_layout;
     g->epoch = q->epoch;
+    if (fault_hits(&r->sw.get_frames, r->path))
+        g->max_frames = r->sw.get_frames.value;
+    if (fault_hits(&r->sw.get_cut, r->path))
+        g->cut_at = r->sw.get_cut.value;
+    if (fault_hits(&r->sw.get_wait, r->path))
+        g->wait_ms = r->sw.get_wait.value;
     if (fault_hits(&r->sw.garbage, r->path))
         g->damage = DAMAGE_GARBAGE;
     else if (fault_hits(&r->sw.bigsize, r->path))
         g->damage = DAMAGE_BIGSIZE;
-    if (r->sw.qplay_version_line)
+    if (qplay_version_first(&r->sw))
         buf_printf(&g->head, "%s\n", r->sw.qplay_version);
     buf_adds(&g->head, "0\n");
     return g;

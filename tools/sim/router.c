@@ -7,13 +7,14 @@
 #include "auth.h"
 #include "handlers.h"
 #include "http.h"
+#include "rest.h"
 #include "sim.h"
 
 #include <string.h>
 
 const char *const endpoint_names[EP_COUNT] = {
     "authLogin", "authLogout", "qvrentry", "camera_status", "getliveimage", "mrec",
-    "logs", "getstream", "qplay", "sim", "other",
+    "logs", "getstream", "qplay", "rest", "sim", "other",
 };
 
 typedef enum MHD_Result (*handler_fn)(struct req *r);
@@ -54,6 +55,22 @@ static const struct route *find_route(const struct sim *s, const char *path)
     return NULL;
 }
 
+/* The path below the prefix when it is a REST path (docs/REST.md), else NULL. */
+static const char *rest_sub(const struct req *r)
+{
+    const char *prefix = r->sim->opt.prefix;
+    size_t plen = strlen(prefix);
+    if (strncmp(r->path, prefix, plen) || r->path[plen] != '/')
+        return NULL;
+    return rest_is_path(r->path + plen + 1) ? r->path + plen + 1 : NULL;
+}
+
+/* The SDK-2017-only CGIs that a REST-only NVR (--api rest) lacks. */
+static bool sdk_only(int endpoint)
+{
+    return endpoint == EP_CAMERA_STATUS || endpoint == EP_LIVEIMAGE || endpoint == EP_MREC;
+}
+
 static enum MHD_Result not_found(struct req *r)
 {
     static const char text[] = "404 Not Found\n";
@@ -83,7 +100,6 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
     (void)cls;
     (void)url;
     (void)version;
-    (void)upload_data;
     struct req *r = *con_cls;
     if (!r)
         return MHD_NO;
@@ -92,7 +108,11 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
         r->seen = true;
         return MHD_YES;
     }
-    if (*upload_data_size || r->handled) { /* discard any request body */
+    if (*upload_data_size || r->handled) { /* keep up to 64 KiB of a body */
+        if (!r->handled && r->body.len + *upload_data_size <= 64 * 1024)
+            buf_add(&r->body, upload_data, *upload_data_size);
+        else if (!r->handled)
+            r->body_truncated = true;
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -100,8 +120,9 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
     r->conn = conn;
     copy_str(r->method, sizeof r->method, method);
     const struct route *rt = find_route(r->sim, r->path);
-    begin(r, rt ? rt->endpoint : EP_OTHER);
-    if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+    const char *sub = rt ? NULL : rest_sub(r);
+    begin(r, rt ? rt->endpoint : sub ? EP_REST : EP_OTHER);
+    if (!sub && strcmp(method, "GET") && strcmp(method, "HEAD")) {
         static const char text[] = "405 Method Not Allowed\n";
         return http_reply(r, 405, "Content-Type", "text/plain", text, sizeof text - 1);
     }
@@ -112,5 +133,9 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
         static const char text[] = "<html><body><h1>500 Internal Server Error</h1></body></html>\n";
         return http_reply(r, 500, "Content-Type", "text/html", text, sizeof text - 1);
     }
+    if (sub) /* an old NVR (--api cgi) has no REST family */
+        return r->sim->opt.api == API_CGI ? not_found(r) : rest_handle(r, sub);
+    if (rt && r->sim->opt.api == API_REST && sdk_only(rt->endpoint))
+        return not_found(r);
     return rt ? rt->fn(r) : not_found(r);
 }

@@ -21,6 +21,7 @@
 #include "media.h"
 #include "options.h"
 #include "qplay.h"
+#include "rest.h"
 #include "stats.h"
 #include "switches.h"
 
@@ -42,6 +43,7 @@ struct sim {
     struct lockout_table lockouts;
     struct log_store logs;
     struct qplay_table qplay;
+    struct rest_state rest;     /* REST family (rest.h); the RTSP server is its own */
     struct switches sw;
     struct stats stats;
 };

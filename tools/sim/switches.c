@@ -32,6 +32,7 @@ static const struct quirk_def quirk_defs[] = {
     {"logs_item", K_BOOL, OFF(logs_item), 0, 0, NULL, NULL},
     {"qplay_version_line", K_TEXT, OFF(qplay_version_line), OFF(qplay_version),
      sizeof(((struct switches *)0)->qplay_version), "1.1.0", NULL},
+    {"qplay_doc_layout", K_BOOL, OFF(qplay_doc_layout), 0, 0, NULL, NULL},
     {"getstream_leading_line", K_TEXT, OFF(getstream_leading_line), OFF(leading_line),
      sizeof(((struct switches *)0)->leading_line), "", NULL},
     {"audio_layout", K_ENUM, 0, OFF(audio_layout), 0, "ext8", layouts},
@@ -60,6 +61,9 @@ static const struct fault_def fault_defs[] = {
     {"truncate", OFF(truncate), true, NULL},
     {"transcode_busy", OFF(transcode_busy), false, NULL},
     {"ddos", OFF(ddos), false, NULL},
+    {"get_frames", OFF(get_frames), true, NULL},
+    {"get_cut", OFF(get_cut), true, NULL},
+    {"get_wait", OFF(get_wait), true, NULL},
 };
 #undef OFF
 
@@ -69,11 +73,12 @@ static const struct fault_def fault_defs[] = {
 void switches_clear_quirks(struct switches *sw)
 {
     sw->json_malformed = sw->success_string = sw->logs_item = false;
-    sw->qplay_version_line = sw->getstream_leading_line = sw->xml_mismatch = false;
+    sw->getstream_leading_line = sw->xml_mismatch = sw->qplay_doc_layout = false;
+    sw->qplay_version_line = true; /* real servers' layout: version, code, session */
     sw->content_length = sw->numbers_as_strings = sw->snapshot_error_4xx = false;
     sw->code_format = CODE_SIGNED;
     sw->audio_layout = LAYOUT_EXT8;
-    copy_str(sw->qplay_version, sizeof sw->qplay_version, "1.1.0");
+    copy_str(sw->qplay_version, sizeof sw->qplay_version, "v1");
     sw->leading_line[0] = '\0';
     sw->snapshot_status = 404;
 }
@@ -216,6 +221,11 @@ int fault_apply(struct switches *sw, const char *spec, bool *expire_sids, char *
 bool fault_hits(const struct fault *f, const char *path)
 {
     return f->on && (!f->target[0] || (path && strstr(path, f->target)));
+}
+
+bool qplay_version_first(const struct switches *sw)
+{
+    return sw->qplay_version_line && !sw->qplay_doc_layout;
 }
 
 static void add_quirk_json(cJSON *q, const struct quirk_def *d, const struct switches *sw)

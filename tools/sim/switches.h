@@ -28,8 +28,9 @@ struct switches {
     enum code_format code_format;
     bool success_string;
     bool logs_item;
-    bool qplay_version_line;
+    bool qplay_version_line;    /* on by default: "v1", as real servers answer */
     char qplay_version[48];
+    bool qplay_doc_layout;      /* the 2017 document's layout: no version line */
     bool getstream_leading_line;
     char leading_line[48];
     enum audio_layout audio_layout;
@@ -41,6 +42,8 @@ struct switches {
     /* faults */
     struct fault drop_after, stall_after, chunks, http500, slow, garbage, bigsize, truncate;
     struct fault transcode_busy, ddos;
+    /* playback get: at most N frames, cut after N body bytes, wait MS */
+    struct fault get_frames, get_cut, get_wait;
 };
 
 void switches_init(struct switches *sw);
@@ -56,6 +59,9 @@ int fault_apply(struct switches *sw, const char *spec, bool *expire_sids, char *
 
 /* The fault is on and its target (if any) occurs in path. */
 bool fault_hits(const struct fault *f, const char *path);
+
+/* qplay text answers and get bodies start with the CGI version line. */
+bool qplay_version_first(const struct switches *sw);
 
 struct cJSON;
 struct cJSON *switches_json(const struct switches *sw);
