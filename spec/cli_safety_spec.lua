@@ -311,6 +311,45 @@ describe("qvr, safely", function()
       no_traceback(out)
     end)
 
+    it("says what happened in the user's words", function()
+      local out, rc = qvr("cameras", "QVR_PASSWORD=admin QVR_URL=" .. q("http://admin@127.0.0.1:"
+        .. sim.port .. "/wrong") .. " ")
+      assert.equal(1, rc, out)
+      assert.matches("HTTP 404.*%(GET /wrong/apis/camera_status%.cgi%)", out)
+      out, rc = qvr("live Lobby")
+      assert.equal(1, rc, out)
+      assert.matches("camera Lobby is offline", out)
+      out, rc = qvr("export 'Back Yard' --from 2020-01-01T00:00:00Z --to 2020-01-01T00:01:00Z --out "
+        .. q(dir .. "/none.mkv"))
+      assert.equal(1, rc, out)
+      assert.matches("no recording of Back Yard between 2020%-01%-01 00:00:00 UTC", out)
+      no_traceback(out)
+    end)
+
+    it("exits 130 on Ctrl-C in an export, keeps the .part, and prints no traceback", function()
+      local log, pidfile, rcfile = dir .. "/exp.log", dir .. "/exp.pid", dir .. "/exp.rc"
+      local path = dir .. "/long.mkv"
+      h.capture(("( sh -c 'echo $$ >%s; exec env %sQVR_PASSWORD=admin lua5.4 %s/bin/qvr export "
+        .. "\"Back Yard\" --from -20h --to -1h --out %s' >%s 2>&1; echo $? >%s ) >/dev/null 2>&1 &")
+        :format(q(pidfile), env, ROOT, q(path), q(log), q(rcfile)), true)
+      for _ = 1, 100 do         -- until the export has written something
+        if exists(path .. ".part.qvr") and #h.read_file(path .. ".part.qvr") > 100000 then break end
+        require("qvrpro.core").sleep(0.1)
+      end
+      local pid = assert(h.read_file(pidfile):match("%d+"))
+      h.execute("kill -INT " .. pid)
+      for _ = 1, 150 do
+        if exists(rcfile) and h.read_file(rcfile):match("%d") then break end
+        require("qvrpro.core").sleep(0.2)
+      end
+      local text = h.read_file(log)
+      assert.equal("130", h.read_file(rcfile):match("%d+"), text)
+      assert.matches("interrupted", text)
+      no_traceback(text)
+      assert.is_false(exists(path))
+      assert.is_true(exists(path .. ".part.qvr"), "the journal is kept for --resume")
+    end)
+
     it("documents the exit statuses in qvr --help", function()
       local out, rc = qvr("--help")
       assert.equal(0, rc)

@@ -32,10 +32,27 @@ function M.connect(opts)
   return nvr
 end
 
---- Raises a failure for a library error, prefixed by what was being done.
+--- Raises a failure for a library error, prefixed by what was being done;
+-- an HTTP error names the URL path it came from.
 function M.fail_with(err, doing)
   local text = type(err) == "table" and tostring(err) or tostring(err or "failed")
+  if type(err) == "table" and err.path and (err.name == "HTTP_ERROR" or err.http_status ~= 200) then
+    text = text .. (" (GET %s)"):format(err.path)
+  end
   args.die(doing and (doing .. ": " .. text) or text, err)
+end
+
+--- A camera's error in the user's words: "camera X is offline" when the
+-- NVR says a stream is not ready and the camera is disconnected.
+function M.camera_failure(nvr, key, err, doing)
+  if type(err) == "table" and (err.name == "STREAM_NOT_READY" or err.name == "CAMERA_OFFLINE") then
+    local cam = nvr:camera(key)
+    if cam and not cam.connected then
+      args.die(("%s: camera %s is offline (%s: the NVR has no connection to it)"):format(doing,
+        cam.name, err.name), err)
+    end
+  end
+  M.fail_with(err, doing)
 end
 
 --- One JSON value on a line of stdout.

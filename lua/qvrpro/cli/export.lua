@@ -93,7 +93,14 @@ unless --force.  A progress bar is shown when stderr is a terminal.
       progress = tty and progress_bar() or nil,
     })
     if tty then io.stderr:write("\n") end
-    if not r then common.fail_with(eerr, "export failed") end
+    if not r then
+      if type(eerr) == "table" and (eerr.name == "SEEK_NO_FILE" or eerr.name == "NO_FRAMES") then
+        local tz = require "qvrpro.tz"
+        args.die(("no recording of %s between %s and %s"):format(argv[1], tz.describe(opts.from),
+          tz.describe(opts.to)), eerr)
+      end
+      common.fail_with(eerr, "export failed")
+    end
     if opts.json then ctx.out_json(r) else print(summary(r, opts.out)) end
     return 0
   end,

@@ -35,7 +35,9 @@ keeps the .part.  An existing FILE.qvr is kept unless --force.
     if opts.dump then check_dump_path(opts.dump, opts.force) end
     local nvr = ctx.connect()
     local live, lerr = nvr:live(common.camera_arg(argv[1]), { stream_id = opts.stream_id })
-    if not live then common.fail_with(lerr, ("cannot watch %s"):format(argv[1])) end
+    if not live then
+      common.camera_failure(nvr, common.camera_arg(argv[1]), lerr, ("cannot watch %s"):format(argv[1]))
+    end
     ctx.defer(function() live:close() end)
     local deadline = core.now_ms() + math.floor(1000 * (opts.seconds or 5))
     local writer, part, werr
