@@ -108,7 +108,7 @@ describe("qvr, safely", function()
         kind = "export", camera = { guid = guid, name = "Back Yard" },
         export = { guid = guid, from = old_from, to = old_to, format = "mkv", data_type = "source" } }))
       assert(w:close())
-      local cmd = ("export 'Back Yard' --from %d --to %d --out %s --resume --json"):format(t0,
+      local cmd = ("export 'Back Yard' --from %d --to %d --out %s --resume --exact --json"):format(t0,
         t0 + 5000, q(path))
       local out, rc = qvr(cmd)
       assert.equal(1, rc, out)

@@ -126,7 +126,7 @@ describe("qvr command", function()
     local dir = h.tmpdir()
     local path = dir .. "/yard.mkv"
     local t0 = (os.time() - 7200) * 1000
-    local out, ok = qvr(("export 'Back Yard' --from %d --to %d --out %s --json"):format(t0,
+    local out, ok = qvr(("export 'Back Yard' --from %d --to %d --out %s --exact --json"):format(t0,
       t0 + 10000, path))
     assert.truthy(ok, out)
     local r = h.json(out)

@@ -17,7 +17,10 @@
 --   .qvr   the lossless dump (qvrpro.open_dump reads it)
 --
 -- Frames are trimmed exactly to [from, to] (both inclusive, like the NVR's
--- playback); playback runs with time control off.  Everything is written
+-- playback), or with start = "key" from the video key frame at or before
+-- `from` (looked for up to opts.key_lookback, 10 s, earlier), so the first
+-- second plays; r.first_ts says where the file starts.  Playback runs with
+-- time control off.  Everything is written
 -- to path .. ".part" (for .jpg: the folder path .. ".part/"), synced and
 -- renamed only when complete; a failure returns nil, err and keeps it.
 --
@@ -52,6 +55,7 @@ local PROGRESS_MS = 250
 local LOOKAHEAD_MS = 2000          -- recorded time a container waits for its streams
 local LOOKAHEAD_FRAMES = 3000
 local LOOKAHEAD_BYTES = 64 * 1024 * 1024
+local KEY_LOOKBACK_MS = 10000      -- how far before `from` a key-frame start looks
 local RETRYABLE = { CONNECTION_LOST = true, TIMEOUT = true, NETWORK = true, TRUNCATED = true }
 
 local FORMATS = { mkv = "mkv", mp4 = "mp4", h264 = "h264", ["264"] = "h264", jpg = "jpg",
@@ -419,7 +423,7 @@ end
 
 --- Whether a frame from the playback belongs to the export and is new.
 function Job:accept(f)
-  if f.timestamp < self.from or f.timestamp > self.to then return false end
+  if f.timestamp < (self.floor or self.from) or f.timestamp > self.to then return false end
   local skip = self.skip
   if skip and f.timestamp <= skip.ts then
     if f.timestamp < skip.ts then return false end
@@ -484,6 +488,8 @@ function Job:replay()
     if not ok then r:close(); return nil, derr end
   end
   self.resumed = self.frames_seen > 0
+  -- a key-frame start delivered frames before `from`: they are the export's
+  if self.out.first_ts and self.out.first_ts < self.from then self.floor = self.out.first_ts end
   return true
 end
 
@@ -506,8 +512,13 @@ function Job:open_journal()
   return true
 end
 
-function Job:open_playback()
+function Job:open_playback(exact)
   local start = self.tail.ts or self.from
+  -- key-frame start: from a little earlier, to find the key frame at or before `from`
+  self.pre = nil
+  if not exact and self.key_start and not self.tail.ts then
+    start, self.pre = self.from - (self.opts.key_lookback or KEY_LOOKBACK_MS), {}
+  end
   self.skip = self.tail.ts and { ts = self.tail.ts, counts = {} } or nil
   if self.skip then
     local counts = self.skip.counts
@@ -529,6 +540,9 @@ function Job:fetch()
   local retries = self.opts.retries or 2
   while true do
     local pb, err = self:open_playback()
+    if not pb and self.pre and err.name == "SEEK_NO_FILE" then
+      pb, err = self:open_playback(true)     -- nothing recorded before `from`
+    end
     if not pb then
       -- nothing recorded after the resume point: the journal had it all
       if self.tail.ts and err.name == "SEEK_NO_FILE" then return true end
@@ -542,6 +556,12 @@ function Job:fetch()
   end
 end
 
+function Job:take(f)
+  local ok, werr = self.journal:write(f)
+  if not ok then return nil, werr end
+  return self:deliver(f)
+end
+
 function Job:drain(pb)
   while true do
     local f, err = pb:read()
@@ -551,7 +571,24 @@ function Job:drain(pb)
       return true
     end
     if f.timestamp > self.to then self.ended = "to"; return true end
-    if self:accept(f) then
+    local pre = self.pre
+    if pre and f.timestamp < self.from then
+      -- frames before `from`: kept from the latest video key frame on
+      if f.media == "video" and f.key then
+        for i = #pre, 1, -1 do pre[i] = nil end
+        pre[1] = f
+      elseif #pre > 0 then
+        pre[#pre + 1] = f
+      end
+    elseif pre then
+      self.pre = nil
+      if #pre > 0 then self.floor = pre[1].timestamp end
+      for _, p in ipairs(pre) do
+        local ok, werr = self:take(p)
+        if not ok then return nil, werr end
+      end
+    end
+    if (not pre or f.timestamp >= self.from) and self:accept(f) then
       local ok, werr = self.journal:write(f)
       if not ok then return nil, werr end
       local dok, derr = self:deliver(f)
@@ -648,6 +685,10 @@ local function check_opts(opts)
   if opts.progress ~= nil and type(opts.progress) ~= "function" then
     error("bad argument #3 to 'run' (progress must be a function)", 3)
   end
+  if opts.start ~= nil and opts.start ~= "key" and opts.start ~= "exact" then
+    error(("bad argument #3 to 'run' (start must be \"key\" or \"exact\", got %s)")
+      :format(tostring(opts.start)), 3)
+  end
   if opts.audio ~= nil and opts.audio ~= "copy" and opts.audio ~= "aac" and opts.audio ~= "none" then
     error(("bad argument #3 to 'run' (audio must be \"copy\", \"aac\" or \"none\", got %s)")
       :format(tostring(opts.audio)), 3)
@@ -662,7 +703,7 @@ local function check_opts(opts)
 end
 
 --- export.run(nvr, cam, {from=, to=, path=, progress=, resume=, force=, range_id=,
----   audio=, format=, stream_id=, retries=}) -> result | nil, err
+---   audio=, start=, key_lookback=, format=, stream_id=, retries=}) -> result | nil, err
 function M.run(nvr, cam, opts)
   local kind = check_opts(opts)
   local from = qtime.check(opts.from, "from")
@@ -677,7 +718,7 @@ function M.run(nvr, cam, opts)
       opts.path .. ".part.qvr",
     data_type = kind == "jpg" and "jpeg" or "source",
     frames_seen = 0, tail = { n = 0 }, vgaps = gap_tracker(), agaps = gap_tracker(),
-    started = core.now_ms(), last_progress = 0,
+    started = core.now_ms(), last_progress = 0, key_start = opts.start == "key",
   }, Job)
   local out, err = job:open_output()
   if not out then return nil, err end
