@@ -125,6 +125,7 @@ build = {
       ["qvrpro.cli.schedule"] = "lua/qvrpro/cli/schedule.lua",
       ["qvrpro.cli.sim"] = "lua/qvrpro/cli/sim.lua",
       ["qvrpro.cli.version"] = "lua/qvrpro/cli/version.lua",
+      ["qvrpro.cli.doctor"] = "lua/qvrpro/cli/doctor.lua",
       ["qvrpro.config"] = "lua/qvrpro/config.lua",
       ["qvrpro.path"] = "lua/qvrpro/path.lua",
       ["qvrpro.logins"] = "lua/qvrpro/logins.lua",

@@ -24,6 +24,7 @@ M.COMMANDS = {
   "export",
   "schedule",
   "sim",
+  "doctor",
   "version",
 }
 
