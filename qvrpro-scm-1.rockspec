@@ -126,6 +126,7 @@ build = {
       ["qvrpro.cli.sim"] = "lua/qvrpro/cli/sim.lua",
       ["qvrpro.cli.version"] = "lua/qvrpro/cli/version.lua",
       ["qvrpro.cli.doctor"] = "lua/qvrpro/cli/doctor.lua",
+      ["qvrpro.cli.config"] = "lua/qvrpro/cli/config.lua",
       ["qvrpro.config"] = "lua/qvrpro/config.lua",
       ["qvrpro.path"] = "lua/qvrpro/path.lua",
       ["qvrpro.logins"] = "lua/qvrpro/logins.lua",

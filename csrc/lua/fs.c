@@ -98,18 +98,27 @@ static int write_all(int fd, const char *s, size_t n)
     return 0;
 }
 
-/* core.write_atomic(path, bytes) -> path | nil, err
- * Writes path..".tmp-<pid>", fsyncs it, renames it over path, fsyncs the folder. */
+/* core.write_atomic(path, bytes [, mode]) -> path | nil, err
+ * Writes path..".tmp-<pid>" (created with mode, default 0666 less the umask;
+ * 0600 for secrets is never wider, not even for a moment), fsyncs it,
+ * renames it over path, fsyncs the folder. */
 static int l_write_atomic(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     size_t n;
     const char *bytes = luaL_checklstring(L, 2, &n);
+    lua_Integer mode = luaL_optinteger(L, 3, 0666);
     char tmp[4200];
     int fd;
+    luaL_argcheck(L, mode >= 0 && mode <= 07777, 3, "bad file mode");
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return luaL_argerror(L, 1, "path too long");
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+    if (fd >= 0 && mode != 0666 && fchmod(fd, (mode_t)mode) != 0) {   /* an old tmp file */
+        close(fd);
+        unlink(tmp);
+        fd = -1;
+    }
     if (fd < 0)
         return push_os_error(L, "cannot create", tmp);
     if (write_all(fd, bytes, n) != 0 || fsync(fd) != 0) {

@@ -25,6 +25,7 @@ M.COMMANDS = {
   "schedule",
   "sim",
   "doctor",
+  "config",
   "version",
 }
 

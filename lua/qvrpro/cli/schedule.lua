@@ -34,7 +34,19 @@ timers), or list the next N run times of every job (--dry-run, default 5).
       args.die(tostring(summary))
     end
     local failed = type(summary) == "table" and summary.failed or nil
-    if opts.json and type(summary) == "table" then ctx.out_json(summary) end
+    if opts.json and type(summary) == "table" then ctx.out_json(summary)
+    elseif opts.once and type(summary) == "table" then
+      -- what this pass did, for cron mails and journald
+      local qtime = require "qvrpro.time"
+      local count = 0
+      for _, what in ipairs({ "ran", "skipped", "failed" }) do
+        for _, e in ipairs(summary[what] or {}) do
+          count = count + 1
+          print(("%-7s %s (scheduled %s)"):format(what, e.job, qtime.iso(e.at)))
+        end
+      end
+      if count == 0 then print("nothing was due") end
+    end
     if failed and #failed > 0 then
       args.die(("%d job run(s) failed"):format(#failed))
     end
