@@ -74,6 +74,36 @@ describe("qvr config, schedule --once, qvr.connect()", function()
     assert.matches("no NVR given", out)
   end)
 
+  it("logs --follow prints new entries as JSON lines and goes on from its cursor after a restart",
+     function()
+    local env = ("env QVR_CONFIG=/nonexistent QVR_STATE_DIR=%s QVR_PASSWORD=admin QVR_URL=%s ")
+      :format(q(dir .. "/follow"), q("http://admin@127.0.0.1:" .. sim.port))
+    local out1, rcfile = dir .. "/f1.out", dir .. "/f1.rc"
+    h.capture(("( %s lua5.4 %s/bin/qvr logs --follow --every 100ms --max 1 --json >%s 2>&1; "
+      .. "echo $? >%s ) >/dev/null 2>&1 &"):format(env, ROOT, q(out1), q(rcfile)), true)
+    -- once the follower has its cursor, make an entry (a login) for it
+    for _ = 1, 100 do
+      if h.capture("ls " .. q(dir .. "/follow") .. " 2>/dev/null"):find("cursor") then break end
+      require("qvrpro.core").sleep(0.1)
+    end
+    local _, rc = run(env .. "lua5.4 " .. ROOT .. "/bin/qvr cameras >/dev/null")
+    assert.equal(0, rc)
+    for _ = 1, 100 do
+      if h.read_file(out1) ~= "" and (io.open(rcfile) and h.read_file(rcfile):match("%d")) then break end
+      require("qvrpro.core").sleep(0.1)
+    end
+    assert.equal("0", h.read_file(rcfile):match("%d+"), h.read_file(out1))
+    local first = h.json(h.read_file(out1))
+    assert.equal("Login OK", first.content)
+    -- a restart continues after it: the entries that came since, none twice
+    local out2
+    out2, rc = run(env .. "lua5.4 " .. ROOT .. "/bin/qvr logs --follow --every 100ms --max 2 --json")
+    assert.equal(0, rc, out2)
+    local ids = {}
+    for line in out2:gmatch("[^\n]+") do ids[#ids + 1] = h.json(line).log_id end
+    assert.same({ first.log_id + 1, first.log_id + 2 }, ids)
+  end)
+
   it("has the LICENSE the rockspec names", function()
     local text = h.read_file(ROOT .. "/LICENSE")
     assert.matches("^MIT License", text)

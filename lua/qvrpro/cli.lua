@@ -103,6 +103,10 @@ function M.run(name, argv)
   end
   local ok, code = xpcall(body, function(e)
     if args.is_usage(e) or args.is_failure(e) or is_interrupt(e) then return e end
+    local mt = getmetatable(e)
+    if type(e) == "table" and mt and mt.__name == "qvrpro.Error" then   -- raised by an iterator
+      return args.failure_of(tostring(e), e)
+    end
     return setmetatable({ internal = tostring(e), trace = debug.traceback(tostring(e), 2) },
       { __tostring = function(t) return t.internal end })
   end)

@@ -34,6 +34,11 @@ function M.die(message, err)
   error(setmetatable({ message = message, err = err }, Failure), 0)
 end
 
+--- A failure object without raising it.
+function M.failure_of(message, err)
+  return setmetatable({ message = message, err = err }, Failure)
+end
+
 function M.is_usage(e) return getmetatable(e) == UsageError end
 function M.is_failure(e) return getmetatable(e) == Failure end
 
