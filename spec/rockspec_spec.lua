@@ -31,7 +31,7 @@ describe("the rockspec", function()
     end
     table.sort(listed)
     assert.same(files("tools/sim/*.c"), listed)
-    assert.same({ "tools/media" }, rockspec().build.copy_directories)
+    assert.same({ "tools/media", "doc" }, rockspec().build.copy_directories)
   end)
 
   it("installs every Lua module", function()
@@ -50,7 +50,7 @@ describe("qvr sim after luarocks make", function()
     assert.truthy(so, "qvrpro.simulator is not installed in the rock tree")
     local log = os.tmpname()
     local cmd = ("cd /tmp && echo $$ && exec env -u QVRSIM -u QVR_ROOT -u QVRSIM_MEDIA lua5.4 "
-      .. "%s/bin/qvr sim --port 0 --logs-port 0 2>%s"):format(ROOT, q(log))
+      .. "%s/bin/qvr sim --port 0 --logs-port 0 --rtsp-port 0 2>%s"):format(ROOT, q(log))
     local f = assert(io.popen("sh -c " .. q(cmd), "r"))
     local pid = f:read("l")
     local line = f:read("l") or ""

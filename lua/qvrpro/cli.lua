@@ -26,6 +26,7 @@ M.COMMANDS = {
   "sim",
   "doctor",
   "config",
+  "completion",
   "version",
 }
 
