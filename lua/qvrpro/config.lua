@@ -94,7 +94,7 @@ local function env_level()
   if not lv then return nil, err end
   local user, password = os.getenv("QVR_USER"), os.getenv("QVR_PASSWORD")
   if user and user ~= "" then lv.fields.user = user end
-  if password then lv.fields.password = password end
+  if password and password ~= "" then lv.fields.password = password end   -- empty: not set
   return lv
 end
 

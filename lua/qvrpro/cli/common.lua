@@ -21,11 +21,9 @@ end
 --- A session, or a failure (exit 1) that says what to do.
 function M.connect(opts)
   local o = M.connect_options(opts)
-  if o.password == nil or o.password == "" then
-    if o.password == nil then
-      args.die(("no password for %s@%s: set QVR_PASSWORD or password in the config file "
-        .. "(passwords are never taken from the command line)"):format(o.user or "admin", o.host))
-    end
+  if o.password == nil then
+    args.die(("no password for %s@%s: set QVR_PASSWORD or password in the config file "
+      .. "(passwords are never taken from the command line)"):format(o.user or "admin", o.host))
   end
   local nvr, err = require("qvrpro.logins").connect(o)
   if not nvr then M.fail_with(err, ("cannot connect to %s:%d"):format(o.host, o.port or 0)) end
