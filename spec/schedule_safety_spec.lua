@@ -48,6 +48,17 @@ describe("schedule safety", function()
     end)
   end)
 
+  it("refuses a path pattern with an unknown field when the config is checked", function()
+    local ok, err = pcall(schedule.check, { jobs = {
+      { name = "nightly", kind = "export", cron = "0 1 * * *", path = "x/{camra}/%Y.mkv" } } })
+    assert.is_false(ok)
+    assert.matches("nightly.*unknown field {camra}", err)
+    ok, err = pcall(schedule.check, { jobs = {
+      { name = "snaps", kind = "snapshot", cron = "* * * * *", file = "{cam}.jpg" } } })
+    assert.is_false(ok)
+    assert.matches("snaps.*unknown field {cam}", err)
+  end)
+
   it("recovers at the next due time after a run with a clock in the future", function()
     local runs, log = {}, {}
     local function run_at(now)

@@ -257,12 +257,22 @@ local function check_job(raw, i, cfg, names)
     job.duration_ms = math.floor(secs * 1000)
   elseif job.kind == "export" then
     if type(raw.path) ~= "string" then job_error(raw, i, "an export job needs a path pattern") end
+    local ok, perr = qpath.check(raw.path, { camera = true, guid = true, channel = true, job = true })
+    if not ok then job_error(raw, i, "path: " .. perr) end
     if raw.range ~= nil and not ({ yesterday = 1, today = 1, last_hour = 1, previous_hour = 1 })[raw.range]
        and not M.duration(raw.range) then
       job_error(raw, i, ("bad range %q"):format(tostring(raw.range)))
     end
   elseif job.kind == "lua" then
     if type(job.fn) ~= "function" then job_error(raw, i, "a lua job needs fn = function(nvr, ctx)") end
+  elseif job.kind == "snapshot" then
+    local ok, perr = qpath.check(raw.dir or "snapshots", { job = true })
+    if not ok then job_error(raw, i, "dir: " .. perr) end
+    if raw.file ~= nil then
+      ok, perr = qpath.check(raw.file, { camera = true, guid = true, channel = true, round = true,
+                                         ms = true })
+      if not ok then job_error(raw, i, "file: " .. perr) end
+    end
   end
   job.file_key = qpath.safe(job.name)
   return job
