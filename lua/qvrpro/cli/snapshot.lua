@@ -32,7 +32,10 @@ safe for files), COUNT rounds (default 1) EVERY apart (default 60s; 90s, 5m).
       every = (opts.every or 60000) / 1000, count = opts.count or 1,
       stream_id = opts.stream_id, index = false,
       on_file = not opts.json and function(path) print(path) end or nil,
-      on_error = function(cam, e) io.stderr:write("qvr: ", cam.name, ": ", tostring(e), "\n") end,
+      on_error = function(cam, e)
+        io.stderr:write("qvr snapshot: ", cam.name, ": ", cam.connected == false
+          and ("camera is offline (%s)"):format(tostring(e)) or tostring(e), "\n")
+      end,
     })
     if not r then common.fail_with(serr, "no snapshots") end
     if opts.json then ctx.out_json(r) end
