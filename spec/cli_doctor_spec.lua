@@ -48,10 +48,12 @@ describe("qvr doctor and the connection flags", function()
     assert.equal("warn", v.cameras)      -- Lobby is offline
     assert.matches("offline: Lobby", out)
     assert.equal("ok", v.clock)
+    assert.equal("ok", v.zone)
+    assert.matches("the NVR's time zone is UTC", out)
     out = qvr("http://admin@127.0.0.1:" .. sim.port, "doctor --json", "2>/dev/null")
     local j = h.json(out)
     assert.is_true(j.ok)
-    assert.equal(7, #j.checks)
+    assert.equal(8, #j.checks)
   end)
 
   it("says what is wrong with a dead port, and skips the rest", function()
@@ -60,7 +62,9 @@ describe("qvr doctor and the connection flags", function()
     local v = verdicts(out)
     assert.equal("fail", v.reachable)
     assert.matches("hint: nothing listens there", out)
-    for _, c in ipairs({ "tls", "api", "login", "cameras", "clock" }) do assert.equal("skip", v[c], c) end
+    for _, c in ipairs({ "tls", "api", "login", "cameras", "zone", "clock" }) do
+      assert.equal("skip", v[c], c)
+    end
   end)
 
   it("tells a wrong password apart in the login check", function()

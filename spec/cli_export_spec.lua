@@ -81,6 +81,23 @@ describe("qvr export", function()
     assert.matches("do not go together", out)
   end)
 
+  it("reads times of day and names files in the NVR's zone (its log entries say which)", function()
+    -- the simulator's entries say UTC; this machine's zone is set to Tokyo's
+    local out, rc = qvr("export Garage --from 'today 08:00' --to 'today 08:10' --out "
+      .. q(dir .. "/z/%H%M.mkv") .. " --dry-run", "TZ=Asia/Tokyo ")
+    assert.equal(0, rc, out)
+    assert.matches("08:00:00 UTC %(%+00:00%) %.%. .* 08:10:00 UTC .*/z/0800%.mkv", out)
+    out, rc = qvr("export Garage --from 'today 08:00' --to 'today 08:10' --zone Asia/Tokyo --out "
+      .. q(dir .. "/z/%H%M.mkv") .. " --dry-run")
+    assert.equal(0, rc, out)
+    assert.matches("08:00:00 JST %(%+09:00%)", out)
+    local common = require "qvrpro.cli.common"
+    local fake = { logs = function() return { items = { { timezone = "Asia/Taipei" } } } end }
+    assert.equal("Asia/Taipei", common.nvr_zone(fake).name)
+    fake.logs = function() return { items = { { timezone = "Nowhere/Land" } } } end
+    assert.is_nil(common.nvr_zone(fake))
+  end)
+
   it("splits at midnight into per-day folders, each file starting at a key frame", function()
     local out, rc = qvr(("export 'Front Door' --from 'yesterday 23:59:55' --to 'today 00:00:05' "
       .. "--zone UTC --split day --out %s"):format(q(dir .. "/split/%Y-%m-%d/{camera}.mp4")))

@@ -53,6 +53,16 @@ function M.camera_failure(nvr, key, err, doing)
   M.fail_with(err, doing)
 end
 
+--- The NVR's time zone (the `timezone` its log entries carry, e.g.
+-- "Asia/Taipei"), or nil when it does not say or the zone is unknown here.
+function M.nvr_zone(nvr)
+  local ok, page = pcall(nvr.logs, nvr, { max_results = 1, sort_field = "time", dir = "DESC" })
+  local e = ok and page and page.items and page.items[1]
+  local name = e and e.timezone
+  if type(name) ~= "string" or name == "" then return nil end
+  return (require("qvrpro.tz").get(name))
+end
+
 --- One JSON value on a line of stdout.
 function M.out_json(v)
   io.stdout:write(require("qvrpro.json").encode(v), "\n")

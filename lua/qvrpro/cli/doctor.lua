@@ -77,6 +77,14 @@ local function after_login(nvr, list, t_login)
   -- the NVR's clock: the time of its newest log entry, our login
   local page = nvr:logs{ max_results = 1, sort_field = "time", dir = "DESC" }
   local e = page and page.items and page.items[1]
+  local zone = e and e.timezone
+  if zone then
+    check(list, "zone", "ok", ("the NVR's time zone is %s%s"):format(zone, require("qvrpro.tz").get(zone)
+      and "" or " (unknown on this host: exports use the local zone)"))
+  else
+    check(list, "zone", "warn", "the NVR does not say its time zone",
+      "exports read times of day in this host's zone (--zone to choose)")
+  end
   local nvr_ms = e and tonumber(e.UTC_time)
   if not nvr_ms or math.abs(nvr_ms - t_login) > 86400000 then
     check(list, "clock", "warn", "could not read the NVR's clock (no recent log entry)", nil)
@@ -98,7 +106,8 @@ return {
 usage: qvr doctor [--json]
 Check, each with a verdict (ok, warn, fail, skip) and a hint: the connection
 settings, that the NVR answers, TLS and its certificate, the API family and
-prefix, the login, the cameras, and the clock skew between NVR and host.
+prefix, the login, the cameras, the NVR's time zone, and the clock skew
+between NVR and host.
 Exit status 1 when a check fails.
 ]=],
   connects = true,
@@ -125,7 +134,7 @@ Exit status 1 when a check fails.
         if not ok then check(list, "cameras", "fail", tostring(perr)) end
       end
     end
-    for _, name in ipairs({ "reachable", "tls", "api", "login", "cameras", "clock" }) do
+    for _, name in ipairs({ "reachable", "tls", "api", "login", "cameras", "zone", "clock" }) do
       local seen = false
       for _, c in ipairs(list) do seen = seen or c.check == name end
       if not seen then check(list, name, "skip", "not checked: an earlier step failed") end

@@ -193,8 +193,9 @@ TIME: ISO 8601 with an offset, a local time (08:00, yesterday 22:00,
 2026-11-24 08:00), relative (-2h, -1h30m), now, or ms since 1970.  --today,
 --yesterday and --days N (the N whole days before today) are local days.
 --out names each file: strftime fields of its start (%Y %m %d %H %M %S ...) and
-{camera} {guid} {channel}, in the local zone (--zone, e.g. Europe/Berlin, for
-the NVR's); a folder (ending in /) gets the pattern
+{camera} {guid} {channel}.  Times of day, days and names are in the NVR's zone
+(its log entries name it; else the local zone), or --zone (e.g. Europe/Berlin).
+A folder (ending in /) gets the pattern
   {camera}/%Y-%m-%d/{camera}-%Y%m%d-%H%M%S.mkv
 --split hour|day writes one file per local hour or day.  Files start at the key
 frame at or before the start, so the first second plays (--exact: exactly at
@@ -219,20 +220,29 @@ line every 10s (--progress-every).  With several files a table sums them up.
       zone = z
     end
     if #argv == 0 and not opts.all then args.usage("name a camera (or several, or --all)") end
-    -- times of day are read in --zone (the flags were read before it was known)
-    if zone and ctx.raw then
-      for _, k in ipairs({ "from", "to" }) do
-        if ctx.raw[k] then opts[k] = args.value(k, "time", ctx.raw[k], { zone = zone }) end
-      end
-    end
     if not opts.out then args.usage("--out is missing") end
-    local from, to = range(opts, zone, qtime().now())
-    if from > to then args.usage("--from (%s) is after --to (%s)", iso(from), iso(to)) end
     local out = opts.out
     if out:sub(-1) == "/" then out = out .. DEFAULT_PATTERN end
-    local spans = periods(from, to, opts.split, zone)
-    check_pattern(out, opts.all and 2 or #argv, #spans)
+    -- the range and its files in a zone (times of day are read in it: the
+    -- flags were read before it was known)
+    local from, to, spans
+    local function plan(z)
+      if ctx.raw then
+        for _, k in ipairs({ "from", "to" }) do
+          if ctx.raw[k] then opts[k] = args.value(k, "time", ctx.raw[k], { zone = z }) end
+        end
+      end
+      from, to = range(opts, z, qtime().now())
+      if from > to then args.usage("--from (%s) is after --to (%s)", iso(from), iso(to)) end
+      spans = periods(from, to, opts.split, z)
+      check_pattern(out, opts.all and 2 or #argv, #spans)
+    end
+    plan(zone)                      -- every usage error before connecting
     local nvr = ctx.connect()
+    if not zone then                -- the NVR's zone, when it says (log entries carry it)
+      zone = common.nvr_zone(nvr)
+      if zone then plan(zone) end
+    end
     local cams = camera_list(nvr, opts, argv)
     local path = require "qvrpro.path"
     local jobs, seen = {}, {}
