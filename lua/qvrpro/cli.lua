@@ -53,7 +53,7 @@ too.
 
 Exit status: 0 success, 1 failure, 2 usage error, 130 interrupted (Ctrl-C).
 
-Run `qvr <command> --help` for a command's options.]]
+Run `qvr <command> --help` (or `qvr help <command>`) for a command's options.]]
   return table.concat(lines, "\n") .. "\n"
 end
 
@@ -137,6 +137,9 @@ end
 
 function M.main(argv)
   local name = argv[1]
+  if name == "help" and argv[2] then        -- qvr help CMD: that command's help
+    return M.main({ argv[2], "--help" })
+  end
   if name == nil or name == "--help" or name == "-h" or name == "help" then
     io.stdout:write(M.usage_text())
     return name and 0 or 2
