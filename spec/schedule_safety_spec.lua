@@ -41,6 +41,19 @@ describe("schedule safety", function()
     assert.truthy(find(log, "^error %[hang%] the run timed out after 1 s"), table.concat(log, "\n"))
   end)
 
+  it("lets a run last until the job's next run by default (at least a minute, at most 1 h / 6 h)",
+     function()
+    local cfg = schedule.check{ nvr = false, jobs = {
+      { name = "a", kind = "lua", cron = "* * * * *", fn = print },
+      { name = "b", kind = "snapshot", cron = "*/15 * * * *" },
+      { name = "c", kind = "lua", cron = "0 3 * * *", fn = print },
+      { name = "d", kind = "export", cron = "0 1 * * *", path = "x/{camera}.mkv" },
+      { name = "e", kind = "lua", cron = "0 3 * * *", fn = print, timeout = "2h" } } }
+    local got = {}
+    for _, j in ipairs(cfg.jobs) do got[j.name] = j.timeout_ms end
+    assert.same({ a = 60000, b = 900000, c = 3600000, d = 6 * 3600000, e = 7200000 }, got)
+  end)
+
   it("refuses a bad timeout", function()
     assert.has_error(function()
       schedule.run_once{ nvr = false, state_dir = dir, jobs = {

@@ -22,9 +22,10 @@
 -- export (qvrpro.export) and lua (a function(nvr, ctx)).  See README/API.md
 -- and examples/schedule.conf.lua.
 --
--- A run that takes longer than its job's `timeout` (default 1 h, 6 h for
--- exports; config `timeout` for every job) is stopped, logged and counted as
--- failed, and the other jobs run on: the check runs in a debug hook, so it
+-- A run that takes longer than its job's `timeout` (default: until the job's
+-- next run, at least 1 min and at most 1 h, 6 h for exports; config `timeout`
+-- for every job) is stopped, logged and counted as failed, and the other jobs
+-- run on: the check runs in a debug hook, so it
 -- stops Lua code at once and a C call (a request, bounded by the session's
 -- own timeout) when it returns.  Clock jumps: when the clock is behind a
 -- job's last run (it was set back, or a run happened with a clock in the
@@ -246,9 +247,16 @@ local function check_job(raw, i, cfg, names)
   job.grace = grace
   job.max_catch_up = raw.max_catch_up or cfg.max_catch_up or MAX_CATCH_UP
   if job.kind ~= "record" then
-    local t, terr = M.duration(raw.timeout or cfg.timeout or DEFAULT_TIMEOUT[job.kind])
+    local given = raw.timeout or cfg.timeout
+    local t, terr = M.duration(given or DEFAULT_TIMEOUT[job.kind])
     if not t or t <= 0 then job_error(raw, i, "timeout: " .. (terr or "must be positive")) end
     job.timeout_ms = math.floor(t * 1000)
+    if not given then
+      -- by default a run ends before the job's next one (at least a minute)
+      local t1 = next_ms(job.cron, job.zone, qtime.now())
+      local t2 = t1 and next_ms(job.cron, job.zone, t1)
+      if t2 then job.timeout_ms = math.min(job.timeout_ms, math.max(60000, t2 - t1)) end
+    end
   end
   if job.kind == "record" then
     if not (raw.camera or raw.cameras) then job_error(raw, i, "a record job needs camera or cameras") end
