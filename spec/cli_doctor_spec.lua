@@ -45,6 +45,8 @@ describe("qvr doctor and the connection flags", function()
     assert.equal("warn", v.tls)          -- plain HTTP
     assert.equal("ok", v.api)
     assert.equal("ok", v.login)
+    assert.equal("ok", v.rest)
+    assert.matches("REST API 1%.3%.1 answers", out)
     assert.equal("warn", v.cameras)      -- Lobby is offline
     assert.matches("offline: Lobby", out)
     assert.equal("ok", v.clock)
@@ -53,7 +55,7 @@ describe("qvr doctor and the connection flags", function()
     out = qvr("http://admin@127.0.0.1:" .. sim.port, "doctor --json", "2>/dev/null")
     local j = h.json(out)
     assert.is_true(j.ok)
-    assert.equal(8, #j.checks)
+    assert.equal(9, #j.checks)
   end)
 
   it("says what is wrong with a dead port, and skips the rest", function()
@@ -62,9 +64,17 @@ describe("qvr doctor and the connection flags", function()
     local v = verdicts(out)
     assert.equal("fail", v.reachable)
     assert.matches("hint: nothing listens there", out)
-    for _, c in ipairs({ "tls", "api", "login", "cameras", "zone", "clock" }) do
+    for _, c in ipairs({ "tls", "api", "login", "rest", "cameras", "zone", "clock" }) do
       assert.equal("skip", v[c], c)
     end
+  end)
+
+  it("tells an NVR without the REST family (API 1.x) from one with it", function()
+    local old = h.start_sim({ "--api", "cgi" })
+    local out, rc = qvr("http://admin@127.0.0.1:" .. old.port, "doctor")
+    old.stop()
+    assert.equal(0, rc, out)
+    assert.matches("ok +rest +no REST family", out)
   end)
 
   it("tells a wrong password apart in the login check", function()

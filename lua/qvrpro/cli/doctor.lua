@@ -61,7 +61,26 @@ local function probe(o, list)
   return check(list, "api", "ok", ("%s, API under %s"):format(family, prefix))
 end
 
+-- the REST family (QVR Pro API 1.x) and the newest version it answers
+local function rest_version(nvr, list)
+  local last
+  for _, v in ipairs({ "1.3.1", "1.2.0", "1.1.0" }) do
+    local a, err = nvr:request("json", nvr.prefix .. "/camera/list", { ver = v })
+    if a then
+      return check(list, "rest", "ok", ("REST API %s answers (besides the 2017 CGIs)"):format(v))
+    end
+    last = err
+    if type(err) ~= "table" or err.name ~= "API_VERSION_UNSUPPORTED" then break end
+  end
+  if type(last) == "table" and (last.http_status == 404 or last.http_status == 405) then
+    return check(list, "rest", "ok", "no REST family (an older NVR): the 2017 CGIs only")
+  end
+  return check(list, "rest", "warn", ("the REST family did not answer: %s"):format(tostring(last)),
+    "scripts that need REST calls (clips, PTZ, stream URLs) will fail on this NVR")
+end
+
 local function after_login(nvr, list, t_login)
+  rest_version(nvr, list)
   local cams, err = nvr:cameras()
   if not cams then
     check(list, "cameras", "fail", tostring(err), "the account may lack Surveillance permissions")
@@ -106,8 +125,8 @@ return {
 usage: qvr doctor [--json]
 Check, each with a verdict (ok, warn, fail, skip) and a hint: the connection
 settings, that the NVR answers, TLS and its certificate, the API family and
-prefix, the login, the cameras, the NVR's time zone, and the clock skew
-between NVR and host.
+prefix, the login, the REST API version, the cameras, the NVR's time zone, and
+the clock skew between NVR and host.
 Exit status 1 when a check fails.
 ]=],
   connects = true,
@@ -134,7 +153,7 @@ Exit status 1 when a check fails.
         if not ok then check(list, "cameras", "fail", tostring(perr)) end
       end
     end
-    for _, name in ipairs({ "reachable", "tls", "api", "login", "cameras", "zone", "clock" }) do
+    for _, name in ipairs({ "reachable", "tls", "api", "login", "rest", "cameras", "zone", "clock" }) do
       local seen = false
       for _, c in ipairs(list) do seen = seen or c.check == name end
       if not seen then check(list, name, "skip", "not checked: an earlier step failed") end
