@@ -202,7 +202,8 @@ static struct lwriter *check_writer(lua_State *L, int i)
     return lw;
 }
 
-/* core.dump_writer(path, meta [, {append=true}]) -> DumpWriter | nil, err */
+/* core.dump_writer(path, meta [, {append=true, meta_room=N}]) -> DumpWriter | nil, err
+ * meta_room: N spaces after the meta, room for w:set_meta() to grow it. */
 static int l_dump_writer(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -211,13 +212,27 @@ static int l_dump_writer(lua_State *L)
     const char *meta;
     size_t mlen;
     int append = 0;
+    lua_Integer room = 0;
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
         lua_getfield(L, 3, "append");
         append = lua_toboolean(L, -1);
-        lua_pop(L, 1);
+        lua_getfield(L, 3, "meta_room");
+        room = luaL_optinteger(L, -1, 0);
+        lua_pop(L, 2);
+        luaL_argcheck(L, room >= 0 && room <= QVR_DUMP_META_MAX / 2, 3, "bad meta_room");
     }
     push_meta_text(L, 2);
+    if (room > 0) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        lua_pushvalue(L, -2);
+        luaL_addvalue(&b);
+        for (lua_Integer i = 0; i < room; i++)
+            luaL_addchar(&b, ' ');
+        luaL_pushresult(&b);
+        lua_remove(L, -2);
+    }
     meta = lua_tolstring(L, -1, &mlen);
     lw = lua_newuserdatauv(L, sizeof *lw, 1);
     memset(lw, 0, sizeof *lw);
@@ -255,6 +270,21 @@ static int w_flush_sync(lua_State *L, int sync)
 {
     struct lwriter *lw = check_writer(L, 1);
     if (qvr_dump_flush(lw->w, sync) != 0)
+        return fail_dump(L, qvr_dump_writer_error(lw->w));
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* w:set_meta(meta) -> true | nil, err: the meta replaced in place (it
+ * must fit the file's meta, see meta_room) */
+static int w_set_meta(lua_State *L)
+{
+    struct lwriter *lw = check_writer(L, 1);
+    size_t n;
+    const char *text;
+    push_meta_text(L, 2);
+    text = lua_tolstring(L, -1, &n);
+    if (qvr_dump_set_meta(lw->w, text, n) != 0)
         return fail_dump(L, qvr_dump_writer_error(lw->w));
     lua_pushboolean(L, 1);
     return 1;
@@ -470,7 +500,7 @@ void qvr_dump_register(lua_State *L)
     };
     static const luaL_Reg wmethods[] = {
         {"write", w_write}, {"flush", w_flush}, {"sync", w_sync}, {"close", w_close},
-        {NULL, NULL}
+        {"set_meta", w_set_meta}, {NULL, NULL}
     };
     static const luaL_Reg rmeta[] = {
         {"__index", r_index}, {"__gc", r_close}, {"__close", r_close},

@@ -46,17 +46,64 @@ local function resolve(nvr, cam)
   return require("qvrpro").resolve(nvr, cam)
 end
 
---- nvr:live(cam [, {stream_id=0, audio=true, stall_timeout=}]) -> Stream | nil, err
+-- Live reconnection (opts.reconnect): the first attempt after frames came
+-- is immediate, then the waits double from reconnect_delay up to
+-- reconnect_max_delay; reconnect_attempts in a row without a frame end it.
+M.reconnect_delay = 0.5
+M.reconnect_max_delay = 30
+M.reconnect_attempts = 10
+
+local function reconnect_policy(r)
+  local p = { attempts = M.reconnect_attempts, delay = M.reconnect_delay,
+              max_delay = M.reconnect_max_delay }
+  if type(r) == "table" then
+    for _, k in ipairs({ "attempts", "delay", "max_delay" }) do
+      if r[k] ~= nil then p[k] = r[k] end
+    end
+  elseif r ~= true then
+    error("bad reconnect (true or {attempts=, delay=, max_delay=})", 4)
+  end
+  return p
+end
+
+-- The renew function of a live stream with reconnect (csrc/lua/stream.c):
+-- after an end, a drop, a stall or a refused attempt, waits its back-off,
+-- logs in again when the sid expired, and opens the stream again.
+local function live_renewer(nvr, make_url, policy)
+  local failed = 0
+  return function(reason, err, _, new_frames)
+    if new_frames > 0 then failed = 0 end
+    if failed >= policy.attempts then return false end
+    if failed > 0 then
+      core.sleep(math.min(policy.max_delay, policy.delay * 2 ^ (failed - 1)))
+    end
+    failed = failed + 1
+    if reason == "refused" and err and err.name == "AUTH_FAILED" then
+      nvr:login()        -- a failed login shows as the next attempt's refusal
+    end
+    -- a server may start a new stream with frames already sent (the last
+    -- key frame's group): those are dropped as repeats
+    return make_url(), true
+  end
+end
+
+--- nvr:live(cam [, {stream_id=0, audio=true, stall_timeout=, reconnect=}])
+--- -> Stream | nil, err
 function Session:live(cam, opts)
   opts = opts or {}
-  local guid, _, camobj = resolve(self, cam)
-  if not guid then return nil, camobj end
+  local guid, rerr, camobj = resolve(self, cam)
+  if not guid then return nil, rerr end
   local q = { ch_sid = guid, stream_id = opts.stream_id or 0 }
   if opts.audio ~= nil then q.audio = opts.audio and 1 or 0 end
   local desc = "live " .. (camobj and camobj.name or guid)
   local path = self.prefix .. "/streaming/getstream.cgi"
-  local st, err = open_with_relogin(self, function() return self:url(path, q) end,
-    stream_opts(self, opts, { description = desc }))
+  local function make_url() return self:url(path, q) end
+  local extra = { description = desc }
+  if opts.reconnect then
+    extra.renew = live_renewer(self, make_url, reconnect_policy(opts.reconnect))
+    extra.gaps = true
+  end
+  local st, err = open_with_relogin(self, make_url, stream_opts(self, opts, extra))
   if not st then return nil, err end
   st:set("camera", camobj or guid)
   st:set("kind", "live")
@@ -104,8 +151,8 @@ function Session:playback(cam, opts)
   local from = qtime.check(opts.from, "from")
   local to = opts.to ~= nil and qtime.check(opts.to, "to") or nil
   local dt = data_type(opts.data_type)
-  local guid, _, camobj = resolve(self, cam)
-  if not guid then return nil, camobj end
+  local guid, rerr, camobj = resolve(self, cam)
+  if not guid then return nil, rerr end
   local id, err = open_session(self, guid, from, to, opts)
   if not id then return nil, err end
   local pb = core.playback(self, id, {
