@@ -23,7 +23,7 @@ _qvr() {
     snapshot) words="--cafile --config --count --debug --dir --every --help --insecure --json --name --stream-id --timeout" ;;
     record) words="--cafile --config --debug --for --help --insecure --json --timeout on off status" ;;
     logs) words="--asc --cafile --channel --config --cursor --debug --every --follow --help --insecure --json --level --max --since --timeout --type --until --user" ;;
-    live) words="--cafile --config --debug --dump --force --frames --help --insecure --json --seconds --stream-id --timeout" ;;
+    live) words="--cafile --config --debug --dump --force --frames --help --insecure --json --no-reconnect --reconnect --seconds --stream-id --timeout" ;;
     export) words="--all --audio --cafile --config --days --debug --dry-run --exact --force --from --help --insecure --json --out --progress-every --quiet --resume --split --timeout --to --today --yesterday --zone" ;;
     schedule) words="--config --debug --dry-run --help --json --once" ;;
     sim) words="" ;;

@@ -56,7 +56,7 @@ describe("qvr, safely", function()
       local path = dir .. "/full.qvr"
       -- a file size limit stands for a full disk: writes past it fail (EFBIG)
       local out, rc = qvr("live Garage --seconds 4 --dump " .. q(path), nil,
-        "trap '' XFSZ; ulimit -f 64; ")
+        "trap '' XFSZ; ulimit -f 200; ")
       assert.equal(1, rc, out)
       assert.is_false(exists(path), "an incomplete dump was renamed into place")
       assert.is_true(exists(path .. ".part"))
