@@ -274,6 +274,16 @@ struct call {
     struct qvr_http_req req;   /* method and body (REST); zero: GET */
 };
 
+/* An error answer names the URL path it came from (err.path: no query, so
+ * never a sid or a password), for messages such as "HTTP 404 on GET /x". */
+static void note_path(lua_State *L, int n, const char *path)
+{
+    if (n == 2 && lua_istable(L, -1)) {
+        lua_pushstring(L, path);
+        lua_setfield(L, -2, "path");
+    }
+}
+
 static int perform(lua_State *L, struct session *s, const struct call *c,
                    enum qvr_verdict *verdict)
 {
@@ -293,11 +303,13 @@ static int perform(lua_State *L, struct session *s, const struct call *c,
         *verdict = QVR_ANSWER_FAILED;
         push_transport_error(L, s, &r);
         qvr_http_resp_free(&r);
+        note_path(L, 2, c->path);
         return 2;
     }
     qvr_str_wipe(&url);
     n = qvr_push_answer(L, c->kind, &r, verdict);
     qvr_http_resp_free(&r);
+    note_path(L, n, c->path);
     return n;
 }
 

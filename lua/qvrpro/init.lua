@@ -84,11 +84,17 @@ local function discover_prefix(nvr)
   return "/" .. p:gsub("^/+", "")
 end
 
---- Connects and logs in.  `qvr.connect{host=, port=, ...}` (see API.md) or
--- `qvr.connect("http://user:password@host:8080" [, {more options}])`.
+--- Connects and logs in.  `qvr.connect{host=, port=, ...}` (see API.md),
+-- `qvr.connect("http://user:password@host:8080" [, {more options}])`, or
+-- `qvr.connect()`: QVR_URL, QVR_USER, QVR_PASSWORD, else the config file
+-- (qvrpro.config, as the `qvr` command reads them).
 -- Returns the session, or nil, err.
 function M.connect(opts, more)
-  if type(opts) == "string" then
+  if opts == nil then
+    local o, err = require("qvrpro.config").connect_options(more)
+    if not o then return nil, core.error { name = "NO_NVR", message = err } end
+    opts = o
+  elseif type(opts) == "string" then
     local o = M.parse_url(opts)
     for k, v in pairs(more or {}) do o[k] = v end
     opts = o
