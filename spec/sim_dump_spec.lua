@@ -349,7 +349,6 @@ describe("a dump camera's paced live stream", function()
     local took = qvr.core.monotonic_ms() - start
     live:close()
     assert.is_true(took >= 1000, "paced: 8 frames at 5 fps took " .. took .. " ms")
-    -- frame timestamps are wall-clock time, not the monotonic clock
     assert.is_true(math.abs(frames[1].timestamp - wall) <= 1000,
                    "first timestamp " .. frames[1].timestamp - wall .. " ms from now")
     assert_live_loops(src, frames, src[#src].ts - src[1].ts + 200)

@@ -75,53 +75,39 @@ static int frame_write(lua_State *L)
     return 1;
 }
 
-static int push_audio_field(lua_State *L, const struct qvr_frame *f, const char *k)
-{
-    if (f->media != QVR_MEDIA_AUDIO)
-        return 0;
-    if (strcmp(k, "sample_rate") == 0)
-        lua_pushinteger(L, f->sample_rate);
-    else if (strcmp(k, "bits") == 0)
-        lua_pushinteger(L, f->bits);
-    else if (strcmp(k, "channels") == 0)
-        lua_pushinteger(L, f->channels);
-    else
-        return 0;
-    return 1;
-}
+enum frame_field {
+    F_DATA, F_TIMESTAMP, F_KEY, F_SIZE, F_FOURCC, F_CODEC, F_MEDIA, F_WIDTH, F_HEIGHT,
+    F_OSD, F_FLAGS, F_HEADER, F_SAMPLE_RATE, F_BITS, F_CHANNELS
+};
+
+static const char *const frame_fields[] = {
+    "data", "timestamp", "key", "size", "fourcc", "codec", "media", "width", "height",
+    "osd", "flags", "header", "sample_rate", "bits", "channels", NULL
+};
 
 static int frame_index(lua_State *L)
 {
     struct lframe *lf = check_frame(L, 1);
     const struct qvr_frame *f = &lf->f;
-    const char *k = luaL_checkstring(L, 2);
-    if (strcmp(k, "data") == 0)
-        return frame_data(L, lf);
-    if (strcmp(k, "timestamp") == 0)
-        lua_pushinteger(L, (lua_Integer)f->timestamp);
-    else if (strcmp(k, "key") == 0)
-        lua_pushboolean(L, f->key);
-    else if (strcmp(k, "size") == 0)
-        lua_pushinteger(L, (lua_Integer)lf->len);
-    else if (strcmp(k, "fourcc") == 0)
-        lua_pushstring(L, f->fourcc);
-    else if (strcmp(k, "codec") == 0)
-        lua_pushstring(L, qvr_codec_name(f->codec));
-    else if (strcmp(k, "media") == 0)
-        lua_pushstring(L, qvr_media_name(f->media));
-    else if (strcmp(k, "width") == 0)
-        lua_pushinteger(L, f->width);
-    else if (strcmp(k, "height") == 0)
-        lua_pushinteger(L, f->height);
-    else if (strcmp(k, "osd") == 0)
-        lua_pushstring(L, f->osd);
-    else if (strcmp(k, "flags") == 0)
-        lua_pushinteger(L, f->flags);
-    else if (strcmp(k, "header") == 0)
-        lua_pushlstring(L, (const char *)LF_HEADER(lf), lf->header_len);
-    else if (!push_audio_field(L, f, k)) {
-        luaL_getmetafield(L, 1, "__methods");
-        lua_getfield(L, -1, k);
+    int audio = f->media == QVR_MEDIA_AUDIO;
+    luaL_checkstring(L, 2);
+    switch (qvr_field_id(L, 1, 2)) {
+    case F_DATA: return frame_data(L, lf);
+    case F_TIMESTAMP: lua_pushinteger(L, (lua_Integer)f->timestamp); break;
+    case F_KEY: lua_pushboolean(L, f->key); break;
+    case F_SIZE: lua_pushinteger(L, (lua_Integer)lf->len); break;
+    case F_FOURCC: lua_pushstring(L, f->fourcc); break;
+    case F_CODEC: lua_pushstring(L, qvr_codec_name(f->codec)); break;
+    case F_MEDIA: lua_pushstring(L, qvr_media_name(f->media)); break;
+    case F_WIDTH: lua_pushinteger(L, f->width); break;
+    case F_HEIGHT: lua_pushinteger(L, f->height); break;
+    case F_OSD: lua_pushstring(L, f->osd); break;
+    case F_FLAGS: lua_pushinteger(L, f->flags); break;
+    case F_HEADER: lua_pushlstring(L, (const char *)LF_HEADER(lf), lf->header_len); break;
+    case F_SAMPLE_RATE: audio ? lua_pushinteger(L, f->sample_rate) : lua_pushnil(L); break;
+    case F_BITS: audio ? lua_pushinteger(L, f->bits) : lua_pushnil(L); break;
+    case F_CHANNELS: audio ? lua_pushinteger(L, f->channels) : lua_pushnil(L); break;
+    default: return qvr_push_method(L, 1, 2);
     }
     return 1;
 }
@@ -160,6 +146,7 @@ void qvr_frame_register(lua_State *L)
         {NULL, NULL}
     };
     qvr_new_type(L, QVR_FRAME_MT, meta, methods);
+    qvr_type_fields(L, QVR_FRAME_MT, frame_fields);
 }
 
 static enum qvr_audio_layout opt_audio(lua_State *L, int t)
