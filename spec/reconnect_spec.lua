@@ -41,8 +41,8 @@ end
 
 -- reads for ms (read(), not frames(): the loop would close the stream)
 local function read_for(st, ms)
-  local got, start = {}, qvr.time.now()
-  while qvr.time.now() - start <= ms do
+  local got, start = {}, qvr.core.monotonic_ms()
+  while qvr.core.monotonic_ms() - start <= ms do
     local f, err = st:read()
     if not f then
       if err then error(err, 0) end

@@ -304,6 +304,28 @@ describe("playback continuation", function()
     assert.is_true(pb.transfer.transfers >= 2)
   end)
 
+  it("opens a new session when the one a dropped `get` was on is gone: exact across the splice",
+     function()
+    h.control(sim, "clear=faults&fault=get_cut=200000")   -- the first get breaks mid-frame
+    local opened = h.stats(sim).qplay_opened_total
+    local pb <close> = assert(yard:playback{ from = t0, to = t0 + 20000, timecontrol = false })
+    local got = { assert(pb:read()) }
+    local first_id = pb.id
+    qvr.core.sleep(0.5)             -- the cut get is over on the server's side
+    local body = h.curl(sim.url("/qvrpro/apis/qplay.cgi?ver=v1&cmd=close&session=" .. first_id))
+    assert.matches("\n0\n", "\n" .. body)
+    h.control(sim, "clear=faults")
+    while true do
+      local f, err = pb:read()
+      assert.is_nil(err)
+      if not f then break end
+      got[#got + 1] = f
+    end
+    assert_same_frames(h.archive(sim, yard.guid, t0, t0 + 20000), got)
+    assert.is_not.equal(first_id, pb.id, "a new qplay session")
+    assert.equal(opened + 2, h.stats(sim).qplay_opened_total)
+  end)
+
   it("keeps JPEG mode exact over batched `get`s", function()
     local plain = frames_of(assert(yard:playback{ from = t0, to = t0 + 8000,
                                                   data_type = "jpeg" }))

@@ -23,6 +23,7 @@
 #include "codec.h"
 #include "core.h"
 #include "mux.h"
+#include "joinobj.h"
 
 #define QVR_MUXER_MT "qvrpro.Muxer"
 #define EXTRADATA_MAX 4096
@@ -207,7 +208,8 @@ static unsigned opt_uint(lua_State *L, int t, const char *k)
 }
 
 /* m:add_stream{codec=, width=, height=, sample_rate=, channels=, bits=,
- *              extradata=, fourcc=, alaw=, adts=} -> index (1-based) | nil, err */
+ *              extradata=, fourcc=, alaw=, adts=, aac=} -> index (1-based) | nil, err
+ * aac = true: G.711/G.726/PCM audio is written as AAC (csrc/media/aacenc.c) */
 static int m_add_stream(lua_State *L)
 {
     struct lmux *lm = check_mux(L, 1);
@@ -225,8 +227,10 @@ static int m_add_stream(lua_State *L)
     s.extradata = (const uint8_t *)luaL_optlstring(L, -1, NULL, &s.extradata_len);
     lua_getfield(L, 2, "adts");
     s.adts = s.codec == QVR_CODEC_AAC && (lua_isnil(L, -1) || lua_toboolean(L, -1));
+    lua_getfield(L, 2, "aac");
+    s.aac = lua_toboolean(L, -1);
     k = qvr_mux_add_stream(lm->m, &s);
-    lua_pop(L, 2);
+    lua_pop(L, 3);
     if (k < 0)
         return mux_fail(L, lm);
     lm->streams = qvr_mux_streams(lm->m);
@@ -361,5 +365,6 @@ int luaopen_qvrpro_mux(lua_State *L)
     luaL_newlibtable(L, funcs);
     lua_pushlightuserdata(L, (void *)api);
     luaL_setfuncs(L, funcs, 1);
+    qvr_join_register(L, api);
     return 1;
 }

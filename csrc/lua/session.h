@@ -20,6 +20,7 @@ struct session {
     int port, logs_port;
     long stall_timeout_ms;
     char sid[64];
+    char api[8];              /* "rest" | "cgi" once known (qvrpro.rest), else "" */
     int logins;               /* successful logins, including re-logins */
     int debug;                /* log requests to stderr, secrets masked */
     int closed;
