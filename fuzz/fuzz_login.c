@@ -3,9 +3,8 @@
  *
  * Input: the body.  Reading must not crash, load anything (no network, no
  * entities) or print (libxml2's handlers are silenced); the sid must be
- * NUL-terminated and trimmed; the login verdict must be ok exactly when
- * authPassed is 1 and a sid came in an answer that is not cut short (it ends
- * with the root's end tag).
+ * NUL-terminated and trimmed; the login verdict must be ok exactly when the
+ * answer is complete, authPassed is 1 and a sid came.
  *
  * Build: make build/fuzz_login; seeds: fuzz/corpus_login.
  */
