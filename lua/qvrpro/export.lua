@@ -15,6 +15,8 @@
 --   .jpg   a numbered series of the NVR's JPEG images of the key frames (qplay
 --          data_type 0): "snaps/door.jpg" gives snaps/door-000001.jpg, -000002, ...
 --   .qvr   the lossless dump (qvrpro.open_dump reads it)
+-- Each format is a sink beside the muxer: qvrpro.sink.container (mkv, mp4
+-- through qvrpro.mux), .h264, .jpeg and .dump; this module is the job.
 --
 -- Frames are trimmed exactly to [from, to] (both inclusive, like the NVR's
 -- playback), or with start = "key" from the video key frame at or before
@@ -48,26 +50,22 @@
 local core = require "qvrpro.core"
 local qtime = require "qvrpro.time"
 local dump = require "qvrpro.dump"
+local common = require "qvrpro.sink.common"
+local container = require "qvrpro.sink.container"
+local h264_sink = require "qvrpro.sink.h264"
+local jpeg_sink = require "qvrpro.sink.jpeg"
+local dump_sink = require "qvrpro.sink.dump"
 
 local M = {}
 
 local PROGRESS_MS = 250
-local LOOKAHEAD_MS = 2000          -- recorded time a container waits for its streams
-local LOOKAHEAD_FRAMES = 3000
-local LOOKAHEAD_BYTES = 64 * 1024 * 1024
 local KEY_LOOKBACK_MS = 10000      -- how far before `from` a key-frame start looks
 local RETRYABLE = { CONNECTION_LOST = true, TIMEOUT = true, NETWORK = true, TRUNCATED = true }
 
 local FORMATS = { mkv = "mkv", mp4 = "mp4", h264 = "h264", ["264"] = "h264", jpg = "jpg",
                   jpeg = "jpg", qvr = "qvr" }
 
-local function fail(name, fmt, ...)
-  return nil, core.error { name = name, message = fmt:format(...) }
-end
-
-local function dirname(path)
-  return path:match("^(.*)/[^/]*$") or "."
-end
+local fail, dirname = common.fail, common.dirname
 
 local function size_of(path)
   local f = io.open(path, "rb")
@@ -84,289 +82,7 @@ local function exists(path)
 end
 
 -- ---------------------------------------------------------------------------
--- outputs: push(frame) -> true | nil, err; finish() -> true | nil, err;
--- abort(); fields video_frames, audio_frames, bytes, skipped (set of codecs)
-
-local function counted(out, f)
-  if f.media == "video" then out.video_frames = out.video_frames + 1
-  else out.audio_frames = out.audio_frames + 1 end
-  out.first_ts = out.first_ts or f.timestamp
-  out.last_ts = f.timestamp
-end
-
-local function new_output(kind)
-  return { kind = kind, video_frames = 0, audio_frames = 0, bytes = 0, skipped = {} }
-end
-
---- Matroska and MP4 through qvrpro.mux, after a lookahead that finds the
--- streams and their parameters (the first key frame's SPS/PPS, the ADTS
--- header's AudioSpecificConfig).
-local Container = {}
-Container.__index = Container
-
-local function container(part, kind, title)
-  local o = new_output(kind)
-  o.part, o.title, o.pending, o.pending_bytes = part, title, {}, 0
-  return setmetatable(o, Container)
-end
-
-function Container:note(f)
-  if f.media == "video" then
-    self.video = self.video or f
-    if f.key and not self.key then self.key = f end
-  elseif f.media == "audio" then
-    if self.audio and not self.audio2 then self.audio2 = f end
-    self.audio = self.audio or f
-  end
-end
-
-function Container:ready()
-  local p = self.pending
-  if #p >= LOOKAHEAD_FRAMES or self.pending_bytes >= LOOKAHEAD_BYTES then return true end
-  local long = p[#p].timestamp - p[1].timestamp >= LOOKAHEAD_MS
-  local video_known = self.key or (self.video and self.video.codec == "mjpeg") or
-    (not self.video and long)
-  return video_known and (self.audio2 or long)
-end
-
-local VIDEO_MP4 = { h264 = true, mpeg4 = true }
-
-function Container:add_video(mux)
-  local v = self.key or self.video
-  if self.kind == "mp4" and not VIDEO_MP4[v.codec] then
-    return fail("UNSUPPORTED_CODEC", "MP4 takes H.264 or MPEG-4 video, this camera sends %s: "
-      .. "export it to .mkv", v.codec)
-  end
-  local extradata
-  if v.codec == "h264" then
-    extradata = self.key and mux.h264_extradata(self.key)
-    if not extradata then
-      return fail("NO_PARAMETER_SETS", "no H.264 SPS/PPS in the first key frame (%s)",
-        self.key and "none in it" or "no key frame in the first frames")
-    end
-  elseif v.codec == "mpeg4" then
-    extradata = self.key and mux.mpeg4_extradata(self.key)
-  end
-  self.vcodec = v.codec
-  return self.m:add_stream { codec = v.codec, width = v.width, height = v.height,
-                             extradata = extradata }
-end
-
--- G.726 carries 2..5 bits a sample: from the size and spacing of two frames
-local function g726_bits(a, b)
-  if not b or b.timestamp <= a.timestamp or (a.sample_rate or 0) == 0 then return 4 end
-  local samples = (b.timestamp - a.timestamp) * a.sample_rate / 1000
-  return math.max(2, math.min(5, math.floor(a.size * 8 / samples + 0.5)))
-end
-
-local TRANSCODABLE = { g711 = true, g726 = true, pcm = true }
-
-function Container:add_audio(mux)
-  local a = self.audio
-  local mode = self.audio_mode or (self.kind == "mp4" and "aac" or "copy")
-  if mode == "none" then
-    self.skipped[a.codec] = true
-    return false
-  end
-  local spec = { codec = a.codec, fourcc = a.fourcc, sample_rate = a.sample_rate,
-                 channels = a.channels }
-  if a.codec ~= "aac" and mode == "aac" then
-    if not TRANSCODABLE[a.codec] then
-      self.skipped[a.codec] = true
-      return false
-    end
-    spec.aac = true
-    self.transcoded = a.codec
-  elseif self.kind == "mp4" and a.codec ~= "aac" then
-    return fail("UNSUPPORTED_CODEC", "MP4 takes AAC audio, this camera sends %s: export it with "
-      .. "audio = \"aac\" (transcoded), \"none\", or to .mkv", a.codec)
-  end
-  if a.codec == "aac" then
-    local asc, rate, channels = mux.aac_config(a)
-    if not asc then
-      return fail("UNSUPPORTED_CODEC", "AAC audio without ADTS headers cannot be exported")
-    end
-    spec.extradata, spec.sample_rate, spec.channels = asc, rate, channels
-  elseif a.codec == "g726" then
-    spec.bits = g726_bits(a, self.audio2)
-  end
-  self.acodec = a.codec
-  return self.m:add_stream(spec)
-end
-
-function Container:open()
-  local mux = require "qvrpro.mux"
-  local first = self.pending[1]
-  local m, err = mux.muxer(self.part, { format = self.kind == "mkv" and "matroska" or "mp4",
-    fragmented = true, metadata = { title = self.title, creation_time = qtime.iso(first.timestamp) } })
-  if not m then return nil, err end
-  self.m = m
-  if self.video then
-    self.v, err = self:add_video(mux)
-    if not self.v then return nil, err end
-  end
-  if self.audio then
-    self.a, err = self:add_audio(mux)
-    if self.a == nil then return nil, err end
-  end
-  local pending = self.pending
-  self.pending = nil
-  for _, f in ipairs(pending) do
-    local ok, werr = self:write(f)
-    if not ok then return nil, werr end
-  end
-  return true
-end
-
-function Container:write(f)
-  local stream, codec
-  if f.media == "video" then stream, codec = self.v, self.vcodec
-  elseif f.media == "audio" then stream, codec = self.a, self.acodec end
-  if not stream then
-    if f.media == "audio" and self.skipped[f.codec] then return true end
-    return fail("STREAM_CHANGED", "a %s stream (%s) appeared after the export started at %s",
-      f.media, f.codec, qtime.iso(f.timestamp))
-  end
-  if f.codec ~= codec then
-    return fail("STREAM_CHANGED", "the camera's %s codec changed from %s to %s at %s", f.media,
-      codec, f.codec, qtime.iso(f.timestamp))
-  end
-  local ok, err = self.m:write(stream, f)
-  if not ok then return nil, err end
-  counted(self, f)
-  return true
-end
-
-function Container:push(f)
-  if self.m then return self:write(f) end
-  if f.media ~= "video" and f.media ~= "audio" then return true end
-  self.pending[#self.pending + 1] = f
-  self.pending_bytes = self.pending_bytes + f.size
-  self:note(f)
-  if self:ready() then return self:open() end
-  return true
-end
-
-function Container:finish()
-  if not self.m then
-    if #self.pending == 0 then return fail("NO_FRAMES", "no frames to write") end
-    local ok, err = self:open()
-    if not ok then return nil, err end
-  end
-  local ok, err = self.m:close()
-  self.bytes = self.m.bytes
-  return ok, err
-end
-
-function Container:current_bytes()
-  return self.m and self.m.bytes or 0
-end
-
--- after a failure: what was received so far still makes a playable .part
-function Container:abort()
-  if not self.m and self.pending and #self.pending > 0 then self:open() end
-  if self.m then self.m:close() end
-end
-
---- Raw Annex B H.264.
-local Raw = {}
-Raw.__index = Raw
-
-local function raw(part)
-  local o = new_output("h264")
-  local f, err = io.open(part, "wb")
-  if not f then return fail("IO_ERROR", "%s", err) end
-  o.file, o.part = f, part
-  return setmetatable(o, Raw)
-end
-
-function Raw:push(f)
-  if f.media ~= "video" then
-    self.skipped[f.codec] = true
-    return true
-  end
-  if f.codec ~= "h264" then
-    return fail("UNSUPPORTED_CODEC", "a raw .h264 export takes H.264 video, this camera sends %s: "
-      .. "export it to .mkv", f.codec)
-  end
-  local ok, err = f:write(self.file)
-  if not ok then return fail("IO_ERROR", "%s: %s", self.part, tostring(err)) end
-  self.bytes = self.bytes + f.size
-  counted(self, f)
-  return true
-end
-
-function Raw:finish()
-  if self.video_frames == 0 then return fail("NO_FRAMES", "no H.264 video frames to write") end
-  local ok, err = self.file:close()
-  if not ok then return fail("IO_ERROR", "%s: %s", self.part, tostring(err)) end
-  return core.fsync(self.part)
-end
-
-function Raw:current_bytes() return self.bytes end
-function Raw:abort() if io.type(self.file) == "file" then self.file:close() end end
-
---- A numbered JPEG series, staged in a folder.
-local Series = {}
-Series.__index = Series
-
-local function series(path)
-  local o = new_output("jpg")
-  local dir, base = dirname(path), path:match("([^/]*)%.[^./]*$") or path
-  o.staging, o.dir, o.base, o.n = path .. ".part", dir, base, 0
-  local ok, err = core.mkdir_p(o.staging)
-  if not ok then return nil, err end
-  return setmetatable(o, Series)
-end
-
-function Series:name(i) return ("%s-%06d.jpg"):format(self.base, i) end
-
-function Series:push(f)
-  if f.codec ~= "jpeg" and f.codec ~= "mjpeg" then
-    self.skipped[f.codec] = true
-    return true
-  end
-  local path = self.staging .. "/" .. self:name(self.n + 1)
-  local file, err = io.open(path, "wb")
-  if not file then return fail("IO_ERROR", "%s", err) end
-  local ok, werr = f:write(file)
-  local cok, cerr = file:close()
-  if not ok or not cok then return fail("IO_ERROR", "%s: %s", path, tostring(werr or cerr)) end
-  self.n = self.n + 1
-  self.bytes = self.bytes + f.size
-  counted(self, f)
-  return true
-end
-
-function Series:finish()
-  if self.n == 0 then return fail("NO_FRAMES", "no JPEG images to write") end
-  for i = 1, self.n do
-    local from = self.staging .. "/" .. self:name(i)
-    local ok, err = core.fsync(from)
-    if not ok then return nil, err end
-    local rok, rerr = os.rename(from, self.dir .. "/" .. self:name(i))
-    if not rok then return fail("IO_ERROR", "%s", rerr) end
-  end
-  -- files of an earlier, longer attempt, then the folder
-  local i = self.n + 1
-  while os.remove(self.staging .. "/" .. self:name(i)) do i = i + 1 end
-  os.remove(self.staging)
-  return true
-end
-
-function Series:current_bytes() return self.bytes end
-function Series.abort() end
-
---- The .qvr dump: the journal is the output.
-local Dump = {}
-Dump.__index = Dump
-function Dump:push(f) counted(self, f); return true end
-function Dump.finish() return true end
-function Dump:current_bytes() return self.journal and self.journal.bytes or 0 end
-function Dump.abort() end
-
--- ---------------------------------------------------------------------------
--- the job
+-- the job; its outputs are the sinks (qvrpro.sink.*)
 
 local Job = {}
 Job.__index = Job
@@ -395,13 +111,13 @@ end
 function Job:open_output()
   local kind = self.kind
   if kind == "mkv" or kind == "mp4" then
-    local c = container(self.part, kind, self.title)
+    local c = container.open(self.part, kind, self.title)
     c.audio_mode = self.opts.audio
     return c
   end
-  if kind == "h264" then return raw(self.part) end
-  if kind == "jpg" then return series(self.path) end
-  return setmetatable(new_output("qvr"), Dump)
+  if kind == "h264" then return h264_sink.open(self.part) end
+  if kind == "jpg" then return jpeg_sink.open(self.path) end
+  return dump_sink.open()
 end
 
 --- A frame of the export's sequence (from the journal or the playback).
