@@ -1,10 +1,17 @@
 --- qvrpro.camera: camera records as scripts see them.  Normalises the mix
 -- of strings and numbers servers send into the types API.md gives, and
 -- resolves the four ways a script names a camera (Camera, guid, name,
--- channel index).
+-- channel index): camera.get backs nvr:camera, camera.resolve backs
+-- qvrpro.resolve, with a per-session cache of the camera list.
 local core = require "qvrpro.core"
+local qtime = require "qvrpro.time"
 
 local M = {}
+
+local CAMERA_CACHE_MS = 30000
+
+-- per-session camera cache, weak so a dropped session is collected
+local cache = setmetatable({}, { __mode = "k" })
 
 -- fields that are numbers whatever the server sends ("80", "-1", 20, ...)
 local INTEGER = {
@@ -79,6 +86,48 @@ end
 function M.is_camera(v)
   local mt = type(v) == "userdata" and getmetatable(v)
   return mt and mt.__name == "qvrpro.Camera" or false
+end
+
+--- Keeps a session's full camera list (nvr:cameras() without a filter).
+function M.remember(nvr, list)
+  cache[nvr] = { at = qtime.now(), list = list }
+end
+
+local function camera_list(nvr, fresh)
+  local c = cache[nvr]
+  if not fresh and c and qtime.now() - c.at < CAMERA_CACHE_MS then return c.list end
+  return nvr:cameras()
+end
+
+--- nvr:camera(key) -> Camera, by name, guid or channel index; nil, err when absent
+function M.get(nvr, key)
+  key = M.check_key(key, 1)
+  if M.is_camera(key) then return key end
+  local list, err = camera_list(nvr)
+  if not list then return nil, err end
+  local found = M.find(list, key)
+  if not found then
+    list, err = camera_list(nvr, true)
+    if not list then return nil, err end
+    found = M.find(list, key)
+  end
+  if found then return found end
+  return nil, core.error { name = "NO_SUCH_CAMERA",
+    message = ("no camera %s on this NVR"):format(math.type(key) and ("at channel " .. key)
+      or ("named %q"):format(key)) }
+end
+
+--- The guid, channel index and Camera of any camera argument, or nil, err.
+function M.resolve(nvr, key)
+  key = M.check_key(key, 1)
+  if M.is_camera(key) then return key.guid, key.channel_index, key end
+  if looks_like_guid(key) then
+    local cam = M.find(camera_list(nvr) or {}, key)
+    return key, cam and cam.channel_index, cam
+  end
+  local cam, err = nvr:camera(key)
+  if not cam then return nil, err end
+  return cam.guid, cam.channel_index, cam
 end
 
 return M

@@ -50,6 +50,7 @@
 local core = require "qvrpro.core"
 local qtime = require "qvrpro.time"
 local dump = require "qvrpro.dump"
+local camera = require "qvrpro.camera"
 local common = require "qvrpro.sink.common"
 local container = require "qvrpro.sink.container"
 local h264_sink = require "qvrpro.sink.h264"
@@ -425,7 +426,7 @@ function M.run(nvr, cam, opts)
   local from = qtime.check(opts.from, "from")
   local to = opts.to ~= nil and qtime.check(opts.to, "to") or qtime.now()
   if to < from then error("bad argument #3 to 'run' (to is before from)", 2) end
-  local guid, channel, camobj = require("qvrpro").resolve(nvr, cam)
+  local guid, channel, camobj = camera.resolve(nvr, cam)
   if not guid then return nil, channel end
   local job = setmetatable({
     nvr = nvr, cam = camobj or guid, guid = guid, title = camobj and camobj.name or guid,

@@ -16,8 +16,6 @@ local M = {
 local Session = core.methods("qvrpro.Session")
 local Camera = core.methods("qvrpro.Camera")
 
-local CAMERA_CACHE_MS = 30000
-
 -- Lists print usefully in the REPL: one line per element.
 local List = { __name = "qvrpro.List" }
 function List.__tostring(t)
@@ -130,9 +128,6 @@ end
 
 local function api(nvr, name) return nvr.prefix .. "/apis/" .. name end
 
--- per-session camera cache, weak so a dropped session is collected
-local cache = setmetatable({}, { __mode = "k" })
-
 local function cameras_cgi(nvr, filter)
   local q = { act = "list" }
   for _, k in ipairs({ "brand", "model", "status", "name" }) do
@@ -162,47 +157,15 @@ function Session:cameras(filter)
   }, filter.rec_days and "cgi" or nil)
   if not datas then return nil, err end
   local list = camera_objects(self, datas)
-  if next(filter) == nil then cache[self] = { at = qtime.now(), list = list } end
+  if next(filter) == nil then camera.remember(self, list) end
   return list
 end
 
-
-local function camera_list(nvr, fresh)
-  local c = cache[nvr]
-  if not fresh and c and qtime.now() - c.at < CAMERA_CACHE_MS then return c.list end
-  return nvr:cameras()
-end
-
 --- nvr:camera(key) -> Camera, by name, guid or channel index; nil, err when absent
-function Session:camera(key)
-  key = camera.check_key(key, 1)
-  if camera.is_camera(key) then return key end
-  local list, err = camera_list(self)
-  if not list then return nil, err end
-  local found = camera.find(list, key)
-  if not found then
-    list, err = camera_list(self, true)
-    if not list then return nil, err end
-    found = camera.find(list, key)
-  end
-  if found then return found end
-  return nil, core.error { name = "NO_SUCH_CAMERA",
-    message = ("no camera %s on this NVR"):format(math.type(key) and ("at channel " .. key)
-      or ("named %q"):format(key)) }
-end
+Session.camera = camera.get
 
 --- The guid, channel index and Camera of any camera argument, or nil, err.
-function M.resolve(nvr, key)
-  key = camera.check_key(key, 1)
-  if camera.is_camera(key) then return key.guid, key.channel_index, key end
-  if camera.looks_like_guid(key) then
-    local cam = camera.find(camera_list(nvr) or {}, key)
-    return key, cam and cam.channel_index, cam
-  end
-  local cam, err = nvr:camera(key)
-  if not cam then return nil, err end
-  return cam.guid, cam.channel_index, cam
-end
+M.resolve = camera.resolve
 local resolve = M.resolve
 
 --- nvr:cpu() -> percent

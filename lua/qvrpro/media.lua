@@ -4,6 +4,7 @@
 -- and the playback iterator with its keep-alive.
 local core = require "qvrpro.core"
 local qtime = require "qvrpro.time"
+local camera = require "qvrpro.camera"
 
 local M = {}
 
@@ -47,7 +48,7 @@ local function open_with_relogin(nvr, make_url, sopts)
 end
 
 local function resolve(nvr, cam)
-  return require("qvrpro").resolve(nvr, cam)
+  return camera.resolve(nvr, cam)
 end
 
 -- Live reconnection (opts.reconnect): the first attempt after frames came

@@ -64,7 +64,7 @@ local function fail(name, message, extra)
 end
 
 local function resolve(nvr, cam)
-  return require("qvrpro").resolve(nvr, cam)
+  return camera.resolve(nvr, cam)
 end
 
 local function path(nvr, tail) return nvr.prefix .. "/" .. tail end
