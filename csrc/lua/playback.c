@@ -108,26 +108,27 @@ static int pb_gc(lua_State *L)
     return 0;
 }
 
+enum playback_field { P_ID, P_CLOSED, P_SESSION };
+
+static const char *const playback_fields[] = { "id", "closed", "session", NULL };
+
 static int pb_index(lua_State *L)
 {
     struct playback *pb = to_pb(L, 1);
-    const char *k = luaL_checkstring(L, 2);
-    if (strcmp(k, "id") == 0) {
-        lua_pushstring(L, pb->id);
-        return 1;
+    luaL_checkstring(L, 2);
+    switch (qvr_field_id(L, 1, 2)) {
+    case P_ID: lua_pushstring(L, pb->id); break;
+    case P_CLOSED: lua_pushboolean(L, pb->closed); break;
+    case P_SESSION: lua_getiuservalue(L, 1, 1); break;
+    default:
+        /* the Lua layer's attributes, then methods */
+        if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE) {
+            lua_pushvalue(L, 2);
+            if (lua_gettable(L, -2) != LUA_TNIL)
+                return 1;
+        }
+        return qvr_push_method(L, 1, 2);
     }
-    if (strcmp(k, "closed") == 0) {
-        lua_pushboolean(L, pb->closed);
-        return 1;
-    }
-    if (strcmp(k, "session") == 0) {
-        lua_getiuservalue(L, 1, 1);
-        return 1;
-    }
-    if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE && lua_getfield(L, -1, k) != LUA_TNIL)
-        return 1;
-    luaL_getmetafield(L, 1, "__methods");
-    lua_getfield(L, -1, k);
     return 1;
 }
 
@@ -208,6 +209,7 @@ void qvr_playback_register(lua_State *L)
         {NULL, NULL}
     };
     qvr_new_type(L, QVR_PLAYBACK_MT, meta, methods);
+    qvr_type_fields(L, QVR_PLAYBACK_MT, playback_fields);
     lua_pushcfunction(L, l_playback);
     lua_setfield(L, -2, "playback");
 }

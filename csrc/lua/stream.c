@@ -635,35 +635,45 @@ static void push_resume_ts(lua_State *L, const struct stream *st)
     t >= 0 ? lua_pushinteger(L, t) : lua_pushnil(L);
 }
 
+enum stream_field {
+    S_FRAMES_READ, S_BYTES, S_LAST_TIMESTAMP, S_STATE, S_CLOSED, S_BUFFERED, S_DESCRIPTION,
+    S_TRANSFERS, S_END_REASON, S_RESUME_TIMESTAMP
+};
+
+static const char *const stream_fields[] = {
+    "frames_read", "bytes", "last_timestamp", "state", "closed", "buffered", "description",
+    "transfers", "end_reason", "resume_timestamp", NULL
+};
+
 static int st_index(lua_State *L)
 {
     struct stream *st = to_stream(L, 1);
-    const char *k = luaL_checkstring(L, 2);
-    if (strcmp(k, "frames_read") == 0)
-        lua_pushinteger(L, (lua_Integer)st->frames);
-    else if (strcmp(k, "bytes") == 0)
-        lua_pushinteger(L, (lua_Integer)st->bytes);
-    else if (strcmp(k, "last_timestamp") == 0)
+    luaL_checkstring(L, 2);
+    switch (qvr_field_id(L, 1, 2)) {
+    case S_FRAMES_READ: lua_pushinteger(L, (lua_Integer)st->frames); break;
+    case S_BYTES: lua_pushinteger(L, (lua_Integer)st->bytes); break;
+    case S_LAST_TIMESTAMP:
         st->last_ts >= 0 ? lua_pushinteger(L, st->last_ts) : lua_pushnil(L);
-    else if (strcmp(k, "state") == 0)
-        lua_pushstring(L, state_name(st->state));
-    else if (strcmp(k, "closed") == 0)
-        lua_pushboolean(L, st->state == ST_CLOSED);
-    else if (strcmp(k, "buffered") == 0)
+        break;
+    case S_STATE: lua_pushstring(L, state_name(st->state)); break;
+    case S_CLOSED: lua_pushboolean(L, st->state == ST_CLOSED); break;
+    case S_BUFFERED:
         lua_pushinteger(L, st->parser ? (lua_Integer)qvr_parser_buffered(st->parser) : 0);
-    else if (strcmp(k, "description") == 0)
-        lua_pushstring(L, st->desc);
-    else if (strcmp(k, "transfers") == 0)
-        lua_pushinteger(L, (lua_Integer)st->transfers);
-    else if (strcmp(k, "end_reason") == 0)
+        break;
+    case S_DESCRIPTION: lua_pushstring(L, st->desc); break;
+    case S_TRANSFERS: lua_pushinteger(L, (lua_Integer)st->transfers); break;
+    case S_END_REASON:
         st->end_reason[0] ? lua_pushstring(L, st->end_reason) : lua_pushnil(L);
-    else if (strcmp(k, "resume_timestamp") == 0)
-        push_resume_ts(L, st);
-    else if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE && lua_getfield(L, -1, k) != LUA_TNIL)
-        return 1;   /* values the Lua layer attached (camera, playback, ...) */
-    else {
-        luaL_getmetafield(L, 1, "__methods");
-        lua_getfield(L, -1, k);
+        break;
+    case S_RESUME_TIMESTAMP: push_resume_ts(L, st); break;
+    default:
+        /* values the Lua layer attached (camera, playback, ...), then methods */
+        if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE) {
+            lua_pushvalue(L, 2);
+            if (lua_gettable(L, -2) != LUA_TNIL)
+                return 1;
+        }
+        return qvr_push_method(L, 1, 2);
     }
     return 1;
 }
@@ -719,6 +729,7 @@ void qvr_stream_register(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     qvr_new_type(L, QVR_STREAM_MT, meta, methods);
+    qvr_type_fields(L, QVR_STREAM_MT, stream_fields);
 }
 
 /* --- opening ------------------------------------------------------------- */
