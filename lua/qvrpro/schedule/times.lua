@@ -64,7 +64,6 @@ local next_ms = M.next_ms
 --- ms of `after` (nil = now); raises "bad time" at `level`.
 M.check_after = check_after
 
-
 --- The next run of a cron expression strictly after `after` (ms, or any time
 -- qvrpro.time reads; nil = now), in the wall time of `zone` (an IANA name,
 -- "UTC", a POSIX TZ string, nil for the local zone).  Raises on a bad
