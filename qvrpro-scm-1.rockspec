@@ -150,6 +150,7 @@ build = {
       ["qvrpro.dump"] = "lua/qvrpro/dump.lua",
       ["qvrpro.export"] = "lua/qvrpro/export.lua",
       ["qvrpro.rest"] = "lua/qvrpro/rest.lua",
+      ["qvrpro.vault"] = "lua/qvrpro/vault.lua",
    },
    install = {
       bin = { qvr = "bin/qvr" },
