@@ -100,6 +100,8 @@ for _, mode in ipairs({ "both", "rest", "cgi" }) do
       assert.equal(path, r.path)
       assert.equal(has_rest and "rest" or "cgi", r.api)
       if has_rest then assert.equal(3, r.pieces) end
+      assert.same({}, r.gaps)
+      assert.is_false(r.partial)
       local streams, packets, format = h.probe(path)
       assert.equal("h264", streams[1].codec_name)
       assert.equal(1280, streams[1].width)
