@@ -105,7 +105,8 @@ fuzzers: $(FUZZERS)
 # valgrind over the C unit tests (tools/test runs this too)
 valgrind: ctest
 	@for t in $(CTESTS); do \
-	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t \
+	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	    --suppressions=tests/c/valgrind.supp $$t \
 	    >/dev/null || exit 1; echo "valgrind clean: $$t"; done
 
 lint:

@@ -57,9 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r.verdict == QVR_ANSWER_OK) {
         if (r.name || r.code != -1)
             abort();
-        if ((kind == QVR_KIND_JSON || kind == QVR_KIND_LOGS) && !r.root)
+        /* JSON and logs answers always carry a document; a REST answer does
+         * unless it is empty (204 and other empty answers); the rest never */
+        if ((kind == QVR_KIND_JSON || kind == QVR_KIND_LOGS) && r.root == NULL)
             abort();
-        /* REST: a document, or nothing for an empty answer (204); files: none */
         if (kind == QVR_KIND_REST ? (!r.root && len != 0)
                                   : (r.root && kind != QVR_KIND_JSON && kind != QVR_KIND_LOGS))
             abort();

@@ -280,26 +280,32 @@ static int m_close(lua_State *L)
     return 1;
 }
 
+enum mux_field { M_PACKETS, M_BYTES, M_ADJUSTED, M_STREAMS, M_CLOSED, M_PATH };
+static const char *const mux_fields[] = {
+    "packets", "bytes", "adjusted", "streams", "closed", "path", NULL};
+
+/* Upvalue 1: { field name = position in mux_fields } (one lookup, then a
+ * switch). */
 static int m_index(lua_State *L)
 {
     struct lmux *lm = to_mux(L, 1);
-    const char *k = luaL_checkstring(L, 2);
     const struct qvr_mux_stats *st = lm->m ? qvr_mux_stats(lm->m) : &lm->st;
-    if (strcmp(k, "packets") == 0)
-        lua_pushinteger(L, (lua_Integer)st->packets);
-    else if (strcmp(k, "bytes") == 0)
-        lua_pushinteger(L, (lua_Integer)st->bytes);
-    else if (strcmp(k, "adjusted") == 0)
-        lua_pushinteger(L, (lua_Integer)st->adjusted);
-    else if (strcmp(k, "streams") == 0)
-        lua_pushinteger(L, lm->streams);
-    else if (strcmp(k, "closed") == 0)
-        lua_pushboolean(L, lm->m == NULL);
-    else if (strcmp(k, "path") == 0)
-        lua_getiuservalue(L, 1, 1);
-    else {
+    int id;
+    luaL_checkstring(L, 2);
+    lua_pushvalue(L, 2);
+    id = lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : -1;
+    lua_pop(L, 1);
+    switch (id) {
+    case M_PACKETS: lua_pushinteger(L, (lua_Integer)st->packets); break;
+    case M_BYTES: lua_pushinteger(L, (lua_Integer)st->bytes); break;
+    case M_ADJUSTED: lua_pushinteger(L, (lua_Integer)st->adjusted); break;
+    case M_STREAMS: lua_pushinteger(L, lm->streams); break;
+    case M_CLOSED: lua_pushboolean(L, lm->m == NULL); break;
+    case M_PATH: lua_getiuservalue(L, 1, 1); break;
+    default:
         luaL_getmetafield(L, 1, "__methods");
-        lua_getfield(L, -1, k);
+        lua_pushvalue(L, 2);
+        lua_rawget(L, -2);
     }
     return 1;
 }
@@ -316,14 +322,20 @@ static int m_tostring(lua_State *L)
 static void register_muxer(lua_State *L)
 {
     static const luaL_Reg meta[] = {
-        {"__index", m_index}, {"__gc", m_close}, {"__close", m_close},
-        {"__tostring", m_tostring}, {NULL, NULL}
+        {"__gc", m_close}, {"__close", m_close}, {"__tostring", m_tostring}, {NULL, NULL}
     };
     static const luaL_Reg methods[] = {
         {"add_stream", m_add_stream}, {"write", m_write}, {"close", m_close}, {NULL, NULL}
     };
     luaL_newmetatable(L, QVR_MUXER_MT);
     luaL_setfuncs(L, meta, 0);
+    lua_newtable(L);
+    for (int i = 0; mux_fields[i]; i++) {
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, mux_fields[i]);
+    }
+    lua_pushcclosure(L, m_index, 1);
+    lua_setfield(L, -2, "__index");
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__methods");
     lua_pop(L, 1);
