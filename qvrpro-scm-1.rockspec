@@ -44,6 +44,7 @@ build = {
             "csrc/lua/camera.c",
             "csrc/lua/stream.c",
             "csrc/lua/playback.c",
+            "csrc/lua/remote_close.c",
             "csrc/lua/fs.c",
             "csrc/lua/answer.c",
             "csrc/net/http.c",

@@ -312,10 +312,14 @@ describe("qvr, safely", function()
     end)
 
     it("says what happened in the user's words", function()
-      local out, rc = qvr("cameras", "QVR_PASSWORD=admin QVR_URL=" .. q("http://admin@127.0.0.1:"
+      local out, rc = qvr("logs --max 1", "QVR_PASSWORD=admin QVR_URL=" .. q("http://admin@127.0.0.1:"
         .. sim.port .. "/wrong") .. " ")
       assert.equal(1, rc, out)
-      assert.matches("HTTP 404.*%(GET /wrong/apis/camera_status%.cgi%)", out)
+      assert.matches("HTTP 404.*%(GET /wrong/logs/logs%)", out)
+      out, rc = qvr("cameras", "QVR_PASSWORD=admin QVR_URL=" .. q("http://admin@127.0.0.1:"
+        .. sim.port .. "/wrong") .. " ")
+      assert.equal(1, rc, out)
+      assert.matches("qvr doctor", out)
       out, rc = qvr("live Lobby")
       assert.equal(1, rc, out)
       assert.matches("camera Lobby is offline", out)

@@ -4,7 +4,7 @@
  * Owns: a logged-in connection to one NVR: its credentials (kept in C,
  * wiped on close), its sid, its reusable libcurl handle, login with
  * back-off after failures, transparent re-login once per failing call, and
- * logout on close/__close/__gc.  Requests are built here and read by
+ * logout on close/__close (after __gc: queued, remote_close.c).  Requests are built here and read by
  * answer.c; no secret ever reaches an error message, tostring or debug log.
  */
 #include <stdio.h>
@@ -371,6 +371,7 @@ static int s_request(lua_State *L)
         lua_pop(L, 4);
         read_method(L, 5, &c.req);
     }
+    qvr_flush_remote_closes(L, s);
     base = lua_gettop(L);
     n = perform(L, s, &c, &verdict);
     if (verdict != QVR_ANSWER_AUTH || !retry || !c.with_sid)
@@ -423,6 +424,13 @@ static int s_url(lua_State *L)
 
 /* --- closing ------------------------------------------------------------ */
 
+static void logout_url(const struct session *s, struct qvr_str *url)
+{
+    qvr_url_base(url, s->scheme, s->host, s->port, "/cgi-bin/authLogout.cgi");
+    qvr_url_param(url, "sid", s->sid, strlen(s->sid));
+    qvr_url_param(url, "logout", "1", 1);
+}
+
 static void logout(struct session *s)
 {
     struct qvr_str url;
@@ -430,9 +438,7 @@ static void logout(struct session *s)
     if (!s->sid[0] || !s->easy)
         return;
     qvr_str_init(&url);
-    qvr_url_base(&url, s->scheme, s->host, s->port, "/cgi-bin/authLogout.cgi");
-    qvr_url_param(&url, "sid", s->sid, strlen(s->sid));
-    qvr_url_param(&url, "logout", "1", 1);
+    logout_url(s, &url);
     r.max = 1 << 16;
     qvr_http_short_timeout(s->easy, &s->http);   /* a dead NVR must not hold up exit */
     if (!url.failed)
@@ -457,13 +463,36 @@ static void release(struct session *s)
     s->scheme = s->host = s->user = s->prefix = s->cafile = NULL;
 }
 
-/* close, logout, __close and __gc: log out once, free, harmless twice */
+/* close, logout and __close: send what collected objects owe this NVR, log
+ * out once, free; harmless twice */
 static int s_close(lua_State *L)
 {
     struct session *s = to_session(L, 1);
     if (!s->closed) {
         s->closed = 1;
+        qvr_flush_remote_closes(L, s);
         logout(s);
+        release(s);
+    }
+    return 0;
+}
+
+/* __gc: frees without waiting on the network; the logout is queued for the
+ * next session of the same NVR (remote_close.c) */
+static int s_gc(lua_State *L)
+{
+    struct session *s = to_session(L, 1);
+    if (!s->closed) {
+        s->closed = 1;
+        if (s->sid[0] && s->scheme && s->host) {
+            struct qvr_str url;
+            qvr_str_init(&url);
+            logout_url(s, &url);
+            if (!url.failed)
+                qvr_queue_remote_close(L, s, url.s);
+            qvr_str_wipe(&url);
+        }
+        memset(s->sid, 0, sizeof s->sid);
         release(s);
     }
     return 0;
@@ -535,7 +564,7 @@ void qvr_session_register(lua_State *L)
 {
     static const luaL_Reg meta[] = {
         {"__index", s_index},
-        {"__gc", s_close},
+        {"__gc", s_gc},
         {"__close", s_close},
         {"__tostring", s_tostring},
         {NULL, NULL}

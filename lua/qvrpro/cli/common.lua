@@ -37,6 +37,9 @@ function M.fail_with(err, doing)
   if type(err) == "table" and err.path and (err.name == "HTTP_ERROR" or err.http_status ~= 200) then
     text = text .. (" (GET %s)"):format(err.path)
   end
+  if type(err) == "table" and (err.name == "NOT_SUPPORTED" or err.http_status == 404) then
+    text = text .. " (is the URL's path, the API prefix, right? `qvr doctor` checks)"
+  end
   args.die(doing and (doing .. ": " .. text) or text, err)
 end
 
