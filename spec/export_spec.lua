@@ -259,7 +259,7 @@ describe("export", function()
     end
     local ok, r = pcall(export.run, nvr, door, { from = t0, to = t0 + 60000,
       path = dir .. "/progress.mkv",
-      progress = function(p) calls[#calls + 1] = { at = qvr.core.now_ms(), p = p } end })
+      progress = function(p) calls[#calls + 1] = { at = qvr.core.monotonic_ms(), p = p } end })
     Playback.read = read
     assert(ok, r)
     assert(r)
@@ -338,8 +338,8 @@ describe("export", function()
     f:close()
     local journal = ext == "qvr" and path .. ".part" or path .. ".part.qvr"
     local total = full.bytes
-    local deadline = qvr.time.now() + 30000
-    while (file_size(journal) or 0) < total // 3 and qvr.time.now() < deadline do
+    local deadline = qvr.core.monotonic_ms() + 30000
+    while (file_size(journal) or 0) < total // 3 and qvr.core.monotonic_ms() < deadline do
       qvr.core.sleep(0.01)
     end
     assert(h.execute("kill -9 " .. pid))

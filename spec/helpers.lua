@@ -7,6 +7,14 @@ local SIM = os.getenv("QVRSIM") or (ROOT .. "/build/qvrsim")
 
 M.root = ROOT
 
+--- QVR_TEST_GC=1 (tools/test's gc suites, `busted --helper=spec/helpers.lua`):
+-- collect as aggressively as luv's CI does, a new cycle as soon as one ends
+-- and big steps, so a binding value that is not anchored is freed at once.
+if os.getenv("QVR_TEST_GC") then
+  collectgarbage("setpause", 0)
+  collectgarbage("setstepmul", 1000)
+end
+
 local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
@@ -72,6 +80,30 @@ function M.start_sim(args)
     end
   end
   return sim
+end
+
+--- In a describe block: starts the simulator (with ARGS) and connects to it
+-- as admin in setup, closes both in teardown.  Returns a table that holds
+-- `sim` and `nvr` once setup has run (`connect = false` in opts: no nvr;
+-- the rest of opts goes to qvr.connect):
+--   local S = h.with_sim({ "--no-pace" })
+--   it("...", function() S.nvr:cameras() end)
+function M.with_sim(args, opts)
+  local busted = require "busted"
+  local env = {}
+  busted.setup(function()
+    env.sim = M.start_sim(args)
+    if not (opts and opts.connect == false) then
+      local extra = {}
+      for k, v in pairs(opts or {}) do if k ~= "connect" then extra[k] = v end end
+      env.nvr = assert(require("qvrpro").connect(M.opts(env.sim, extra)))
+    end
+  end)
+  busted.teardown(function()
+    if env.nvr then env.nvr:close() end
+    if env.sim then env.sim.stop() end
+  end)
+  return env
 end
 
 --- GET with curl; returns body, http_status, content_type.

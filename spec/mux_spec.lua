@@ -45,22 +45,17 @@ local function add_streams(m, frames, opts)
 end
 
 describe("mux", function()
-  local sim, nvr, t0, dir
+  local S = h.with_sim({ "--no-pace" })
+  local t0, dir
   setup(function()
-    sim = h.start_sim({ "--no-pace" })
-    nvr = assert(qvr.connect(h.opts(sim)))
     t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000
     dir = h.tmpdir()
   end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-    h.execute("rm -rf " .. h.shell_quote(dir))
-  end)
+  teardown(function() h.execute("rm -rf " .. h.shell_quote(dir)) end)
 
   for _, fmt in ipairs({ "matroska", "mp4" }) do
     it("writes H.264 and AAC into " .. fmt .. " packet for packet", function()
-      local frames = frames_of(assert(nvr:playback("Front Door", { from = t0, to = t0 + 5000,
+      local frames = frames_of(assert(S.nvr:playback("Front Door", { from = t0, to = t0 + 5000,
                                                                  timecontrol = false })))
       local path = dir .. "/door." .. fmt
       local m = assert(mux.muxer(path, { format = fmt, fragmented = true,
@@ -102,7 +97,7 @@ describe("mux", function()
   end
 
   it("makes MP4 fragmented, so a cut file still plays", function()
-    local frames = frames_of(assert(nvr:playback("Front Door", { from = t0, to = t0 + 4000,
+    local frames = frames_of(assert(S.nvr:playback("Front Door", { from = t0, to = t0 + 4000,
                                                                timecontrol = false })))
     local path = dir .. "/frag.mp4"
     local m = assert(mux.muxer(path, { format = "mp4", fragmented = true }))
@@ -133,7 +128,7 @@ describe("mux", function()
   end)
 
   it("keeps a gap in the recording as a gap in time", function()
-    local frames = frames_of(assert(nvr:playback("Back Yard", { from = t0, to = t0 + 6000,
+    local frames = frames_of(assert(S.nvr:playback("Back Yard", { from = t0, to = t0 + 6000,
                                                               timecontrol = false })))
     local path = dir .. "/gap.mkv"
     local m = assert(mux.muxer(path, { format = "matroska", zero = t0 }))
@@ -155,7 +150,7 @@ describe("mux", function()
   end)
 
   it("maps the A711 fourcc to A-law", function()
-    local frames = frames_of(assert(nvr:playback("Back Yard", { from = t0, to = t0 + 1000,
+    local frames = frames_of(assert(S.nvr:playback("Back Yard", { from = t0, to = t0 + 1000,
                                                               timecontrol = false })))
     local path = dir .. "/alaw.mkv"
     local m = assert(mux.muxer(path, { format = "matroska" }))
@@ -167,7 +162,7 @@ describe("mux", function()
   end)
 
   it("fails clearly", function()
-    local frames = frames_of(assert(nvr:playback("Garage", { from = t0, to = t0 + 1000,
+    local frames = frames_of(assert(S.nvr:playback("Garage", { from = t0, to = t0 + 1000,
                                                            timecontrol = false })))
     local m, err = mux.muxer(dir .. "/x.nope", { format = "no-such-format" })
     assert.is_nil(m)

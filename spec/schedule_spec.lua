@@ -42,8 +42,8 @@ local function alive(pid)
 end
 
 local function wait_dead(pid, seconds)
-  local deadline = os.time() + seconds
-  while alive(pid) and os.time() <= deadline do qvr.core.sleep(0.1) end
+  local deadline = qvr.core.monotonic_ms() + seconds * 1000
+  while alive(pid) and qvr.core.monotonic_ms() <= deadline do qvr.core.sleep(0.1) end
   return not alive(pid)
 end
 
@@ -302,27 +302,19 @@ describe("schedule missed runs (injected clock)", function()
 end)
 
 describe("schedule with the simulator", function()
-  local sim, nvr
-  setup(function()
-    sim = h.start_sim({})
-    nvr = assert(qvr.connect(h.opts(sim)))
-  end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-  end)
-  after_each(function() nvr:record("Back Yard", false) end)
+  local S = h.with_sim({})
+  after_each(function() S.nvr:record("Back Yard", false) end)
 
   local function back_yard_recording()
-    local cams = assert(nvr:cameras{ name = "Back Yard" })
-    local rec, err = nvr:recording("Back Yard")
+    local cams = assert(S.nvr:cameras{ name = "Back Yard" })
+    local rec, err = S.nvr:recording("Back Yard")
     assert(err == nil, tostring(err))
     return cams[1].rec_state == "RECORDING", rec
   end
 
   local function manual_logs(since)
     local out = {}
-    for e in nvr:each_log{ start_time = since, channel_id = { 1 }, sort_field = "time", dir = "ASC" } do
+    for e in S.nvr:each_log{ start_time = since, channel_id = { 1 }, sort_field = "time", dir = "ASC" } do
       if tostring(e.content):match("^Manual recording") and tonumber(e.UTC_time) >= since then
         out[#out + 1] = e
       end
@@ -348,7 +340,7 @@ describe("schedule with the simulator", function()
     local clock = function() return qvr.time.now() + off end
     local samples = {}
     local summary = schedule.run{
-      nvr = h.opts(sim), state_dir = dir, log = function() end,
+      nvr = h.opts(S.sim), state_dir = dir, log = function() end,
       clock = clock, until_ms = m + 7000,
       sleep = function(s)
         local rec_state, rec = back_yard_recording()
@@ -395,7 +387,7 @@ describe("schedule with the simulator", function()
     local off, m, expr = fake_minute(500)
     local clock = function() return qvr.time.now() + off end
     local ok, err = pcall(schedule.run, {
-      nvr = h.opts(sim), state_dir = dir, log = function() end, clock = clock,
+      nvr = h.opts(S.sim), state_dir = dir, log = function() end, clock = clock,
       sleep = function(s)
         if clock() > m + 1000 then
           assert(back_yard_recording())
@@ -412,14 +404,14 @@ describe("schedule with the simulator", function()
     assert.is_nil(read(dir .. "/window.state"):match("rec_until"))
     assert.is_nil(read(dir .. "/window.lock"))
     -- a one-shot run inside the window turns it back on, and leaves it on
-    local s = schedule.run_once{ nvr = h.opts(sim), state_dir = dir, log = function() end, clock = clock,
+    local s = schedule.run_once{ nvr = h.opts(S.sim), state_dir = dir, log = function() end, clock = clock,
       jobs = { { name = "window", kind = "record", camera = "Back Yard", cron = expr, duration = "1h",
                  zone = "UTC" } } }
     assert.equal(1, #s.ran)
     assert.same({ true, true }, { back_yard_recording() })
     -- and a one-shot run after the window switches it off
     local later = function() return qvr.time.now() + off + 3600000 + 1000 end
-    schedule.run_once{ nvr = h.opts(sim), state_dir = dir, log = function() end, clock = later,
+    schedule.run_once{ nvr = h.opts(S.sim), state_dir = dir, log = function() end, clock = later,
       jobs = { { name = "window", kind = "record", camera = "Back Yard", cron = expr, duration = "1h",
                  zone = "UTC" } } }
     assert.same({ false, false }, { back_yard_recording() })
@@ -441,7 +433,7 @@ describe("schedule with the simulator", function()
                    zone = "UTC" } } }
       print("finished")
     ]]):format(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua",
-      ("http://admin:admin@127.0.0.1:%d"):format(sim.port), dir, m + 8000, off, expr)
+      ("http://admin:admin@127.0.0.1:%d"):format(S.sim.port), dir, m + 8000, off, expr)
     local pid1, s1 = spawn(code, dir .. "/out1")
     -- the first scheduler switches recording on at the window start
     sleep_until(t_real + 1500)
@@ -487,7 +479,7 @@ describe("schedule with the simulator", function()
         jobs = { { name = "window", kind = "record", camera = "Back Yard", cron = %q, duration = "1h",
                    zone = "UTC" } } }
     ]]):format(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua",
-      ("http://admin:admin@127.0.0.1:%d"):format(sim.port), dir, off, expr)
+      ("http://admin:admin@127.0.0.1:%d"):format(S.sim.port), dir, off, expr)
     local pid, script = spawn(code, dir .. "/out")
     sleep_until(t_real + 1500)
     assert.same({ true, true }, { back_yard_recording() })
@@ -507,7 +499,7 @@ describe("schedule with the simulator", function()
     local dir = tmpdir()
     local at = date_ms("Europe/Berlin", "2026-07-01 12:00")
     local s = schedule.run_once{
-      nvr = h.opts(sim), state_dir = dir .. "/state", clock = function() return at + 2000 end,
+      nvr = h.opts(S.sim), state_dir = dir .. "/state", clock = function() return at + 2000 end,
       log = function() end,
       jobs = { { name = "snaps", kind = "snapshot", cron = "*/5 * * * *",
                  cameras = { "Front Door", "Garage" }, dir = dir .. "/snaps/%Y-%m-%d", file = "{camera}.jpg",
@@ -535,7 +527,7 @@ describe("schedule with the simulator", function()
       local dir = tmpdir()
       local calls, lines = {}, {}
       package.loaded["qvrpro.export"] = { run = function(n, cam, opts)
-        assert.equal(nvr, n)
+        assert.equal(S.nvr, n)
         calls[#calls + 1] = { cam = cam.name, from = opts.from, to = opts.to, path = opts.path,
                               resume = opts.resume }
         if cam.name == "Garage" then return nil, "disk full" end
@@ -544,7 +536,7 @@ describe("schedule with the simulator", function()
       -- 01:00 on the day after the spring-forward day: yesterday had 23 hours
       local at = date_ms("Europe/Berlin", "2026-03-30 01:00")
       local s = schedule.run_once{
-        session = nvr, state_dir = dir, clock = function() return at + 5000 end,
+        session = S.nvr, state_dir = dir, clock = function() return at + 5000 end,
         log = function(level, msg, job) lines[#lines + 1] = ("%s [%s] %s"):format(level, job, msg) end,
         jobs = { { name = "nightly", kind = "export", cron = "0 1 * * *", cameras = "all",
                    range = "yesterday",
@@ -586,13 +578,13 @@ describe("schedule with the simulator", function()
       local dir = tmpdir()
       local got
       package.loaded["qvrpro.snapshot"] = { capture = function(n, opts)
-        assert.equal(nvr, n)
+        assert.equal(S.nvr, n)
         got = opts
         return { rounds = 1, files = { "a", "b" }, failures = {} }
       end }
       local at = date_ms("Europe/Berlin", "2026-07-01 12:00")
       local s = schedule.run_once{
-        session = nvr, state_dir = dir, clock = function() return at end, log = function() end,
+        session = S.nvr, state_dir = dir, clock = function() return at end, log = function() end,
         jobs = { { name = "snaps", kind = "snapshot", cron = "*/5 * * * *", cameras = { "Front Door", 2 },
                    dir = dir .. "/snaps/%Y%m%d", file = "{camera}-%H%M.jpg", stream_id = 1,
                    zone = "Europe/Berlin" } },

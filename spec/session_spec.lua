@@ -308,9 +308,9 @@ describe("session", function()
     it("fails after the timeout when the server stalls, not later", function()
       local n = assert(qvr.connect(h.opts(sim, { timeout = 1 })))
       h.control(sim, "fault=stall_after=5")
-      local start = qvr.time.now()
+      local start = qvr.core.monotonic_ms()
       local ok, err = n:cameras()
-      local took = qvr.time.now() - start
+      local took = qvr.core.monotonic_ms() - start
       assert.is_nil(ok)
       remember(err)
       assert.equal("TIMEOUT", err.name)

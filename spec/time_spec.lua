@@ -59,6 +59,21 @@ describe("qvrpro.time", function()
     assert.equal("2025-11-24T16:00:00.000Z", qtime.iso(NOW))
   end)
 
+  it("core.monotonic_ms counts elapsed ms and never goes back", function()
+    local core = require "qvrpro.core"
+    local a = core.monotonic_ms()
+    assert.equal("integer", math.type(a))
+    core.sleep(0.05)
+    local b = core.monotonic_ms()
+    assert.is_true(b - a >= 45, ("slept 50 ms, measured %d"):format(b - a))
+    local last = b
+    for _ = 1, 1000 do
+      local t = core.monotonic_ms()
+      assert.is_true(t >= last)
+      last = t
+    end
+  end)
+
   it("has a now close to os.time", function()
     assert.is_true(math.abs(qtime.now() - os.time() * 1000) < 2000)
   end)
