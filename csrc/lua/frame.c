@@ -5,6 +5,8 @@
  * one copy of its payload followed by its raw header (for lossless dumps);
  * the Lua string `frame.data` is made only when a script reads it, and
  * cached in the user value.  frame:write(file) writes the payload with fwrite.
+ * Field reads are two table look-ups (methods, then a name -> field table
+ * built once), and the metatable is found by a registry key, not by name.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,11 +23,38 @@ struct lframe {
 
 #define LF_HEADER(lf) ((lf)->data + (lf)->len)
 
+/* Registry keys (their addresses): the Frame metatable, found without
+ * hashing its name on every frame. */
+static const char frame_mt_key = 'F';
+
+/* The fields of a frame, by name: __index looks a key up in a table built
+ * once (name -> one of these), never with a chain of string compares. */
+enum frame_field {
+    FF_DATA = 1, FF_TIMESTAMP, FF_KEY, FF_SIZE, FF_FOURCC, FF_CODEC, FF_MEDIA, FF_WIDTH,
+    FF_HEIGHT, FF_OSD, FF_FLAGS, FF_HEADER, FF_SAMPLE_RATE, FF_BITS, FF_CHANNELS
+};
+
+static const char *const field_names[] = {
+    NULL, "data", "timestamp", "key", "size", "fourcc", "codec", "media", "width",
+    "height", "osd", "flags", "header", "sample_rate", "bits", "channels"
+};
+
 static struct lframe *check_frame(lua_State *L, int i)
 {
-    return luaL_checkudata(L, i, QVR_FRAME_MT);
+    struct lframe *lf = lua_touserdata(L, i);
+    if (lf && lua_getmetatable(L, i)) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_mt_key);
+        if (lua_rawequal(L, -1, -2)) {
+            lua_pop(L, 2);
+            return lf;
+        }
+        lua_pop(L, 2);
+    }
+    return luaL_checkudata(L, i, QVR_FRAME_MT);   /* raises the usual error */
 }
 
+/* One copy of the payload (and of the raw header) into the userdata: the
+ * frame outlives the parser's buffer, which the next read reuses. */
 void qvr_push_frame(lua_State *L, const struct qvr_frame *f)
 {
     struct lframe *lf = lua_newuserdatauv(L, sizeof *lf + f->len + f->header_len, 1);
@@ -38,7 +67,8 @@ void qvr_push_frame(lua_State *L, const struct qvr_frame *f)
         memcpy(lf->data, f->data, f->len);
     if (f->header_len)
         memcpy(LF_HEADER(lf), f->header, f->header_len);
-    luaL_setmetatable(L, QVR_FRAME_MT);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_mt_key);
+    lua_setmetatable(L, -2);
 }
 
 int qvr_check_frame(lua_State *L, int i, struct qvr_frame *out)
@@ -63,6 +93,7 @@ static int frame_data(lua_State *L, struct lframe *lf)
     return 1;
 }
 
+/* frame:write(file): fwrite of the payload straight from the userdata */
 static int frame_write(lua_State *L)
 {
     struct lframe *lf = check_frame(L, 1);
@@ -71,58 +102,48 @@ static int frame_write(lua_State *L)
         return luaL_error(L, "attempt to use a closed file");
     if (lf->len && fwrite(lf->data, 1, lf->len, s->f) != lf->len)
         return luaL_fileresult(L, 0, NULL);
-    lua_pushvalue(L, 2);
+    lua_settop(L, 2);
     return 1;
 }
 
-static int push_audio_field(lua_State *L, const struct qvr_frame *f, const char *k)
+static void push_field(lua_State *L, struct lframe *lf, enum frame_field k)
 {
-    if (f->media != QVR_MEDIA_AUDIO)
-        return 0;
-    if (strcmp(k, "sample_rate") == 0)
-        lua_pushinteger(L, f->sample_rate);
-    else if (strcmp(k, "bits") == 0)
-        lua_pushinteger(L, f->bits);
-    else if (strcmp(k, "channels") == 0)
-        lua_pushinteger(L, f->channels);
-    else
-        return 0;
-    return 1;
+    const struct qvr_frame *f = &lf->f;
+    int audio = f->media == QVR_MEDIA_AUDIO;
+    switch (k) {
+    case FF_DATA: frame_data(L, lf); break;
+    case FF_TIMESTAMP: lua_pushinteger(L, (lua_Integer)f->timestamp); break;
+    case FF_KEY: lua_pushboolean(L, f->key); break;
+    case FF_SIZE: lua_pushinteger(L, (lua_Integer)lf->len); break;
+    case FF_FOURCC: lua_pushstring(L, f->fourcc); break;
+    case FF_CODEC: lua_pushstring(L, qvr_codec_name(f->codec)); break;
+    case FF_MEDIA: lua_pushstring(L, qvr_media_name(f->media)); break;
+    case FF_WIDTH: lua_pushinteger(L, f->width); break;
+    case FF_HEIGHT: lua_pushinteger(L, f->height); break;
+    case FF_OSD: lua_pushstring(L, f->osd); break;
+    case FF_FLAGS: lua_pushinteger(L, f->flags); break;
+    case FF_HEADER:
+        lua_pushlstring(L, (const char *)LF_HEADER(lf), lf->header_len);
+        break;
+    case FF_SAMPLE_RATE: audio ? lua_pushinteger(L, f->sample_rate) : lua_pushnil(L); break;
+    case FF_BITS: audio ? lua_pushinteger(L, f->bits) : lua_pushnil(L); break;
+    case FF_CHANNELS: audio ? lua_pushinteger(L, f->channels) : lua_pushnil(L); break;
+    }
 }
 
+/* __index: upvalue 1 is the methods table, upvalue 2 the field table
+ * (name -> enum frame_field); two table look-ups, no string compares. */
 static int frame_index(lua_State *L)
 {
     struct lframe *lf = check_frame(L, 1);
-    const struct qvr_frame *f = &lf->f;
-    const char *k = luaL_checkstring(L, 2);
-    if (strcmp(k, "data") == 0)
-        return frame_data(L, lf);
-    if (strcmp(k, "timestamp") == 0)
-        lua_pushinteger(L, (lua_Integer)f->timestamp);
-    else if (strcmp(k, "key") == 0)
-        lua_pushboolean(L, f->key);
-    else if (strcmp(k, "size") == 0)
-        lua_pushinteger(L, (lua_Integer)lf->len);
-    else if (strcmp(k, "fourcc") == 0)
-        lua_pushstring(L, f->fourcc);
-    else if (strcmp(k, "codec") == 0)
-        lua_pushstring(L, qvr_codec_name(f->codec));
-    else if (strcmp(k, "media") == 0)
-        lua_pushstring(L, qvr_media_name(f->media));
-    else if (strcmp(k, "width") == 0)
-        lua_pushinteger(L, f->width);
-    else if (strcmp(k, "height") == 0)
-        lua_pushinteger(L, f->height);
-    else if (strcmp(k, "osd") == 0)
-        lua_pushstring(L, f->osd);
-    else if (strcmp(k, "flags") == 0)
-        lua_pushinteger(L, f->flags);
-    else if (strcmp(k, "header") == 0)
-        lua_pushlstring(L, (const char *)LF_HEADER(lf), lf->header_len);
-    else if (!push_audio_field(L, f, k)) {
-        luaL_getmetafield(L, 1, "__methods");
-        lua_getfield(L, -1, k);
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNUMBER) {
+        push_field(L, lf, (enum frame_field)lua_tointeger(L, -1));
+        return 1;
     }
+    lua_pop(L, 1);
+    lua_rawget(L, lua_upvalueindex(1));
     return 1;
 }
 
@@ -150,7 +171,6 @@ static int frame_len(lua_State *L)
 void qvr_frame_register(lua_State *L)
 {
     static const luaL_Reg meta[] = {
-        {"__index", frame_index},
         {"__tostring", frame_tostring},
         {"__len", frame_len},
         {NULL, NULL}
@@ -160,6 +180,18 @@ void qvr_frame_register(lua_State *L)
         {NULL, NULL}
     };
     qvr_new_type(L, QVR_FRAME_MT, meta, methods);
+    luaL_getmetatable(L, QVR_FRAME_MT);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &frame_mt_key);
+    lua_getfield(L, -1, "__methods");
+    lua_createtable(L, 0, (int)(sizeof field_names / sizeof *field_names));
+    for (size_t i = 1; i < sizeof field_names / sizeof *field_names; i++) {
+        lua_pushinteger(L, (lua_Integer)i);
+        lua_setfield(L, -2, field_names[i]);
+    }
+    lua_pushcclosure(L, frame_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
 }
 
 static enum qvr_audio_layout opt_audio(lua_State *L, int t)

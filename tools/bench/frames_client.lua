@@ -3,10 +3,10 @@
 --
 -- usage: QVR_URL=... lua5.4 tools/bench/frames_client.lua MODE CAMERA FROM TO
 -- MODE: frames   for f in pb:frames() do f:write(devnull) end
---       write_to pb:stream():write_to(devnull) (no Lua frame at all)
+--       write_to pb:write_to(devnull) (no Lua frame at all)
 -- Prints "bytes=B frames=N secs=S cpu=C": wall and CPU (os.clock: user +
 -- system of this process) from opening the `get` (pb:frames() or
--- pb:stream(), which send `play` first) to the end of the loop.
+-- pb:write_to(), which send `play` first) to the end of the loop.
 local qvr = require "qvrpro"
 local B = require "benchlib"
 
@@ -24,8 +24,7 @@ if mode == "frames" then
     frames = frames + 1
   end
 elseif mode == "write_to" then
-  local st = assert(pb:stream())
-  frames = assert(st:write_to(devnull))
+  frames = assert(pb:write_to(devnull))
 else
   error("unknown mode " .. mode)
 end
