@@ -135,3 +135,60 @@ describe("descriptor limit", function()
     assert.matches("cpu after:true", out, 1, true)   -- closing streams gives them back
   end)
 end)
+
+describe("frame views", function()
+  local S = h.with_sim({ "--no-pace" })
+  local t0
+  setup(function()
+    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37
+  end)
+
+  local function playback(cam, secs)
+    return assert(S.nvr:playback(cam, { from = t0, to = t0 + secs * 1000, timecontrol = false }))
+  end
+
+  it("pb:frames{view=true} gives the same frames as owned frames, in one object", function()
+    local pb1 <close> = playback("Front Door", 10)
+    local owned = h.frames_of(pb1)
+    local pb2 <close> = playback("Front Door", 10)
+    local n, first = 0, nil
+    for f in pb2:frames { view = true } do
+      n = n + 1
+      first = first or f
+      assert.equal(first, f)                      -- the same object, refilled
+      local o = owned[n]
+      assert.equal(o.timestamp, f.timestamp)
+      assert.equal(o.media, f.media)
+      assert.equal(o.size, f.size)
+      assert.equal(#o, #f)
+      assert.equal(o.key, f.key)
+      assert.is_true(o.data == f.data, "payload of frame " .. n)
+      assert.is_true(o.header == f.header, "header of frame " .. n)
+    end
+    assert.equal(#owned, n)
+  end)
+
+  it("a view expires when its stream moves on; frame:copy() keeps one", function()
+    local pb <close> = playback("Back Yard", 5)
+    local st = assert(pb:stream())
+    local it = st:frames { view = true }
+    local v = it()
+    local ts, data = v.timestamp, v.data
+    local kept = v:copy()
+    local next_view = it()
+    assert.equal(v, next_view)
+    assert.is_true(next_view.timestamp > ts)
+    assert.equal(ts, kept.timestamp)
+    assert.is_true(kept.data == data)
+    local owned = assert(st:read())                 -- the view expires ...
+    assert.has_error(function() return v.data end)
+    assert.has_error(function() v:write(io.stdout) end)
+    local ok, err = pcall(function() return v.header end)
+    assert.is_false(ok)
+    assert.matches("view", tostring(err), 1, true)
+    assert.is_true(owned.timestamp >= next_view.timestamp)
+    assert.equal(ts, kept.timestamp)               -- ... a copy does not
+    st:close()
+    assert.is_true(kept.data == data)
+  end)
+end)

@@ -18,10 +18,11 @@ struct lframe {
     struct qvr_frame f;          /* header/data pointers are not used */
     size_t header_len;
     size_t len;
+    const uint8_t *payload, *hdr;   /* in data[] below, or (a view) in the parser's buffer */
+    const unsigned *gen_src;     /* a view: valid while *gen_src == gen; else NULL */
+    unsigned gen;
     uint8_t data[];              /* the payload (len bytes), then the raw header */
 };
-
-#define LF_HEADER(lf) ((lf)->data + (lf)->len)
 
 /* Registry keys (their addresses): the Frame metatable, found without
  * hashing its name on every frame. */
@@ -63,21 +64,69 @@ void qvr_push_frame(lua_State *L, const struct qvr_frame *f)
     lf->f.data = NULL;
     lf->header_len = f->header_len;
     lf->len = f->len;
+    lf->payload = lf->data;
+    lf->hdr = lf->data + f->len;
+    lf->gen_src = NULL;
+    lf->gen = 0;
     if (f->len)
         memcpy(lf->data, f->data, f->len);
     if (f->header_len)
-        memcpy(LF_HEADER(lf), f->header, f->header_len);
+        memcpy(lf->data + f->len, f->header, f->header_len);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_mt_key);
     lua_setmetatable(L, -2);
 }
 
-int qvr_check_frame(lua_State *L, int i, struct qvr_frame *out)
+/* A view (docs/API.md, "stream:frames{view=true}"): the one frame object of
+ * the owner at index owner (its user value 4), refilled for every frame, no
+ * allocation and no copy: its payload and header point into the parser's
+ * buffer, valid while *gen == the value it has now (the owner's next read
+ * moves it on).  Pushes the frame. */
+void qvr_push_view(lua_State *L, int owner, const unsigned *gen, const struct qvr_frame *f)
+{
+    struct lframe *lf;
+    owner = lua_absindex(L, owner);
+    if (lua_getiuservalue(L, owner, 4) != LUA_TUSERDATA) {
+        lua_pop(L, 1);
+        lf = lua_newuserdatauv(L, sizeof *lf, 2);
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_mt_key);
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, owner);
+        lua_setiuservalue(L, -2, 2);     /* the owner outlives the view */
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, owner, 4);
+    } else {
+        lf = lua_touserdata(L, -1);
+        lua_pushnil(L);
+        lua_setiuservalue(L, -2, 1);     /* the cached `data` string was the last frame's */
+    }
+    lf->f = *f;
+    lf->f.header = NULL;
+    lf->f.data = NULL;
+    lf->header_len = f->header_len;
+    lf->len = f->len;
+    lf->payload = f->data;
+    lf->hdr = f->header;
+    lf->gen_src = gen;
+    lf->gen = *gen;
+}
+
+/* A view whose stream has moved on has no payload any more. */
+static struct lframe *live_frame(lua_State *L, int i)
 {
     struct lframe *lf = check_frame(L, i);
+    if (lf->gen_src && *lf->gen_src != lf->gen)
+        luaL_error(L, "this frame was a view (frames{view=true}) and its stream has moved on; "
+                   "keep frame:copy() instead");
+    return lf;
+}
+
+int qvr_check_frame(lua_State *L, int i, struct qvr_frame *out)
+{
+    struct lframe *lf = live_frame(L, i);
     *out = lf->f;
-    out->header = LF_HEADER(lf);
+    out->header = lf->hdr;
     out->header_len = lf->header_len;
-    out->data = lf->data;
+    out->data = lf->payload;
     out->len = lf->len;
     return 0;
 }
@@ -87,7 +136,8 @@ static int frame_data(lua_State *L, struct lframe *lf)
     if (lua_getiuservalue(L, 1, 1) == LUA_TSTRING)
         return 1;
     lua_pop(L, 1);
-    lua_pushlstring(L, (const char *)lf->data, lf->len);
+    live_frame(L, 1);
+    lua_pushlstring(L, (const char *)lf->payload, lf->len);
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, 1, 1);
     return 1;
@@ -96,11 +146,11 @@ static int frame_data(lua_State *L, struct lframe *lf)
 /* frame:write(file): fwrite of the payload straight from the userdata */
 static int frame_write(lua_State *L)
 {
-    struct lframe *lf = check_frame(L, 1);
+    struct lframe *lf = live_frame(L, 1);
     luaL_Stream *s = luaL_checkudata(L, 2, LUA_FILEHANDLE);
     if (s->closef == NULL)
         return luaL_error(L, "attempt to use a closed file");
-    if (lf->len && fwrite(lf->data, 1, lf->len, s->f) != lf->len)
+    if (lf->len && fwrite(lf->payload, 1, lf->len, s->f) != lf->len)
         return luaL_fileresult(L, 0, NULL);
     lua_settop(L, 2);
     return 1;
@@ -123,7 +173,8 @@ static void push_field(lua_State *L, struct lframe *lf, enum frame_field k)
     case FF_OSD: lua_pushstring(L, f->osd); break;
     case FF_FLAGS: lua_pushinteger(L, f->flags); break;
     case FF_HEADER:
-        lua_pushlstring(L, (const char *)LF_HEADER(lf), lf->header_len);
+        live_frame(L, 1);
+        lua_pushlstring(L, (const char *)lf->hdr, lf->header_len);
         break;
     case FF_SAMPLE_RATE: audio ? lua_pushinteger(L, f->sample_rate) : lua_pushnil(L); break;
     case FF_BITS: audio ? lua_pushinteger(L, f->bits) : lua_pushnil(L); break;
@@ -162,6 +213,15 @@ static int frame_tostring(lua_State *L)
     return 1;
 }
 
+/* frame:copy() -> a frame of its own (of a view: one that stays valid) */
+static int frame_copy(lua_State *L)
+{
+    struct qvr_frame f;
+    qvr_check_frame(L, 1, &f);
+    qvr_push_frame(L, &f);
+    return 1;
+}
+
 static int frame_len(lua_State *L)
 {
     lua_pushinteger(L, (lua_Integer)check_frame(L, 1)->len);
@@ -177,6 +237,7 @@ void qvr_frame_register(lua_State *L)
     };
     static const luaL_Reg methods[] = {
         {"write", frame_write},
+        {"copy", frame_copy},
         {NULL, NULL}
     };
     qvr_new_type(L, QVR_FRAME_MT, meta, methods);

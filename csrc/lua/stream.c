@@ -78,6 +78,7 @@ struct stream {
     unsigned transfers;
     int64_t gap_from;            /* >= 0: a gap from here to the next frame */
     char end_reason[16];
+    unsigned view_gen;           /* moves on at every read: a view frame expires */
 };
 
 static double mono_ms(void)
@@ -458,6 +459,7 @@ static enum pull take_frame(lua_State *L, int idx, struct stream *st, const stru
  * a renewable stream's next transfer). */
 static enum pull pull(lua_State *L, int idx, struct stream *st, struct qvr_frame *f)
 {
+    st->view_gen++;              /* the parser's buffer may move: views expire */
     for (;;) {
         enum qvr_parse_status ps;
         enum pull r;
@@ -578,11 +580,39 @@ static int st_read(lua_State *L)
     }
 }
 
-/* stream:frames() -> iter, nil, nil, stream (the to-be-closed value) */
+/* stream:_read_view() -> frame | nil | nil, err: as read(), but the frame
+ * is the stream's one view frame, refilled (no allocation, no copy). */
+static int st_read_view(lua_State *L)
+{
+    struct stream *st = check_open(L, 1);
+    struct qvr_frame f;
+    switch (wait_frame(L, 1, st, &f)) {
+    case PULL_FRAME:
+        qvr_push_view(L, 1, &st->view_gen, &f);
+        return 1;
+    case PULL_END:
+        lua_pushnil(L);
+        return 1;
+    default:
+        return push_failure(L, st);
+    }
+}
+
+/* stream:frames([{view=true}]) -> iter, nil, nil, stream (the to-be-closed
+ * value); view: one frame object refilled for every frame, valid until the
+ * next one */
 static int st_frames(lua_State *L)
 {
+    int view = 0;
     check_open(L, 1);
-    return qvr_push_frames_iter(L, st_read);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "view");
+        view = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 1);
+    return qvr_push_frames_iter(L, view ? st_read_view : st_read);
 }
 
 /* The options of stream:write_to: {raw=, max_frames=, max_ms=}. */
@@ -655,6 +685,7 @@ static int st_write_to(lua_State *L)
 
 static void stream_free(struct stream *st)
 {
+    st->view_gen++;
     detach(st);
     if (st->easy)
         curl_easy_cleanup(st->easy);
@@ -777,6 +808,7 @@ void qvr_stream_register(lua_State *L)
         {"read", st_read},
         {"frames", st_frames},
         {"write_to", st_write_to},
+        {"_read_view", st_read_view},
         {"close", st_close},
         {"set", st_set},
         {"_forget", st_forget},
@@ -908,7 +940,7 @@ int qvr_l_open_stream(lua_State *L)
     struct loop *lp;
     read_open_opts(L, 2, &o);
     lp = push_loop(L);
-    st = lua_newuserdatauv(L, sizeof *st, 3);
+    st = lua_newuserdatauv(L, sizeof *st, 4);   /* 4: the view frame */
     memset(st, 0, sizeof *st);
     st->state = ST_CLOSED;          /* until built, __gc has nothing to free */
     luaL_setmetatable(L, QVR_STREAM_MT);

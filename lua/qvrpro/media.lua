@@ -302,16 +302,21 @@ function Playback:read()
   return st:read()
 end
 
---- for frame in pb:frames() do ... end: ends at `to` or at the end of the
--- recording; the playback is the loop's to-be-closed value, so `break` or
--- an error in the body closes the server session.
-function Playback:frames()
+--- for frame in pb:frames([{view=true}]) do ... end: ends at `to` or at the
+-- end of the recording; the playback is the loop's to-be-closed value, so
+-- `break` or an error in the body closes the server session.  view: one
+-- frame object refilled for every frame (no allocation, no copy), valid
+-- until the next one (frame:copy() keeps one).
+function Playback:frames(opts)
   local st, err = self:stream()
   if not st then error(err, 2) end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #1 to 'frames' (table expected)", 2)
+  end
   -- keepalive's own test (a clock and a field of the playback) runs once the
   -- last command it saw is keepalive_ms old, not on every frame; a command in
   -- between only makes `live` due later, and keepalive checks that again
-  local read, due = st.read, nil
+  local read, due = opts and opts.view and st._read_view or st.read, nil
   return function()
     local now = qtime.now()
     if not due or now >= due then
