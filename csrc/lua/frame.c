@@ -27,6 +27,7 @@ struct lframe {
 /* Registry keys (their addresses): the Frame metatable, found without
  * hashing its name on every frame. */
 static const char frame_mt_key = 'F';
+static const char file_mt_key = 'f';     /* io's file metatable, once looked up */
 
 /* The fields of a frame, by name: __index looks a key up in a table built
  * once (name -> one of these), never with a chain of string compares. */
@@ -143,11 +144,32 @@ static int frame_data(lua_State *L, struct lframe *lf)
     return 1;
 }
 
-/* frame:write(file): fwrite of the payload straight from the userdata */
+/* The Lua file at index i (luaL_checkudata(L, i, LUA_FILEHANDLE), with the
+ * metatable found by a registry key after the first time). */
+luaL_Stream *qvr_check_file(lua_State *L, int i)
+{
+    void *p = lua_touserdata(L, i);
+    if (p && lua_getmetatable(L, i)) {
+        int same;
+        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &file_mt_key) == LUA_TNIL) {
+            lua_pop(L, 1);
+            luaL_getmetatable(L, LUA_FILEHANDLE);
+            lua_pushvalue(L, -1);
+            lua_rawsetp(L, LUA_REGISTRYINDEX, &file_mt_key);
+        }
+        same = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+        if (same)
+            return p;
+    }
+    return luaL_checkudata(L, i, LUA_FILEHANDLE);
+}
+
+/* frame:write(file): fwrite of the payload straight from where it is */
 static int frame_write(lua_State *L)
 {
     struct lframe *lf = live_frame(L, 1);
-    luaL_Stream *s = luaL_checkudata(L, 2, LUA_FILEHANDLE);
+    luaL_Stream *s = qvr_check_file(L, 2);
     if (s->closef == NULL)
         return luaL_error(L, "attempt to use a closed file");
     if (lf->len && fwrite(lf->payload, 1, lf->len, s->f) != lf->len)

@@ -512,9 +512,21 @@ static enum pull pull(lua_State *L, int idx, struct stream *st, struct qvr_frame
     }
 }
 
+/* Registry key (its address) of the Stream metatable: a read checks its
+ * argument without hashing the type name. */
+static const char stream_mt_key = 'S';
+
 static struct stream *to_stream(lua_State *L, int i)
 {
-    return luaL_checkudata(L, i, QVR_STREAM_MT);
+    void *p = lua_touserdata(L, i);
+    if (p && lua_getmetatable(L, i)) {
+        int same = lua_rawgetp(L, LUA_REGISTRYINDEX, &stream_mt_key) != LUA_TNIL &&
+                   lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+        if (same)
+            return p;
+    }
+    return luaL_checkudata(L, i, QVR_STREAM_MT);   /* raises the usual error */
 }
 
 static struct stream *check_open(lua_State *L, int i)
@@ -820,6 +832,8 @@ void qvr_stream_register(lua_State *L)
     lua_pop(L, 1);
     qvr_new_type(L, QVR_STREAM_MT, meta, methods);
     luaL_getmetatable(L, QVR_STREAM_MT);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &stream_mt_key);
     lua_getfield(L, -1, "__methods");
     lua_pushcclosure(L, st_index, 1);
     lua_setfield(L, -2, "__index");

@@ -317,8 +317,9 @@ function Playback:frames(opts)
   -- last command it saw is keepalive_ms old, not on every frame; a command in
   -- between only makes `live` due later, and keepalive checks that again
   local read, due = opts and opts.view and st._read_view or st.read, nil
+  local now_ms = core.now_ms                  -- qtime.now's clock, one call less
   return function()
-    local now = qtime.now()
+    local now = now_ms()
     if not due or now >= due then
       keepalive(self)
       due = (self.last_live or now) + M.keepalive_ms
