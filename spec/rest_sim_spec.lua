@@ -586,6 +586,55 @@ describe("simulator REST family: --api cgi (an old NVR)", function()
   end)
 end)
 
+describe("simulator REST family: an NVR with API 1.1.0 (--api-version)", function()
+  local sim, sid
+  setup(function()
+    sim = h.start_sim({ "--api-version", "1.1.0" })
+    sid = assert(h.login(sim, "admin", "admin"))
+  end)
+  teardown(function() sim.stop() end)
+
+  it("refuses ver=1.2.0, ignores image_ts and refuses start_time/end_time", function()
+    assert_b1(-1325400064, call(sim, "GET", "camera/list?sid=" .. sid .. "&ver=1.2.0"))
+    assert.equal(200, select(2, call(sim, "GET", "camera/list?sid=" .. sid .. "&ver=1.1.0")))
+    local live = call(sim, "GET", "camera/snapshot/" .. FRONT .. "?sid=" .. sid .. "&ver=1.1.0")
+    local past = call(sim, "GET", ("camera/snapshot/%s?sid=%s&ver=1.1.0&image_ts=%d")
+      :format(FRONT, sid, past_minute()))
+    assert.equal(live, past)
+    local t = past_minute()
+    local path = os.tmpname()
+    local _, status = h.curl(sim.url(("/qvrpro/camera/recordingfile/%s/0?sid=%s&ver=1.1.0"
+      .. "&start_time=%d&end_time=%d"):format(FRONT, sid, t, t + 5000)), { args = "-o " .. path })
+    assert_b1(-1325400061, h.read_file(path), status, "application/json")
+    _, status = h.curl(sim.url(("/qvrpro/camera/recordingfile/%s/0?sid=%s&ver=1.1.0"
+      .. "&time=%d&pre_period=0&post_period=5000"):format(FRONT, sid, t)), { args = "-o " .. path })
+    os.remove(path)
+    assert.equal(200, status)
+  end)
+end)
+
+describe("simulator REST family: faults", function()
+  local sim, sid
+  setup(function()
+    sim = h.start_sim({ "--fault", "http500:camera/list", "--fault", "truncate=100:recordingfile" })
+    sid = assert(h.login(sim, "admin", "admin"))
+  end)
+  teardown(function() sim.stop() end)
+
+  it("apply to REST paths by target", function()
+    local body, status, ctype = call(sim, "GET", "camera/list?sid=" .. sid .. "&ver=1.1.0")
+    assert.equal(500, status)
+    assert.equal("text/html", ctype)
+    assert.matches("500", body)
+    assert.equal(200, select(2, call(sim, "GET", "qshare/StreamingOutput/channels?sid=" .. sid)))
+    local t = past_minute()
+    body, status = call(sim, "GET", ("camera/recordingfile/%s/0?sid=%s&time=%d&pre_period=0"
+      .. "&post_period=5000"):format(FRONT, sid, t))
+    assert.equal(200, status)
+    assert.equal(100, #body)
+  end)
+end)
+
 describe("simulator REST family: --api rest (REST only)", function()
   local sim, sid
   setup(function()

@@ -22,6 +22,8 @@ static const char usage[] =
 "  --api MODE          both (default: SDK CGIs and the REST family), rest (no\n"
 "                      camera_status/getliveimage/mrec CGIs) or cgi (an old NVR:\n"
 "                      REST paths answer 404); see docs/REST.md\n"
+"  --api-version X.Y.Z newest REST API version served (1.3.1); below 1.2.0\n"
+"                      there is no image_ts and no start_time/end_time\n"
 "  --bind ADDR         listen address, default 127.0.0.1 (IPv6 literal allowed)\n"
 "  --config FILE.json  users and cameras (default: built in; see\n"
 "                      --print-default-config and tools/sim/default.json)\n"
@@ -74,6 +76,7 @@ static void set_defaults(struct options *o)
     o->port = 8080;
     o->logs_port = 10150;
     o->rtsp_port = 10273;
+    o->api_version = 10301;
     o->bind = "127.0.0.1";
     o->sid_idle = 600;
     o->lockout = 5;
@@ -155,6 +158,18 @@ static int set_api(struct options *o, const char *v)
     return -1;
 }
 
+static int set_api_version(struct options *o, const char *v)
+{
+    int a, b, c, n = 0;
+    if (sscanf(v, "%d.%d.%d%n", &a, &b, &c, &n) != 3 || v[n] || a != 1 || b < 0 || b > 3 ||
+        c < 0 || c > 99) {
+        fprintf(stderr, "qvrsim: --api-version wants 1.0.0 to 1.3.99, got '%s'\n", v);
+        return -1;
+    }
+    o->api_version = a * 10000 + b * 100 + c;
+    return 0;
+}
+
 static int time_arg(const char *name, const char *v, int64_t *out, bool *has)
 {
     if (!parse_i64(v, out) || *out > ((int64_t)1 << 52) || *out < -((int64_t)1 << 52)) {
@@ -184,6 +199,7 @@ static int apply(struct options *o, const char *name, const char *v)
     if (!strcmp(name, "--logs-port")) return int_arg(name, v, 0, 65535, &o->logs_port);
     if (!strcmp(name, "--rtsp-port")) return int_arg(name, v, 0, 65535, &o->rtsp_port);
     if (!strcmp(name, "--api")) return set_api(o, v);
+    if (!strcmp(name, "--api-version")) return set_api_version(o, v);
     if (!strcmp(name, "--bind")) return set_bind(o, v);
     if (!strcmp(name, "--config")) { o->config = v; return 0; }
     if (!strcmp(name, "--media")) { o->media = v; return 0; }

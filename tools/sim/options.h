@@ -18,6 +18,7 @@ struct options {
     int port;               /* 0: pick a free port */
     int rtsp_port;          /* --rtsp-port, 0: pick a free port */
     enum api_mode api;
+    int api_version;        /* --api-version, 10301 = 1.3.1 (docs/REST.md) */
     int logs_port;
     const char *bind;       /* IPv4 or IPv6 literal */
     const char *config;     /* NULL: built-in default config */

@@ -149,8 +149,8 @@ enum MHD_Result rest_error(struct req *r, uint32_t code, const char *message)
     return rc;
 }
 
-/* `ver` absent or 1.0.0 <= ver <= 1.3.1. */
-static bool ver_ok(const char *v)
+/* `ver` absent or 1.0.0 <= ver <= --api-version (1.3.1). */
+static bool ver_ok(const char *v, int newest)
 {
     if (!v)
         return true;
@@ -158,7 +158,7 @@ static bool ver_ok(const char *v)
     if (sscanf(v, "%d.%d.%d%n", &a, &b, &c, &n) != 3 || v[n])
         return false;
     long x = a * 10000L + b * 100L + c;
-    return a >= 0 && b >= 0 && b < 100 && c >= 0 && c < 100 && x >= 10000 && x <= 10301;
+    return a >= 0 && b >= 0 && b < 100 && c >= 0 && c < 100 && x >= 10000 && x <= newest;
 }
 
 bool rest_refused(struct req *r, enum MHD_Result *rc)
@@ -175,7 +175,7 @@ bool rest_refused(struct req *r, enum MHD_Result *rc)
         *rc = rest_error(r, E_REST_PERMISSION, "Insufficient permissions");
         return true;
     }
-    if (!ver_ok(req_param(r, "ver"))) {
+    if (!ver_ok(req_param(r, "ver"), r->sim->opt.api_version)) {
         *rc = rest_error(r, E_REST_VERSION, "API version not supported");
         return true;
     }

@@ -332,7 +332,8 @@ enum MHD_Result rest_snapshot(struct req *r, const char *guid)
     if (!c)
         return rest_error(r, E_REST_PARAM, "Invalid parameters or missing parameters");
     int64_t ts;
-    if (req_int(r, "image_ts", &ts) == 1 && !c->dump) {
+    /* image_ts came with API 1.2.0: an older NVR serves the live picture */
+    if (req_int(r, "image_ts", &ts) == 1 && !c->dump && r->sim->opt.api_version >= 10200) {
         struct buf jpeg = {0};
         enum clip_result cr = clip_jpeg_at(r->sim, c, ts, &jpeg);
         if (cr == CLIP_OK)
@@ -443,7 +444,8 @@ enum MHD_Result rest_ptz(struct req *r, const char *guid, const char *action)
     return ptz_answer(r, "0x0", "Success");
 }
 
-/* time/pre_period/post_period (window 2..60 s) or start_time/end_time. */
+/* time/pre_period/post_period (window 2..60 s) or start_time/end_time
+ * (since API 1.2.0). */
 static bool rec_range(const struct req *r, int64_t *from, int64_t *to)
 {
     int64_t t, pre, post;
@@ -454,7 +456,7 @@ static bool rec_range(const struct req *r, int64_t *from, int64_t *to)
         return pre >= 0 && post >= 0 && pre + post >= 2000 && pre + post <= 60000;
     }
     if (req_int(r, "start_time", from) == 1 && req_int(r, "end_time", to) == 1)
-        return *to > *from;
+        return *to > *from && r->sim->opt.api_version >= 10200;
     return false;
 }
 
