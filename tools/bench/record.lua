@@ -6,7 +6,7 @@
 --
 -- usage (under tools/with-sim with QVRSIM_ARGS=--no-pace):
 --   lua5.4 tools/bench/record.lua DIR [MINUTES]
--- MINUTES: the length of each recorded playback (default 120).
+-- MINUTES: the length of each recorded playback (default 120; tools/bench/run asks for 30).
 local qvr = require "qvrpro"
 local B = require "benchlib"
 
