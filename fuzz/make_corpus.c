@@ -67,7 +67,7 @@ static void video(struct seed *s, const char *fourcc, int key, uint64_t ts, uint
     put_fill(s, len - sizeof nal, (uint8_t)ts);
 }
 
-/* layout 'a', 'b', 'c' or 'd' as in PROTOCOL_NOTES.md / parser.c */
+/* layout 'a', 'b', 'c' or 'd' as in docs/PROTOCOL.md / parser.c */
 static void audio(struct seed *s, int layout, uint64_t ts, uint32_t len)
 {
     uint8_t ext[8];

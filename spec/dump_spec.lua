@@ -273,3 +273,59 @@ describe("dump", function()
     assert.matches("closed", tostring(r))
   end)
 end)
+
+describe("dump meta rewritten in place (gaps)", function()
+  local dir
+  setup(function() dir = h.tmpdir() end)
+  teardown(function() h.execute("rm -rf " .. h.shell_quote(dir)) end)
+
+  it("keeps a growing gaps list in the meta of a plain QVRDUMP1 file", function()
+    local dump = require "qvrpro.dump"
+    local path = dir .. "/gaps.qvr"
+    local gaps = {}
+    local w, update = assert(dump.gap_writer(path, { camera = "Back Yard" }, gaps))
+    assert(update())
+    gaps[1] = { from = 1000, to = 1500 }
+    assert(update())
+    gaps[2] = { from = 2000, to = 2100 }
+    assert(update())
+    assert(w:close())
+    local r = assert(qvr.open_dump(path))
+    assert.equal("Back Yard", r.meta.camera)
+    assert.same({ { from = 1000, to = 1500 }, { from = 2000, to = 2100 } }, r.meta.gaps)
+    assert.is_nil(r.meta.gaps_incomplete)
+    r:close()
+    -- the head is the format's: magic, meta length, the meta's JSON and spaces
+    local head = h.read_file(path):sub(1, 12)
+    assert.equal("QVRDUMP1", head:sub(1, 8))
+  end)
+
+  it("keeps the first gaps and says so when the room runs out", function()
+    local dump = require "qvrpro.dump"
+    local path = dir .. "/many.qvr"
+    local gaps = {}
+    local w, update = assert(dump.gap_writer(path, {}, gaps))
+    for i = 1, 3000 do
+      gaps[i] = { from = 1796000000000 + i * 1000, to = 1796000000000 + i * 1000 + 500 }
+    end
+    assert(update())
+    assert(w:close())
+    local r = assert(qvr.open_dump(path))
+    assert.is_true(r.meta.gaps_incomplete)
+    assert.is_true(#r.meta.gaps > 1000 and #r.meta.gaps < 3000)
+    assert.same(gaps[1], r.meta.gaps[1])
+    r:close()
+  end)
+
+  it("refuses a meta that does not fit, and the writer goes on", function()
+    local w = assert(qvr.core.dump_writer(dir .. "/tight.qvr", { a = 1 }))
+    local ok, err = w:set_meta({ a = 1, more = "does not fit" })
+    assert.is_nil(ok)
+    assert.equal("BAD_ARGUMENT", err.name)
+    assert(w:set_meta({ a = 2 }))
+    assert(w:close())
+    local r = assert(qvr.open_dump(dir .. "/tight.qvr"))
+    assert.equal(2, r.meta.a)
+    r:close()
+  end)
+end)

@@ -489,3 +489,63 @@ describe("https", function()
     n:close()
   end)
 end)
+
+describe("a login answer cut short", function()
+  local sim
+  setup(function() sim = h.start_sim({}) end)
+  teardown(function() sim.stop() end)
+  after_each(function() h.control(sim, "clear=1") end)
+
+  -- 120: before authPassed; 300: after the sid (which the client then logs out)
+  for _, cut in ipairs({ 120, 300 }) do
+    it(("is TRUNCATED, not AUTH_FAILED, and leaves no sid it got behind (cut at %d)"):format(cut),
+       function()
+      local before = h.stats(sim).sids_valid
+      h.control(sim, "fault=truncate=" .. cut .. ":authLogin")
+      local n, err = qvr.connect(h.opts(sim))
+      assert.is_nil(n)
+      assert.equal("TRUNCATED", err.name)
+      assert.matches("cut short", err.message)
+      h.control(sim, "clear=1")
+      if cut == 300 then
+        assert.equal(before, h.stats(sim).sids_valid, "the sid the answer carried was logged out")
+      end
+      n = assert(qvr.connect(h.opts(sim)))   -- and no back-off was recorded against the user
+      n:close()
+    end)
+  end
+end)
+
+describe("a camera lookup that fails", function()
+  local sim, nvr
+  setup(function()
+    sim = h.start_sim({})
+    nvr = assert(qvr.connect(h.opts(sim)))
+  end)
+  teardown(function()
+    nvr:close()
+    sim.stop()
+  end)
+
+  it("returns its error from every call that takes a camera, and sends nothing", function()
+    local before = h.stats(sim).requests
+    local calls = {
+      live = function() return nvr:live("Nope") end,
+      playback = function() return nvr:playback("Nope", { from = "-1h", to = "-59m" }) end,
+      record = function() return nvr:record("Nope", true) end,
+      recording = function() return nvr:recording("Nope") end,
+      snapshot = function() return nvr:snapshot("Nope") end,
+    }
+    for name, call in pairs(calls) do
+      local r, err = call()
+      assert.is_nil(r, name)
+      assert.truthy(err, name .. " returned nil, nil")
+      assert.equal("NO_SUCH_CAMERA", err.name, name)
+      assert.matches("Nope", err.message, 1, true)
+    end
+    local after = h.stats(sim).requests
+    for _, ep in ipairs({ "mrec", "getstream", "qplay", "getliveimage" }) do
+      assert.equal(before[ep], after[ep], ep .. " was called")
+    end
+  end)
+end)

@@ -1,5 +1,5 @@
 -- The simulator itself, over plain HTTP with curl: every endpoint answers as
--- the SDK document and PROTOCOL_NOTES.md say, and its switches work.
+-- the SDK document and docs/PROTOCOL.md say, and its switches work.
 local h = require "helpers"
 local core = require "qvrpro.core"
 

@@ -232,6 +232,154 @@ describe("playback", function()
   end)
 end)
 
+describe("playback continuation", function()
+  local sim, nvr, yard, t0
+  setup(function()
+    sim = h.start_sim({ "--no-pace" })
+    nvr = assert(qvr.connect(h.opts(sim)))
+    yard = assert(nvr:camera("Back Yard"))
+    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37
+  end)
+  teardown(function()
+    nvr:close()
+    sim.stop()
+  end)
+  after_each(function() h.control(sim, "clear=1") end)
+
+  for _, fault in ipairs({ "get_frames=25", "get_cut=20000", "get_wait=150" }) do
+    it("returns exactly the range's frames when every `get` answers part of it (" .. fault .. ")",
+       function()
+      h.control(sim, "fault=" .. fault)
+      local opened = h.stats(sim).qplay_opened_total
+      local pb <close> = assert(yard:playback{ from = t0, to = t0 + 6000, timecontrol = false })
+      local got = frames_of(pb)
+      local expected = h.archive(sim, yard.guid, t0, t0 + 6000)
+      assert_same_frames(expected, got)
+      if not fault:match("wait") then
+        assert.is_true(pb.transfer.transfers >= 3, "gets: " .. pb.transfer.transfers)
+      end
+      assert.equal(opened + 1, h.stats(sim).qplay_opened_total, "one qplay session")
+    end)
+  end
+
+  it("read(), frames() and qvr.each agree over batched `get`s", function()
+    h.control(sim, "fault=get_frames=10")
+    local expected = h.archive(sim, yard.guid, t0, t0 + 3000)
+    local a <close> = assert(yard:playback{ from = t0, to = t0 + 3000, timecontrol = false })
+    local by_read = {}
+    while true do
+      local f = a:read()
+      if not f then break end
+      by_read[#by_read + 1] = f
+    end
+    assert_same_frames(expected, by_read)
+    local b <close> = assert(yard:playback{ from = t0, to = t0 + 3000, timecontrol = false })
+    local c <close> = assert(yard:playback{ from = t0 + 1000, to = t0 + 3000,
+                                            timecontrol = false })
+    local got = { [b] = {}, [c] = {} }
+    for obj, f in qvr.each{ b, c } do table.insert(got[obj], f) end
+    assert_same_frames(expected, got[b])
+    assert_same_frames(h.archive(sim, yard.guid, t0 + 1000, t0 + 3000), got[c])
+  end)
+
+  it("closes its server session when a `get` that stalls cannot be retried (TIMEOUT)", function()
+    local quick <close> = assert(qvr.connect(h.opts(sim, { stall_timeout = 1 })))
+    h.control(sim, "fault=stall_after=30000:qplay")
+    local pb <close> = assert(quick:playback("Back Yard", { from = t0, to = t0 + 20000,
+      timecontrol = false, retries = 0, new_sessions = 0 }))
+    local got = {}
+    local ok, err = pcall(function() for f in pb:frames() do got[#got + 1] = f end end)
+    assert.is_false(ok)
+    assert.equal("TIMEOUT", err.name)
+    assert.is_true(#got > 0)
+    assert.equal(0, h.stats(sim).qplay_open, "no session left open on the server")
+  end)
+
+  it("goes on after a `get` that stalls: seek back, get again, every frame once", function()
+    local quick <close> = assert(qvr.connect(h.opts(sim, { stall_timeout = 1 })))
+    h.control(sim, "fault=stall_after=150000:qplay")
+    local pb <close> = assert(quick:playback("Back Yard", { from = t0, to = t0 + 8000,
+      timecontrol = false }))
+    assert_same_frames(h.archive(sim, yard.guid, t0, t0 + 8000), frames_of(pb))
+    assert.is_true(pb.transfer.transfers >= 2)
+  end)
+
+  it("opens a new session when the one a dropped `get` was on is gone: exact across the splice",
+     function()
+    h.control(sim, "clear=faults&fault=get_cut=200000")   -- the first get breaks mid-frame
+    local opened = h.stats(sim).qplay_opened_total
+    local pb <close> = assert(yard:playback{ from = t0, to = t0 + 20000, timecontrol = false })
+    local got = { assert(pb:read()) }
+    local first_id = pb.id
+    qvr.core.sleep(0.5)             -- the cut get is over on the server's side
+    local body = h.curl(sim.url("/qvrpro/apis/qplay.cgi?ver=v1&cmd=close&session=" .. first_id))
+    assert.matches("\n0\n", "\n" .. body)
+    h.control(sim, "clear=faults")
+    while true do
+      local f, err = pb:read()
+      assert.is_nil(err)
+      if not f then break end
+      got[#got + 1] = f
+    end
+    assert_same_frames(h.archive(sim, yard.guid, t0, t0 + 20000), got)
+    assert.is_not.equal(first_id, pb.id, "a new qplay session")
+    assert.equal(opened + 2, h.stats(sim).qplay_opened_total)
+  end)
+
+  it("keeps JPEG mode exact over batched `get`s", function()
+    local plain = frames_of(assert(yard:playback{ from = t0, to = t0 + 8000,
+                                                  data_type = "jpeg" }))
+    h.control(sim, "fault=get_frames=3")
+    local pb <close> = assert(yard:playback{ from = t0, to = t0 + 8000, data_type = "jpeg" })
+    local got = frames_of(pb)
+    assert.equal(#plain, #got)
+    assert.is_true(#got >= 6)
+    for i, f in ipairs(got) do
+      assert.equal(plain[i].timestamp, f.timestamp)
+      assert.equal(plain[i].data, f.data)
+    end
+    assert.is_true(pb.transfer.transfers >= 2)
+  end)
+
+  it("keeps time control on exact over batched `get`s", function()
+    local paced = h.start_sim({ "--fault", "get_frames=7" })
+    local n2 = assert(qvr.connect(h.opts(paced)))
+    local cam = assert(n2:camera("Back Yard"))
+    local pb = assert(cam:playback{ from = t0, to = t0 + 1500 })   -- timecontrol on
+    local ok, got = pcall(frames_of, pb)
+    local transfers = pb.transfer and pb.transfer.transfers
+    local expected = h.archive(paced, cam.guid, t0, t0 + 1500)
+    pb:close()
+    n2:close()
+    paced.stop()
+    assert(ok, got)
+    assert_same_frames(expected, got)
+    assert.is_true(transfers >= 3)
+  end)
+
+  it("ends with an empty `get` where the recording stops, even after a wait", function()
+    h.control(sim, "fault=get_wait=300")
+    -- Front Door has no recording for ten minutes an hour after the archive starts
+    local gap_from = h.stats(sim).archive_start + 3600000
+    local door = assert(nvr:camera("Front Door"))
+    local pb <close> = assert(door:playback{ from = gap_from - 2000, to = gap_from + 60000,
+                                             timecontrol = false })
+    assert(pb:playclose(false))      -- the session stays: the end is an empty `get`
+    local got = frames_of(pb)
+    assert_same_frames(h.archive(sim, door.guid, gap_from - 2000, gap_from + 60000), got)
+    assert.equal("empty", pb:end_reason())
+  end)
+
+  it("ends when the server closes the session at the end of the recording", function()
+    local from = qvr.time.now() - 2000
+    local pb <close> = assert(yard:playback{ from = from, to = from + 3600000,
+                                             timecontrol = false })
+    local got = frames_of(pb)
+    assert.is_true(#got > 10)
+    assert.truthy(({ closed = true, empty = true })[pb:end_reason()], pb:end_reason())
+  end)
+end)
+
 describe("live", function()
   local sim, nvr
   setup(function()

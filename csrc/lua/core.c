@@ -29,6 +29,42 @@ void qvr_new_type(lua_State *L, const char *name, const luaL_Reg *meta,
     lua_pop(L, 1);
 }
 
+void qvr_type_fields(lua_State *L, const char *name, const char *const fields[])
+{
+    luaL_getmetatable(L, name);
+    lua_newtable(L);
+    for (int i = 0; fields[i]; i++) {
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, fields[i]);
+    }
+    lua_setfield(L, -2, "__fields");
+    lua_pop(L, 1);
+}
+
+int qvr_field_id(lua_State *L, int obj, int key)
+{
+    int id = -1;
+    if (lua_type(L, key) != LUA_TSTRING || !lua_getmetatable(L, obj))
+        return -1;
+    if (lua_getfield(L, -1, "__fields") == LUA_TTABLE) {
+        lua_pushvalue(L, key);
+        if (lua_rawget(L, -2) == LUA_TNUMBER)
+            id = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    return id;
+}
+
+int qvr_push_method(lua_State *L, int obj, int key)
+{
+    luaL_getmetafield(L, obj, "__methods");
+    lua_pushvalue(L, key);
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+    return 1;
+}
+
 static int frames_iter(lua_State *L)
 {
     lua_settop(L, 0);

@@ -24,6 +24,16 @@
 void qvr_new_type(lua_State *L, const char *name, const luaL_Reg *meta,
                   const luaL_Reg *methods);
 
+/* core.c: gives the type `name` (made by qvr_new_type) the field names
+ * `fields` (NULL-terminated): its __index looks a key up in one table and
+ * switches on the position, rather than comparing strings one by one. */
+void qvr_type_fields(lua_State *L, const char *name, const char *const fields[]);
+/* The position of the key at index `key` in the fields of the object at
+ * `obj`, or -1 when it is not a field. */
+int qvr_field_id(lua_State *L, int obj, int key);
+/* Pushes the method named by the key at `key` (or nil); returns 1. */
+int qvr_push_method(lua_State *L, int obj, int key);
+
 /* core.c: the generic-for triple of an object's frames, like io.lines:
  * iter, nil, nil, object (index 1, the to-be-closed value).  The iterator
  * calls read(object), which returns frame | nil | nil, err, and raises the err. */

@@ -202,7 +202,8 @@ static struct lwriter *check_writer(lua_State *L, int i)
     return lw;
 }
 
-/* core.dump_writer(path, meta [, {append=true}]) -> DumpWriter | nil, err */
+/* core.dump_writer(path, meta [, {append=true, meta_room=N}]) -> DumpWriter | nil, err
+ * meta_room: N spaces after the meta, room for w:set_meta() to grow it. */
 static int l_dump_writer(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -211,13 +212,27 @@ static int l_dump_writer(lua_State *L)
     const char *meta;
     size_t mlen;
     int append = 0;
+    lua_Integer room = 0;
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
         lua_getfield(L, 3, "append");
         append = lua_toboolean(L, -1);
-        lua_pop(L, 1);
+        lua_getfield(L, 3, "meta_room");
+        room = luaL_optinteger(L, -1, 0);
+        lua_pop(L, 2);
+        luaL_argcheck(L, room >= 0 && room <= QVR_DUMP_META_MAX / 2, 3, "bad meta_room");
     }
     push_meta_text(L, 2);
+    if (room > 0) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        lua_pushvalue(L, -2);
+        luaL_addvalue(&b);
+        for (lua_Integer i = 0; i < room; i++)
+            luaL_addchar(&b, ' ');
+        luaL_pushresult(&b);
+        lua_remove(L, -2);
+    }
     meta = lua_tolstring(L, -1, &mlen);
     lw = lua_newuserdatauv(L, sizeof *lw, 1);
     memset(lw, 0, sizeof *lw);
@@ -260,6 +275,21 @@ static int w_flush_sync(lua_State *L, int sync)
     return 1;
 }
 
+/* w:set_meta(meta) -> true | nil, err: the meta replaced in place (it
+ * must fit the file's meta, see meta_room) */
+static int w_set_meta(lua_State *L)
+{
+    struct lwriter *lw = check_writer(L, 1);
+    size_t n;
+    const char *text;
+    push_meta_text(L, 2);
+    text = lua_tolstring(L, -1, &n);
+    if (qvr_dump_set_meta(lw->w, text, n) != 0)
+        return fail_dump(L, qvr_dump_writer_error(lw->w));
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static int w_flush(lua_State *L)
 {
     return w_flush_sync(L, 0);
@@ -284,24 +314,26 @@ static int w_close(lua_State *L)
     return 1;
 }
 
+enum writer_field { W_FRAMES, W_BYTES, W_LAST_TS, W_FIRST_TS, W_CLOSED, W_PATH };
+static const char *const writer_fields[] = {
+    "frames", "bytes", "last_timestamp", "first_timestamp", "closed", "path", NULL};
+
 static int w_index(lua_State *L)
 {
     struct lwriter *lw = to_writer(L, 1);
-    const char *k = luaL_checkstring(L, 2);
-    if (strcmp(k, "frames") == 0)
-        lua_pushinteger(L, (lua_Integer)lw->st.records);
-    else if (strcmp(k, "bytes") == 0)
-        lua_pushinteger(L, (lua_Integer)lw->st.bytes);
-    else if (strcmp(k, "last_timestamp") == 0 || strcmp(k, "first_timestamp") == 0) {
-        int64_t v = k[0] == 'l' ? lw->st.last_ts : lw->st.first_ts;
+    int64_t v;
+    luaL_checkstring(L, 2);
+    switch (qvr_field_id(L, 1, 2)) {
+    case W_FRAMES: lua_pushinteger(L, (lua_Integer)lw->st.records); break;
+    case W_BYTES: lua_pushinteger(L, (lua_Integer)lw->st.bytes); break;
+    case W_LAST_TS:
+    case W_FIRST_TS:
+        v = qvr_field_id(L, 1, 2) == W_LAST_TS ? lw->st.last_ts : lw->st.first_ts;
         v >= 0 ? lua_pushinteger(L, v) : lua_pushnil(L);
-    } else if (strcmp(k, "closed") == 0)
-        lua_pushboolean(L, lw->w == NULL);
-    else if (strcmp(k, "path") == 0)
-        lua_getiuservalue(L, 1, 1);
-    else {
-        luaL_getmetafield(L, 1, "__methods");
-        lua_getfield(L, -1, k);
+        break;
+    case W_CLOSED: lua_pushboolean(L, lw->w == NULL); break;
+    case W_PATH: lua_getiuservalue(L, 1, 1); break;
+    default: return qvr_push_method(L, 1, 2);
     }
     return 1;
 }
@@ -411,17 +443,23 @@ static int r_close(lua_State *L)
     return 0;
 }
 
-static int r_summary_field(lua_State *L, struct lreader *lr, const char *k)
+enum reader_field {
+    R_CLOSED, R_PATH, R_META, R_COUNT, R_FIRST_TS, R_LAST_TS, R_COMPLETE, R_INDEX_ENTRIES};
+static const char *const reader_fields[] = {
+    "closed", "path", "meta", "count", "first_timestamp", "last_timestamp", "complete",
+    "index_entries", NULL};
+
+static int r_summary_field(lua_State *L, struct lreader *lr, int id)
 {
     struct qvr_dump_summary s;
     int64_t v;
     if (qvr_dump_summarize(lr->r, &s) != 0)
         return luaL_error(L, "%s", qvr_dump_reader_error(lr->r)->msg);
-    if (strcmp(k, "count") == 0) {
+    if (id == R_COUNT) {
         lua_pushinteger(L, (lua_Integer)s.count);
         return 1;
     }
-    v = strcmp(k, "first_timestamp") == 0 ? s.first_ts : s.last_ts;
+    v = id == R_FIRST_TS ? s.first_ts : s.last_ts;
     v >= 0 ? lua_pushinteger(L, v) : lua_pushnil(L);
     return 1;
 }
@@ -429,26 +467,25 @@ static int r_summary_field(lua_State *L, struct lreader *lr, const char *k)
 static int r_index(lua_State *L)
 {
     struct lreader *lr = to_reader(L, 1);
-    const char *k = luaL_checkstring(L, 2);
     uint64_t entries;
-    if (strcmp(k, "closed") == 0)
-        lua_pushboolean(L, lr->r == NULL);
-    else if (strcmp(k, "path") == 0)
-        lua_getiuservalue(L, 1, 1);
-    else if (strcmp(k, "meta") == 0)
-        lua_getiuservalue(L, 1, 2);
-    else if (lr->r && (strcmp(k, "count") == 0 || strcmp(k, "first_timestamp") == 0 ||
-                       strcmp(k, "last_timestamp") == 0))
-        return r_summary_field(L, lr, k);
-    else if (lr->r && (strcmp(k, "complete") == 0 || strcmp(k, "index_entries") == 0)) {
-        int indexed = qvr_dump_indexed(lr->r, &entries);
-        if (k[0] == 'c')
-            lua_pushboolean(L, indexed);
-        else
-            lua_pushinteger(L, (lua_Integer)entries);
-    } else {
-        luaL_getmetafield(L, 1, "__methods");
-        lua_getfield(L, -1, k);
+    int id;
+    luaL_checkstring(L, 2);
+    id = qvr_field_id(L, 1, 2);
+    if (!lr->r && id >= R_COUNT)
+        id = -1;                       /* closed: those are not fields any more */
+    switch (id) {
+    case R_CLOSED: lua_pushboolean(L, lr->r == NULL); break;
+    case R_PATH: lua_getiuservalue(L, 1, 1); break;
+    case R_META: lua_getiuservalue(L, 1, 2); break;
+    case R_COUNT:
+    case R_FIRST_TS:
+    case R_LAST_TS: return r_summary_field(L, lr, id);
+    case R_COMPLETE: lua_pushboolean(L, qvr_dump_indexed(lr->r, &entries)); break;
+    case R_INDEX_ENTRIES:
+        qvr_dump_indexed(lr->r, &entries);
+        lua_pushinteger(L, (lua_Integer)entries);
+        break;
+    default: return qvr_push_method(L, 1, 2);
     }
     return 1;
 }
@@ -470,7 +507,7 @@ void qvr_dump_register(lua_State *L)
     };
     static const luaL_Reg wmethods[] = {
         {"write", w_write}, {"flush", w_flush}, {"sync", w_sync}, {"close", w_close},
-        {NULL, NULL}
+        {"set_meta", w_set_meta}, {NULL, NULL}
     };
     static const luaL_Reg rmeta[] = {
         {"__index", r_index}, {"__gc", r_close}, {"__close", r_close},
@@ -481,7 +518,9 @@ void qvr_dump_register(lua_State *L)
         {NULL, NULL}
     };
     qvr_new_type(L, QVR_DUMPW_MT, wmeta, wmethods);
+    qvr_type_fields(L, QVR_DUMPW_MT, writer_fields);
     qvr_new_type(L, QVR_DUMPR_MT, rmeta, rmethods);
+    qvr_type_fields(L, QVR_DUMPR_MT, reader_fields);
     lua_pushcfunction(L, l_dump_writer);
     lua_setfield(L, -2, "dump_writer");
     lua_pushcfunction(L, l_open_dump);

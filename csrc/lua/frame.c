@@ -29,16 +29,16 @@ struct lframe {
 static const char frame_mt_key = 'F';
 static const char file_mt_key = 'f';     /* io's file metatable, once looked up */
 
-/* The fields of a frame, by name: __index looks a key up in a table built
- * once (name -> one of these), never with a chain of string compares. */
+/* The fields of a frame (qvr_type_fields): __index looks a key up in the
+ * type's field table and switches, never comparing strings. */
 enum frame_field {
-    FF_DATA = 1, FF_TIMESTAMP, FF_KEY, FF_SIZE, FF_FOURCC, FF_CODEC, FF_MEDIA, FF_WIDTH,
-    FF_HEIGHT, FF_OSD, FF_FLAGS, FF_HEADER, FF_SAMPLE_RATE, FF_BITS, FF_CHANNELS
+    F_DATA, F_TIMESTAMP, F_KEY, F_SIZE, F_FOURCC, F_CODEC, F_MEDIA, F_WIDTH, F_HEIGHT,
+    F_OSD, F_FLAGS, F_HEADER, F_SAMPLE_RATE, F_BITS, F_CHANNELS
 };
 
-static const char *const field_names[] = {
-    NULL, "data", "timestamp", "key", "size", "fourcc", "codec", "media", "width",
-    "height", "osd", "flags", "header", "sample_rate", "bits", "channels"
+static const char *const frame_fields[] = {
+    "data", "timestamp", "key", "size", "fourcc", "codec", "media", "width", "height",
+    "osd", "flags", "header", "sample_rate", "bits", "channels", NULL
 };
 
 static struct lframe *check_frame(lua_State *L, int i)
@@ -183,29 +183,30 @@ static void push_field(lua_State *L, struct lframe *lf, enum frame_field k)
     const struct qvr_frame *f = &lf->f;
     int audio = f->media == QVR_MEDIA_AUDIO;
     switch (k) {
-    case FF_DATA: frame_data(L, lf); break;
-    case FF_TIMESTAMP: lua_pushinteger(L, (lua_Integer)f->timestamp); break;
-    case FF_KEY: lua_pushboolean(L, f->key); break;
-    case FF_SIZE: lua_pushinteger(L, (lua_Integer)lf->len); break;
-    case FF_FOURCC: lua_pushstring(L, f->fourcc); break;
-    case FF_CODEC: lua_pushstring(L, qvr_codec_name(f->codec)); break;
-    case FF_MEDIA: lua_pushstring(L, qvr_media_name(f->media)); break;
-    case FF_WIDTH: lua_pushinteger(L, f->width); break;
-    case FF_HEIGHT: lua_pushinteger(L, f->height); break;
-    case FF_OSD: lua_pushstring(L, f->osd); break;
-    case FF_FLAGS: lua_pushinteger(L, f->flags); break;
-    case FF_HEADER:
+    case F_DATA: frame_data(L, lf); break;
+    case F_TIMESTAMP: lua_pushinteger(L, (lua_Integer)f->timestamp); break;
+    case F_KEY: lua_pushboolean(L, f->key); break;
+    case F_SIZE: lua_pushinteger(L, (lua_Integer)lf->len); break;
+    case F_FOURCC: lua_pushstring(L, f->fourcc); break;
+    case F_CODEC: lua_pushstring(L, qvr_codec_name(f->codec)); break;
+    case F_MEDIA: lua_pushstring(L, qvr_media_name(f->media)); break;
+    case F_WIDTH: lua_pushinteger(L, f->width); break;
+    case F_HEIGHT: lua_pushinteger(L, f->height); break;
+    case F_OSD: lua_pushstring(L, f->osd); break;
+    case F_FLAGS: lua_pushinteger(L, f->flags); break;
+    case F_HEADER:
         live_frame(L, 1);
         lua_pushlstring(L, (const char *)lf->hdr, lf->header_len);
         break;
-    case FF_SAMPLE_RATE: audio ? lua_pushinteger(L, f->sample_rate) : lua_pushnil(L); break;
-    case FF_BITS: audio ? lua_pushinteger(L, f->bits) : lua_pushnil(L); break;
-    case FF_CHANNELS: audio ? lua_pushinteger(L, f->channels) : lua_pushnil(L); break;
+    case F_SAMPLE_RATE: audio ? lua_pushinteger(L, f->sample_rate) : lua_pushnil(L); break;
+    case F_BITS: audio ? lua_pushinteger(L, f->bits) : lua_pushnil(L); break;
+    case F_CHANNELS: audio ? lua_pushinteger(L, f->channels) : lua_pushnil(L); break;
     }
 }
 
-/* __index: upvalue 1 is the methods table, upvalue 2 the field table
- * (name -> enum frame_field); two table look-ups, no string compares. */
+/* __index: upvalue 1 is the methods table, upvalue 2 the type's field
+ * table (__fields, name -> enum frame_field), both held by the closure so
+ * that a read costs two table look-ups and no metatable or name look-up. */
 static int frame_index(lua_State *L)
 {
     struct lframe *lf = check_frame(L, 1);
@@ -263,15 +264,12 @@ void qvr_frame_register(lua_State *L)
         {NULL, NULL}
     };
     qvr_new_type(L, QVR_FRAME_MT, meta, methods);
+    qvr_type_fields(L, QVR_FRAME_MT, frame_fields);
     luaL_getmetatable(L, QVR_FRAME_MT);
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &frame_mt_key);
     lua_getfield(L, -1, "__methods");
-    lua_createtable(L, 0, (int)(sizeof field_names / sizeof *field_names));
-    for (size_t i = 1; i < sizeof field_names / sizeof *field_names; i++) {
-        lua_pushinteger(L, (lua_Integer)i);
-        lua_setfield(L, -2, field_names[i]);
-    }
+    lua_getfield(L, -2, "__fields");
     lua_pushcclosure(L, frame_index, 2);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);

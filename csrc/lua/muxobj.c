@@ -13,6 +13,8 @@
  *                                  extradata = mux.h264_extradata(key_frame)})
  *   assert(m:write(v, frame)); assert(m:close())
  */
+#define _GNU_SOURCE             /* dladdr */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -323,6 +325,18 @@ static void register_muxer(lua_State *L)
     lua_pop(L, 1);
 }
 
+/* Keeps this module, and so FFmpeg and the TLS libraries it pulls in,
+ * loaded until the process ends: they hold process-wide state (codec
+ * tables, library initialisation) that is not meant to be unloaded, and Lua
+ * unloads C modules when a state closes.  Unloaded, that state's memory
+ * shows up as leaks under LeakSanitizer. */
+static void stay_loaded(void)
+{
+    Dl_info info;
+    if (dladdr((void *)&stay_loaded, &info) && info.dli_fname)
+        dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 int luaopen_qvrpro_mux(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -333,6 +347,7 @@ int luaopen_qvrpro_mux(lua_State *L)
         {NULL, NULL}
     };
     const struct qvr_core_api *api;
+    stay_loaded();
     lua_getglobal(L, "require");
     lua_pushliteral(L, "qvrpro.core");
     lua_call(L, 1, 0);

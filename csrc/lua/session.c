@@ -205,6 +205,8 @@ static void login_url(struct session *s, struct qvr_str *url)
     qvr_str_wipe(&b64);
 }
 
+static void logout(struct session *s);
+
 int qvr_session_login(lua_State *L, struct session *s)
 {
     struct qvr_str url;
@@ -237,7 +239,12 @@ int qvr_session_login(lua_State *L, struct session *s)
     qvr_http_resp_free(&r);
     qvr_login_verdict(&lg, r.status, &res);
     if (res.verdict != QVR_ANSWER_OK) {
-        backoff_record(L, s, lg.parsed);
+        if (lg.parsed && !lg.complete && lg.sid[0]) {
+            /* cut short after the sid: the server issued it, so log it out */
+            snprintf(s->sid, sizeof s->sid, "%s", lg.sid);
+            logout(s);
+        }
+        backoff_record(L, s, res.verdict == QVR_ANSWER_AUTH);
         qvr_push_result_error(L, &res);
         return 0;
     }
@@ -383,6 +390,7 @@ static void logout(struct session *s)
     qvr_http_short_timeout(s->easy, &s->http);   /* a dead NVR must not hold up exit */
     if (!url.failed)
         qvr_http_get(s->easy, url.s, &r);
+    qvr_http_configure(s->easy, &s->http);     /* the session may go on */
     qvr_http_resp_free(&r);
     qvr_str_wipe(&url);
     memset(s->sid, 0, sizeof s->sid);

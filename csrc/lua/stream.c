@@ -293,6 +293,18 @@ static enum pull finish_stream(struct stream *st, const char *reason)
     return PULL_END;
 }
 
+/* The earliest of the last delivered timestamps of each media (-1: none):
+ * frames after it may have been lost with a transfer, of one media or the
+ * other. */
+static int64_t resume_ts(const struct stream *st)
+{
+    int64_t t = -1;
+    for (int i = 0; i < 3; i++)
+        if (st->media_ts[i] >= 0 && (t < 0 || st->media_ts[i] < t))
+            t = st->media_ts[i];
+    return t;
+}
+
 /* Starts the next transfer of the stream at url, with a fresh parser that
  * keeps the audio layout found so far.  0, or -1 (the stream failed). */
 static int restart(struct stream *st, const char *url, int dedupe)
@@ -320,7 +332,7 @@ static int restart(struct stream *st, const char *url, int dedupe)
     for (int i = 0; i < 3; i++)
         st->skip_ts[i] = dedupe ? st->media_ts[i] : -1;
     if (st->track_gaps && st->last_ts >= 0 && st->gap_from < 0)
-        st->gap_from = st->last_ts;
+        st->gap_from = resume_ts(st);
     st->state = ST_OPENING;
     st->err_name[0] = '\0';
     curl_easy_setopt(st->easy, CURLOPT_URL, url);
@@ -734,10 +746,7 @@ static int st_tostring(lua_State *L)
  * new playback session must start so that no frame is lost), or nil. */
 static void push_resume_ts(lua_State *L, const struct stream *st)
 {
-    int64_t t = -1;
-    for (int i = 0; i < 3; i++)
-        if (st->media_ts[i] >= 0 && (t < 0 || st->media_ts[i] < t))
-            t = st->media_ts[i];
+    int64_t t = resume_ts(st);
     t >= 0 ? lua_pushinteger(L, t) : lua_pushnil(L);
 }
 

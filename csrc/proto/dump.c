@@ -423,6 +423,36 @@ static int refuse(qvr_dump_writer *w, const char *fmt, size_t v)
     return seterr(&w->err, QVR_DERR_ARG, fmt, v);
 }
 
+int qvr_dump_set_meta(qvr_dump_writer *w, const char *meta, size_t len)
+{
+    char *buf;
+    ssize_t n;
+    if (w->failed)
+        return -1;
+    if (len > w->meta_len)
+        return seterr(&w->err, QVR_DERR_ARG, "new meta of %zu bytes does not fit the room "
+                      "the file has (%zu bytes)", len, (size_t)w->meta_len);
+    buf = malloc(w->meta_len + 1);
+    if (!buf)
+        return seterr(&w->err, QVR_DERR_NOMEM, "out of memory%s", "");
+    memcpy(buf, meta, len);
+    memset(buf + len, ' ', w->meta_len - len);    /* JSON allows white space after */
+    buf[w->meta_len] = '\0';
+    errno = 0;
+    if (fflush(w->f) != 0) {
+        free(buf);
+        return wfail(w, "write");
+    }
+    n = pwrite(fileno(w->f), buf, w->meta_len, QVR_DUMP_HEAD_FIXED);
+    if (n != (ssize_t)w->meta_len) {
+        free(buf);
+        return wfail(w, "rewrite the meta of");
+    }
+    free(w->meta);
+    w->meta = buf;
+    return 0;
+}
+
 int qvr_dump_write(qvr_dump_writer *w, unsigned type, unsigned flags, uint64_t ts,
                    const uint8_t *header, size_t header_len,
                    const uint8_t *payload, size_t payload_len)

@@ -87,6 +87,13 @@ int qvr_dump_write(qvr_dump_writer *w, unsigned type, unsigned flags, uint64_t t
                    const uint8_t *header, size_t header_len,
                    const uint8_t *payload, size_t payload_len);
 
+/* Replaces the meta in place (a writer that learns more as it goes, e.g.
+ * the gaps of a live stream that reconnects): len must not exceed the
+ * file's meta length, the rest is padded with spaces (create the dump with
+ * a padded meta to leave room).  0, or -1 (see _error; too long: ARG, the
+ * writer goes on). */
+int qvr_dump_set_meta(qvr_dump_writer *w, const char *meta, size_t len);
+
 /* Hands buffered records to the system; with sync, waits for the disk. */
 int qvr_dump_flush(qvr_dump_writer *w, int sync);
 

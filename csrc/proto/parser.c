@@ -12,7 +12,7 @@
  * next feed.  The state (stage, bytes needed, bytes of a line already
  * searched) is kept between calls, so no byte is scanned twice.
  *
- * Audio layouts (PROTOCOL_NOTES.md, "Live stream"): the next frame starts at
+ * Audio layouts (docs/PROTOCOL.md, "Live stream frames"): the next frame starts at
  * 56 + 8 + size (EXT_THEN_SIZE) or at 56 + size (SIZE_INCLUDES_EXT).  In AUTO
  * mode the first audio frame waits until the 4 bytes at both candidate
  * offsets are buffered, takes the one where a known fourcc starts, and keeps

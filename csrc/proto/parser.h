@@ -30,7 +30,7 @@ enum qvr_parse_mode {
 };
 
 /* How audio frames are laid out; AUTO detects it from the stream and then
- * keeps it (see PROTOCOL_NOTES.md, "Live stream"). */
+ * keeps it (see docs/PROTOCOL.md, "Live stream frames"). */
 enum qvr_audio_layout {
     QVR_AUDIO_AUTO = 0,
     QVR_AUDIO_EXT_THEN_SIZE,      /* 8-byte audio header, then `size` bytes (reserved 8 or 0) */

@@ -40,7 +40,7 @@ struct qvr_fourcc_info {
     enum qvr_codec codec;
 };
 
-/* Every fourcc PROTOCOL_NOTES.md lists, with its media kind and codec. */
+/* Every fourcc docs/PROTOCOL.md lists, with its media kind and codec. */
 static const struct qvr_fourcc_info qvr_fourccs[] = {
     {"qIVG", QVR_MEDIA_VIDEO, QVR_CODEC_UNKNOWN},
     {"QIVG", QVR_MEDIA_VIDEO, QVR_CODEC_UNKNOWN},

@@ -276,6 +276,9 @@ void qvr_login_verdict(const struct qvr_login *lg, long status, struct qvr_resul
     if (!lg->parsed) {
         fail(out, QVR_ANSWER_FAILED, status >= 400 ? QVR_E_HTTP_ERROR : QVR_E_BAD_RESPONSE,
              "the login answer is not a QDocRoot document");
+    } else if (!lg->complete && status < 400) {
+        fail(out, QVR_ANSWER_FAILED, QVR_E_TRUNCATED, "the login answer was cut short%s",
+             lg->sid[0] ? " (the sid it carried is logged out)" : "");
     } else if (!lg->has_passed || lg->passed != 1 || lg->sid[0] == '\0') {
         fail(out, QVR_ANSWER_AUTH, QVR_E_AUTH_FAILED, "login refused (authPassed %d, errorValue %d)",
              lg->has_passed ? lg->passed : 0, lg->has_error ? lg->error_value : 0);

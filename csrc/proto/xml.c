@@ -67,6 +67,23 @@ static void walk(xmlNode *n, struct qvr_login *out, int depth)
     }
 }
 
+/* Whether the body ends (but for white space) with the root's end tag,
+ * "</QDocRoot>" or the SDK sample's "</DocRoot>": an answer cut short does
+ * not, though recovery still reads what came. */
+static int ends_with_root_close(const char *body, size_t len)
+{
+    static const char *const tails[] = {"</QDocRoot>", "</DocRoot>"};
+    while (len > 0 && (body[len - 1] == ' ' || body[len - 1] == '\n' ||
+                       body[len - 1] == '\r' || body[len - 1] == '\t'))
+        len--;
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+        size_t n = strlen(tails[i]);
+        if (len >= n && memcmp(body + len - n, tails[i], n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void ignore_error(void *ctx, xmlErrorPtr err)
 {
     (void)ctx;
@@ -95,6 +112,7 @@ int qvr_login_parse(const char *body, size_t len, struct qvr_login *out)
     memset(out, 0, sizeof *out);
     if (len > (size_t)1 << 24)
         return -1;
+    out->complete = ends_with_root_close(body, len);
     doc = read_quietly(body, len);
     if (!doc)
         return -1;

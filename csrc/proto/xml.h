@@ -12,6 +12,7 @@
 
 struct qvr_login {
     int parsed;          /* the body was an XML document with a QDocRoot */
+    int complete;        /* ... and ends with the root's end tag (else cut short) */
     int has_passed, passed;
     int has_error, error_value;
     int is_admin;

@@ -293,30 +293,44 @@ end
 
 help.live = [[
 usage: qvr live CAMERA [--seconds N] [--frames N] [--stream-id N] [--dump FILE.qvr] [--json]
+                [--reconnect | --no-reconnect]
 Watch CAMERA's live stream: one line per frame (or a JSON object per frame with
 --json), for N seconds or N frames (default 5 seconds).  --dump records the
-frames losslessly into a .qvr file.
+frames losslessly into a .qvr file.  --reconnect (the default with --dump)
+reopens the stream after a drop, a stall or a server-side end, with back-off;
+each gap is recorded (in the dump's meta: gaps).
 ]]
 function commands.live(argv)
   local opts, args = parse_args(argv, { seconds = "value", frames = "value", stream_id = "value",
-                                        dump = "value" })
+                                        dump = "value", reconnect = "flag",
+                                        no_reconnect = "flag" })
   if not opts then return fail(args) end
   if opts.help then io.stdout:write(help.live); return 0 end
   if not args[1] then io.stderr:write(help.live); return 2 end
   local nvr, err = connect(opts)
   if not nvr then return fail(err) end
-  local live, lerr = nvr:live(camera_arg(args[1]), { stream_id = tonumber(opts.stream_id) })
+  local reconnect = opts.reconnect or (opts.dump ~= nil and not opts.no_reconnect)
+  local live, lerr = nvr:live(camera_arg(args[1]), { stream_id = tonumber(opts.stream_id),
+                                                      reconnect = reconnect or nil })
   if not live then nvr:close(); return fail(lerr) end
   local deadline = qvr().time.now() + 1000 * (tonumber(opts.seconds) or 5)
   local max_frames = tonumber(opts.frames)
-  local writer
+  local writer, gaps_to_meta
   if opts.dump then
-    writer = core.dump_writer(opts.dump .. ".part", { camera = args[1], source = "live" })
+    local meta = { camera = args[1], source = "live" }
+    if reconnect then
+      writer, gaps_to_meta = require("qvrpro.dump").gap_writer(opts.dump .. ".part", meta, live.gaps)
+    else
+      writer, gaps_to_meta = core.dump_writer(opts.dump .. ".part", meta)
+    end
+    if not writer then live:close(); nvr:close(); return fail(gaps_to_meta) end
+    if type(gaps_to_meta) ~= "function" then gaps_to_meta = nil end
   end
   local n = 0
   local ok, ferr = pcall(function()
     for f in live:frames() do
       n = n + 1
+      if gaps_to_meta then assert(gaps_to_meta()) end
       if writer then writer:write(f) end
       if opts.json then
         out_json({ timestamp = f.timestamp, media = f.media, codec = f.codec, fourcc = f.fourcc,
@@ -332,7 +346,8 @@ function commands.live(argv)
   if writer then
     writer:close()
     if ok then os.rename(opts.dump .. ".part", opts.dump) end
-    io.stderr:write(("%d frames into %s\n"):format(n, ok and opts.dump or (opts.dump .. ".part")))
+    io.stderr:write(("%d frames into %s%s\n"):format(n, ok and opts.dump or (opts.dump .. ".part"),
+      live.gaps and #live.gaps > 0 and (" (%d gaps)"):format(#live.gaps) or ""))
   end
   if not ok then return fail(ferr) end
   return 0

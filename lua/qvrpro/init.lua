@@ -160,7 +160,7 @@ function Session:camera(key)
       or ("named %q"):format(key)) }
 end
 
---- The guid and channel index of any camera argument, or nil, err.
+--- The guid, channel index and Camera of any camera argument, or nil, err.
 function M.resolve(nvr, key)
   key = camera.check_key(key, 1)
   if camera.is_camera(key) then return key.guid, key.channel_index, key end
@@ -183,7 +183,7 @@ end
 
 --- nvr:recording(cam [, stream_id]) -> boolean
 function Session:recording(cam, stream_id)
-  local guid, _, err = resolve(self, cam)
+  local guid, err = resolve(self, cam)
   if not guid then return nil, err end
   local answer, aerr = self:request("json", api(self, "camera_status.cgi"),
     { act = "rec_status", guid = guid, stream_id = stream_id or 0 })
@@ -193,9 +193,11 @@ end
 
 --- nvr:record(cam, on) -> true: manual recording on or off (mrec.cgi)
 function Session:record(cam, on)
-  local _, ch, err = resolve(self, cam)
+  local guid, ch = resolve(self, cam)
+  if not guid then return nil, ch end      -- the lookup's error
   if not ch then
-    return nil, err or core.error { name = "NO_SUCH_CAMERA", message = "camera has no channel index" }
+    return nil, core.error { name = "NO_SUCH_CAMERA",
+      message = ("camera %s has no channel index on this NVR"):format(guid) }
   end
   local answer, aerr = self:request("json", api(self, "mrec.cgi"), { ch = ch, act = on and 1 or 0 })
   if not answer then return nil, aerr end
@@ -207,7 +209,7 @@ local write_atomically = core.write_atomic
 --- nvr:snapshot(cam [, {origin=, stream_id=, path=}]) -> JPEG bytes | path
 function Session:snapshot(cam, opts)
   opts = opts or {}
-  local guid, _, err = resolve(self, cam)
+  local guid, err = resolve(self, cam)
   if not guid then return nil, err end
   local q = { guid = guid }
   if opts.origin then q.origin = 1 end

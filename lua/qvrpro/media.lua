@@ -15,6 +15,10 @@ local Playback = core.methods("qvrpro.Playback")
 -- recommends about a minute
 M.keepalive_ms = 60000
 
+-- Playback state the Lua layer keeps for itself (not fields of the object):
+-- options, guid, playing, reverse, play_speed, playclose_off, last_live.
+local state = setmetatable({}, { __mode = "k" })
+
 local function qplay_path(nvr) return nvr.prefix .. "/apis/qplay.cgi" end
 
 local function stream_opts(nvr, opts, extra)
@@ -46,17 +50,64 @@ local function resolve(nvr, cam)
   return require("qvrpro").resolve(nvr, cam)
 end
 
---- nvr:live(cam [, {stream_id=0, audio=true, stall_timeout=}]) -> Stream | nil, err
+-- Live reconnection (opts.reconnect): the first attempt after frames came
+-- is immediate, then the waits double from reconnect_delay up to
+-- reconnect_max_delay; reconnect_attempts in a row without a frame end it.
+M.reconnect_delay = 0.5
+M.reconnect_max_delay = 30
+M.reconnect_attempts = 10
+
+local function reconnect_policy(r)
+  local p = { attempts = M.reconnect_attempts, delay = M.reconnect_delay,
+              max_delay = M.reconnect_max_delay }
+  if type(r) == "table" then
+    for _, k in ipairs({ "attempts", "delay", "max_delay" }) do
+      if r[k] ~= nil then p[k] = r[k] end
+    end
+  elseif r ~= true then
+    error("bad reconnect (true or {attempts=, delay=, max_delay=})", 4)
+  end
+  return p
+end
+
+-- The renew function of a live stream with reconnect (csrc/lua/stream.c):
+-- after an end, a drop, a stall or a refused attempt, waits its back-off,
+-- logs in again when the sid expired, and opens the stream again.
+local function live_renewer(nvr, make_url, policy)
+  local failed = 0
+  return function(reason, err, _, new_frames)
+    if new_frames > 0 then failed = 0 end
+    if failed >= policy.attempts then return false end
+    if failed > 0 then
+      core.sleep(math.min(policy.max_delay, policy.delay * 2 ^ (failed - 1)))
+    end
+    failed = failed + 1
+    if reason == "refused" and err and err.name == "AUTH_FAILED" then
+      nvr:login()        -- a failed login shows as the next attempt's refusal
+    end
+    -- a server may start a new stream with frames already sent (the last
+    -- key frame's group): those are dropped as repeats
+    return make_url(), true
+  end
+end
+
+--- nvr:live(cam [, {stream_id=0, audio=true, stall_timeout=, reconnect=}])
+--- -> Stream | nil, err
 function Session:live(cam, opts)
   opts = opts or {}
-  local guid, _, camobj = resolve(self, cam)
-  if not guid then return nil, camobj end
+  local guid, rerr, camobj = resolve(self, cam)
+  if not guid then return nil, rerr end
   local q = { ch_sid = guid, stream_id = opts.stream_id or 0 }
   if opts.audio ~= nil then q.audio = opts.audio and 1 or 0 end
   local desc = "live " .. (camobj and camobj.name or guid)
   local path = self.prefix .. "/streaming/getstream.cgi"
-  local st, err = open_with_relogin(self, function() return self:url(path, q) end,
-    stream_opts(self, opts, { description = desc }))
+  local function make_url() return self:url(path, q) end
+  local extra = { description = desc }
+  if opts.reconnect then
+    extra.renew = live_renewer(self, make_url, reconnect_policy(opts.reconnect))
+    extra.gaps = true
+  end
+  local st, err = open_with_relogin(self, make_url, stream_opts(self, opts, extra))
   if not st then return nil, err end
   st:set("camera", camobj or guid)
   st:set("kind", "live")
@@ -104,17 +155,17 @@ function Session:playback(cam, opts)
   local from = qtime.check(opts.from, "from")
   local to = opts.to ~= nil and qtime.check(opts.to, "to") or nil
   local dt = data_type(opts.data_type)
-  local guid, _, camobj = resolve(self, cam)
-  if not guid then return nil, camobj end
+  local guid, rerr, camobj = resolve(self, cam)
+  if not guid then return nil, rerr end
   local id, err = open_session(self, guid, from, to, opts)
   if not id then return nil, err end
   local pb = core.playback(self, id, {
-    camera = camobj or guid, guid = guid, from = from, to = to,
+    camera = camobj or guid, from = from, to = to,
     data_type = dt == 1 and "source" or "jpeg",
     description = ("%s %s..%s"):format(camobj and camobj.name or guid, qtime.iso(from),
       to and qtime.iso(to) or "end"),
-    options = opts, last_live = qtime.now(),
   })
+  state[pb] = { options = opts, guid = guid, last_live = qtime.now() }
   if opts.timecontrol == false then
     local ok, terr = pb:timecontrol(false)
     if not ok then pb:close(); return nil, terr end
@@ -132,9 +183,10 @@ local REVERSE = { rew = true, prev_frame = true, play = false, ff = false, next_
 -- internal: a command the continuation sends (keeps the repeat marks)
 local function command(pb, cmd, params, internal)
   if pb.closed then error("attempt to use a closed qvrpro.Playback", 3) end
-  if TAKES_CONTROL[cmd] and pb.playing == nil then pb:set("playing", cmd ~= "pause") end
+  local ps = state[pb]
+  if TAKES_CONTROL[cmd] and ps.playing == nil then ps.playing = cmd ~= "pause" end
   -- frames go backwards: continuation must not drop them as repeated
-  if REVERSE[cmd] ~= nil then pb:set("reverse", REVERSE[cmd]) end
+  if REVERSE[cmd] ~= nil then ps.reverse = REVERSE[cmd] end
   if not internal and (cmd == "seek" or REVERSE[cmd]) and pb.transfer then
     pb.transfer:_forget()
   end
@@ -143,17 +195,17 @@ local function command(pb, cmd, params, internal)
   local nvr = pb.session
   local lines, err = nvr:request("lines", qplay_path(nvr), q, { sid = false })
   if not lines then return nil, err end
-  pb:set("last_live", qtime.now())
+  ps.last_live = qtime.now()
   return true
 end
 
 function Playback:seek(t) return command(self, "seek", { seek_time = qtime.check(t, "seek") }) end
 function Playback:play(speed)
-  self:set("playing", true)
-  self:set("play_speed", speed)
-  return command(self, "play", { speed = speed or self.options.speed or 10 })
+  local ps = state[self]
+  ps.playing, ps.play_speed = true, speed
+  return command(self, "play", { speed = speed or ps.options.speed or 10 })
 end
-function Playback:pause() self:set("playing", false); return command(self, "pause") end
+function Playback:pause() state[self].playing = false; return command(self, "pause") end
 function Playback:speed(n) return command(self, "speed", { speed = n }) end
 function Playback:ff() return command(self, "ff") end
 function Playback:rew() return command(self, "rew") end
@@ -164,7 +216,7 @@ function Playback:skip_frame() return command(self, "skip_frame") end
 function Playback:live() return command(self, "live") end
 function Playback:timecontrol(on) return command(self, "timecontrol", { enable = on and 1 or 0 }) end
 function Playback:playclose(on)
-  self:set("playclose_off", not on)
+  state[self].playclose_off = not on
   return command(self, "playclose", { enable = on and 1 or 0 })
 end
 
@@ -187,8 +239,9 @@ end
 
 -- Puts the playback on a new session at ts, in the state the old one had.
 local function splice(pb, ts)
-  local nvr, opts = pb.session, pb.options
-  local id, err = open_session(nvr, pb.guid, ts, pb.to, opts)
+  local ps = state[pb]
+  local nvr, opts = pb.session, ps.options
+  local id, err = open_session(nvr, ps.guid, ts, pb.to, opts)
   if not id then return nil, err end
   pb:_rebind(id)
   local ok
@@ -196,12 +249,12 @@ local function splice(pb, ts)
     ok, err = pb:timecontrol(false)
     if not ok then return nil, err end
   end
-  if pb.playclose_off then
+  if ps.playclose_off then
     ok, err = pb:playclose(false)
     if not ok then return nil, err end
   end
-  if pb.playing ~= false then
-    ok, err = command(pb, "play", { speed = pb.play_speed or opts.speed or 10 }, true)
+  if ps.playing ~= false then
+    ok, err = command(pb, "play", { speed = ps.play_speed or opts.speed or 10 }, true)
     if not ok then return nil, err end
   end
   return true
@@ -225,7 +278,7 @@ local function renewer(pb)
         return nil, core.error { name = "NO_PROGRESS", message = ("%d `get`s in a row "
           .. "answered only frames already delivered"):format(idle) }
       end
-      return get_url(pb), not pb.reverse
+      return get_url(pb), not state[pb].reverse
     end
     if reason == "refused" and not (broken and SESSION_OVER[err.code]) then
       if SESSION_OVER[err.code] then return nil, "closed" end
@@ -237,11 +290,12 @@ local function renewer(pb)
     broken = true
     retries = retries + 1
     local at = st.resume_timestamp or pb.from
-    if retries <= (pb.options.retries or M.get_retries) and reason ~= "refused" then
+    local opts = state[pb].options
+    if retries <= (opts.retries or M.get_retries) and reason ~= "refused" then
       -- (a seek that fails: the session is gone, a new one follows)
-      if command(pb, "seek", { seek_time = at }, true) then return get_url(pb), not pb.reverse end
+      if command(pb, "seek", { seek_time = at }, true) then return get_url(pb), not state[pb].reverse end
     end
-    if splices >= (pb.options.new_sessions or M.splices) then
+    if splices >= (opts.new_sessions or M.splices) then
       pcall(pb._rebind, pb)   -- a client-side failure leaves no session open
       return false
     end
@@ -251,7 +305,7 @@ local function renewer(pb)
       pcall(pb._rebind, pb)
       return nil, serr
     end
-    return get_url(pb), not pb.reverse
+    return get_url(pb), not state[pb].reverse
   end
 end
 
@@ -259,13 +313,13 @@ end
 function Playback:stream()
   local st = self.transfer
   if st then return st end
-  if self.playing == nil then
+  if state[self].playing == nil then
     local ok, err = self:play()
     if not ok then return nil, err end
   end
   local nvr = self.session
   local err
-  st, err = core.open_stream(get_url(self), stream_opts(nvr, self.options, {
+  st, err = core.open_stream(get_url(self), stream_opts(nvr, state[self].options, {
     mode = self.data_type == "jpeg" and "jpeg" or "source",
     until_ts = self.to, description = "playback " .. self.description,
     renew = renewer(self),
@@ -287,8 +341,9 @@ end
 
 --- Sends `live` when the last command is about a minute old.
 local function keepalive(pb)
-  if qtime.now() - (pb.last_live or 0) >= M.keepalive_ms then
-    pb:set("last_live", qtime.now())
+  local ps = state[pb]
+  if qtime.now() - (ps.last_live or 0) >= M.keepalive_ms then
+    ps.last_live = qtime.now()
     pb:live()
   end
 end

@@ -219,7 +219,8 @@ static void test_login(void)
     tap_ok(is(&r, QVR_ANSWER_FAILED, "BAD_RESPONSE", -1), "not a QDocRoot document");
     qvr_login_verdict(&lg, 503, &r);
     tap_ok(is(&r, QVR_ANSWER_FAILED, "HTTP_ERROR", -1), "not XML with 503");
-    lg.parsed = 1, lg.has_passed = 1, lg.passed = 0, lg.has_error = 1, lg.error_value = -1;
+    lg.parsed = 1, lg.complete = 1, lg.has_passed = 1, lg.passed = 0, lg.has_error = 1,
+    lg.error_value = -1;
     qvr_login_verdict(&lg, 200, &r);
     tap_ok(is(&r, QVR_ANSWER_AUTH, "AUTH_FAILED", -1) &&
            strcmp(r.message, "login refused (authPassed 0, errorValue -1)") == 0, "refused");
@@ -229,6 +230,13 @@ static void test_login(void)
     strcpy(lg.sid, "abc");
     qvr_login_verdict(&lg, 200, &r);
     tap_ok(is(&r, QVR_ANSWER_OK, NULL, -1), "passed with a sid");
+    lg.complete = 0;
+    qvr_login_verdict(&lg, 200, &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "TRUNCATED", -1) && strstr(r.message, "logged out"),
+           "cut short after the sid: TRUNCATED, the sid is logged out");
+    lg.sid[0] = '\0', lg.has_passed = 0;
+    qvr_login_verdict(&lg, 200, &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "TRUNCATED", -1), "cut short before authPassed: TRUNCATED");
 }
 
 static void test_names(void)

@@ -26,7 +26,13 @@ static void test_good(void)
                  "<doQuick><![CDATA[]]></doQuick><authPassed><![CDATA[1]]></authPassed>"
                  "<authSid><![CDATA[ 4x7kd9 ]]></authSid><isAdmin><![CDATA[1]]></isAdmin>"
                  "</QDocRoot>", &lg) == 0 && lg.parsed && lg.has_passed && lg.passed == 1 &&
-           strcmp(lg.sid, "4x7kd9") == 0 && lg.is_admin == 1, "CDATA values, sid trimmed");
+           strcmp(lg.sid, "4x7kd9") == 0 && lg.is_admin == 1 && lg.complete,
+           "CDATA values, sid trimmed");
+    tap_ok(parse("<QDocRoot><authPassed>1</authPassed><authSid>ab12cd</authSid><isAd", &lg) == 0
+           && lg.parsed && !lg.complete && strcmp(lg.sid, "ab12cd") == 0,
+           "an answer cut short is read, and known to be incomplete");
+    tap_ok(parse("<QDocRoot><authPassed>1</authPassed></DocRoot>\r\n", &lg) == 0 && lg.complete,
+           "the SDK sample's </DocRoot> ends a complete answer");
     tap_ok(parse("<QDocRoot><authPassed>0</authPassed><errorValue>-1</errorValue></QDocRoot>",
                  &lg) == 0 && lg.passed == 0 && lg.has_error && lg.error_value == -1 && !lg.sid[0],
            "refused login: authPassed 0, errorValue -1");
