@@ -3,11 +3,10 @@
 -- minutes of playback.  `bash tools/demo` runs it against the simulator.
 local qvr = require "qvrpro"
 
-local url = os.getenv("QVR_URL") or "http://admin:admin@127.0.0.1:8080"
 local out = arg[1] or "qvr-demo"
 os.execute("mkdir -p '" .. out .. "'")
 
-local nvr <close> = assert(qvr.connect(url))
+local nvr <close> = assert(qvr.connect())   -- QVR_URL, QVR_PASSWORD or the config file, like `qvr`
 print(("connected: %s, CPU %d%%"):format(tostring(nvr), assert(nvr:cpu())))
 
 print("\ncameras:")

@@ -1,7 +1,7 @@
 -- Watch a live stream for a few seconds and print what arrives.
 local qvr = require "qvrpro"
 
-local nvr <close> = assert(qvr.connect(os.getenv("QVR_URL") or "http://admin:admin@127.0.0.1:8080"))
+local nvr <close> = assert(qvr.connect())   -- QVR_URL, QVR_PASSWORD or a config file, like `qvr`
 local live <close> = assert(nvr:live(arg[1] or "Front Door", { stream_id = 0 }))
 local deadline = qvr.time.now() + 1000 * (tonumber(arg[2]) or 3)
 local counts = {}

@@ -1,7 +1,7 @@
 -- Play back one minute of recording from an hour ago into a raw .h264 file.
 local qvr = require "qvrpro"
 
-local nvr <close> = assert(qvr.connect(os.getenv("QVR_URL") or "http://admin:admin@127.0.0.1:8080"))
+local nvr <close> = assert(qvr.connect())   -- QVR_URL, QVR_PASSWORD or a config file, like `qvr`
 local t0 = qvr.time.parse("-65m")
 local pb <close> = assert(nvr:playback(arg[1] or "Back Yard",
   { from = t0, to = t0 + 60000, timecontrol = false }))

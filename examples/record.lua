@@ -1,7 +1,7 @@
 -- Record one camera manually for a few seconds, then show the log entries.
 local qvr = require "qvrpro"
 
-local nvr <close> = assert(qvr.connect(os.getenv("QVR_URL") or "http://admin:admin@127.0.0.1:8080"))
+local nvr <close> = assert(qvr.connect())   -- QVR_URL, QVR_PASSWORD or a config file, like `qvr`
 local cam = assert(nvr:camera(arg[1] or "Back Yard"))
 local t0 = qvr.time.now()
 assert(cam:record(true))

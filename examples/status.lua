@@ -1,7 +1,7 @@
 -- CPU load of the NVR and whether each camera is recording.
 local qvr = require "qvrpro"
 
-local nvr <close> = assert(qvr.connect(os.getenv("QVR_URL") or "http://admin:admin@127.0.0.1:8080"))
+local nvr <close> = assert(qvr.connect())   -- QVR_URL, QVR_PASSWORD or a config file, like `qvr`
 print(("NVR CPU: %d%%"):format(assert(nvr:cpu())))
 for _, cam in ipairs(assert(nvr:cameras())) do
   -- recording() answers true or false, or nil, err: `assert` would trip on false

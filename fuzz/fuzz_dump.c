@@ -55,7 +55,7 @@ static void read_file(const char *path)
     touch((const uint8_t *)qvr_dump_meta(r, &mlen), mlen);
     read_some(r, 1 << 20);
     if (qvr_dump_summarize(r, &s) == 0 && s.count) {
-        uint64_t ts[3] = {(uint64_t)s.first_ts, (uint64_t)(s.first_ts + s.last_ts) / 2,
+        uint64_t ts[3] = {(uint64_t)s.first_ts, (uint64_t)s.first_ts / 2 + (uint64_t)s.last_ts / 2,
                           (uint64_t)s.last_ts};
         for (int i = 0; i < 3; i++)
             if (qvr_dump_seek(r, ts[i]) == 0)

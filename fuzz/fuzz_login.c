@@ -3,8 +3,8 @@
  *
  * Input: the body.  Reading must not crash, load anything (no network, no
  * entities) or print (libxml2's handlers are silenced); the sid must be
- * NUL-terminated and trimmed; the login verdict must be ok exactly when
- * authPassed is 1 and a sid came.
+ * NUL-terminated and trimmed; the login verdict must be ok exactly when the
+ * answer is complete, authPassed is 1 and a sid came.
  *
  * Build: make build/fuzz_login; seeds: fuzz/corpus_login.
  */
@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n && (lg.sid[0] == ' ' || lg.sid[n - 1] == ' ' || lg.sid[n - 1] == '\n'))
         abort();
     qvr_login_verdict(&lg, 200, &r);
-    if ((r.verdict == QVR_ANSWER_OK) != (lg.parsed && lg.has_passed && lg.passed == 1 && n > 0))
+    if ((r.verdict == QVR_ANSWER_OK) !=
+        (lg.parsed && lg.complete && lg.has_passed && lg.passed == 1 && n > 0))
         abort();
     return 0;
 }

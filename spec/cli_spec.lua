@@ -50,9 +50,13 @@ describe("qvr command", function()
     assert.equal(1280, tonumber(list[1].video_resolution_setting:match("^(%d+)")))
   end)
 
-  it("takes credentials from the environment only", function()
+  it("takes credentials from the environment only, and tells a missing password from a wrong one",
+     function()
     local out, ok = h.capture(("QVR_CONFIG=/nonexistent QVR_URL=%s lua5.4 %s/bin/qvr cameras 2>&1")
       :format(h.shell_quote("http://admin@127.0.0.1:" .. sim.port), ROOT), true)
+    assert.is_falsy(ok)
+    assert.matches("no password for admin@127.0.0.1: set QVR_PASSWORD", out)
+    out, ok = qvr("cameras", "QVR_PASSWORD=wrong ")
     assert.is_falsy(ok)
     assert.matches("AUTH_FAILED", out)
     out, ok = qvr("cameras --password admin")
@@ -127,7 +131,7 @@ describe("qvr command", function()
     local dir = h.tmpdir()
     local path = dir .. "/yard.mkv"
     local t0 = (os.time() - 7200) * 1000
-    local out, ok = qvr(("export 'Back Yard' --from %d --to %d --out %s --json"):format(t0,
+    local out, ok = qvr(("export 'Back Yard' --from %d --to %d --out %s --exact --json"):format(t0,
       t0 + 10000, path))
     assert.truthy(ok, out)
     local r = h.json(out)

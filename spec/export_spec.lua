@@ -123,18 +123,51 @@ describe("export", function()
     assert.is_true((decodes(path)))
   end)
 
-  it("exports G.711 to .mkv as it is, and leaves it out of .mp4", function()
+  it("exports G.711 to .mkv as it is, and leaves it out of .mp4 with audio = \"none\"", function()
     local from, to = t0, t0 + 10000
     local archive = h.archive(sim, yard.guid, from, to)
     local mkv = assert(export.run(nvr, yard, { from = from, to = to, path = dir .. "/yard.mkv" }))
     check_container(mkv, dir .. "/yard.mkv", from, to, archive, { "h264", "pcm_mulaw" })
-    local mp4 = assert(export.run(nvr, "Back Yard", { from = from, to = to,
+    local mp4 = assert(export.run(nvr, "Back Yard", { from = from, to = to, audio = "none",
                                                       path = dir .. "/yard.mp4" }))
     assert.same({ "g711" }, mp4.skipped)
     assert.equal(0, mp4.audio_frames)
     local video = {}
     for _, e in ipairs(archive) do if e.media == "video" then video[#video + 1] = e end end
     check_container(mp4, dir .. "/yard.mp4", from, to, video, { "h264" })
+  end)
+
+  it("keeps G.711 audio in .mp4 by transcoding it to AAC, over the whole range", function()
+    local from, to = t0, t0 + 10000
+    local path = dir .. "/yard-aac.mp4"
+    local r = assert(export.run(nvr, yard, { from = from, to = to, path = path }))
+    assert.same({}, r.skipped)
+    assert.equal("g711", r.transcoded)
+    assert.is_true(r.audio_frames > 0)
+    local streams, packets = probe(path)
+    assert.equal(2, #streams)
+    assert.equal("h264", streams[1].codec_name)
+    assert.equal("aac", streams[2].codec_name)
+    assert.equal(8000, tonumber(streams[2].sample_rate))
+    local first, last, n = nil, nil, 0
+    for _, p in ipairs(packets) do
+      if p.stream == 1 then
+        n = n + 1
+        first = first or p.pts
+        last = p.pts
+      end
+    end
+    -- 10 s of 8 kHz audio in AAC frames of 1024 samples (128 ms): about 78
+    assert.is_true(n >= 75 and n <= 82, "AAC packets: " .. n)
+    assert.is_true(first <= 200 and last >= 9700, ("audio from %d to %d ms"):format(first, last))
+    local ok, out = decodes(path)
+    assert.is_true(ok, out)
+    assert.equal("", out)
+    -- copy into MP4 cannot hold G.711: said, not silently dropped
+    local bad, err = export.run(nvr, yard, { from = from, to = to, path = dir .. "/yard-copy.mp4",
+                                             audio = "copy" })
+    assert.is_nil(bad)
+    assert.equal("UNSUPPORTED_CODEC", err.name)
   end)
 
   it("exports H.264 + AAC to fragmented .mp4", function()

@@ -69,6 +69,13 @@ function M.start_sim(args)
   local sim = { pid = tonumber(pid), port = tonumber(port), logs_port = tonumber(logs_port),
                 rtsp_port = tonumber(line:match(" rtsp_port=(%d+)")),
                 log = log, handle = f }
+  -- a spec that fails before its sim.stop() must not leave the simulator
+  -- running: closing the pipe at exit would wait for it forever.  The reaper
+  -- is marked for finalization after the pipe, so Lua finalizes it first.
+  local reaper = setmetatable({}, { __gc = function()
+    if sim.handle then os.execute("kill " .. sim.pid .. " 2>/dev/null") end
+  end })
+  sim.reaper = reaper
   sim.base = "http://127.0.0.1:" .. sim.port
   function sim.url(path) return sim.base .. path end
   function sim.stop()

@@ -590,6 +590,8 @@ describe("schedule with the simulator", function()
                    zone = "Europe/Berlin" } },
       }
       assert.equal(1, #s.ran)
+      assert.equal("Europe/Berlin", got.zone.name)   -- file names in the job's zone, like its folders
+      got.zone = nil
       assert.same({ cameras = { "Front Door", 2 }, dir = dir .. "/snaps/20260701", name = "{camera}-%H%M.jpg",
                     count = 1, stream_id = 1 }, got)
       h.execute("rm -rf " .. q(dir))

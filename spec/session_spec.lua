@@ -42,7 +42,7 @@ describe("session", function()
       n:close()
     end)
 
-    it("logs out once on close, __close and collection; closing twice is harmless", function()
+    it("logs out once on close and __close; closing twice is harmless", function()
       local before = h.stats(sim)
       do
         local n <close> = assert(qvr.connect(h.opts(sim)))
@@ -52,11 +52,34 @@ describe("session", function()
       n2:close(); n2:close()
       assert.is_true(n2.closed)
       assert.has_error(function() n2:cpu() end, "attempt to use a closed qvrpro.Session")
-      local _ = qvr.connect(h.opts(sim))
-      _ = nil
-      collectgarbage(); collectgarbage()
       local after = h.stats(sim)
       assert.equal(before.sids_valid, after.sids_valid)
+    end)
+
+    it("queues the logout of a collected session for the next call to that NVR", function()
+      local keep <close> = assert(qvr.connect(h.opts(sim)))
+      local before = h.stats(sim)
+      local dropped = assert(qvr.connect(h.opts(sim)))
+      assert.truthy(dropped.sid)
+      dropped = nil   -- luacheck: ignore
+      local t0 = qvr.core.monotonic_ms()
+      collectgarbage(); collectgarbage()
+      -- __gc waits on no network: nothing was sent yet
+      assert.equal(before.sids_valid + 1, h.stats(sim).sids_valid)
+      assert.is_true(qvr.core.monotonic_ms() - t0 < 5000)
+      assert(keep:cpu())   -- the next call of a session of the same NVR sends it
+      assert.equal(before.sids_valid, h.stats(sim).sids_valid)
+    end)
+
+    it("sends the queued closes on close() too", function()
+      local keep = assert(qvr.connect(h.opts(sim)))
+      local before = h.stats(sim)
+      local dropped = assert(qvr.connect(h.opts(sim)))
+      assert.truthy(dropped.sid)
+      dropped = nil   -- luacheck: ignore
+      collectgarbage(); collectgarbage()
+      keep:close()
+      assert.equal(before.sids_valid - 1, h.stats(sim).sids_valid)
     end)
 
     it("fails with AUTH_FAILED on a wrong password", function()

@@ -97,8 +97,11 @@ int qvr_push_answer(lua_State *L, enum qvr_kind kind, const struct qvr_http_resp
     *verdict = res.verdict;
     if (res.verdict != QVR_ANSWER_OK) {
         n = qvr_push_result_error(L, &res);
-    } else if (kind == QVR_KIND_JSON || kind == QVR_KIND_LOGS) {
+    } else if (kind == QVR_KIND_JSON || kind == QVR_KIND_LOGS || (kind == QVR_KIND_REST && res.root)) {
         n = protected(L, push_json_protected, res.root, 0);
+    } else if (kind == QVR_KIND_REST) {
+        lua_pushboolean(L, 1);                  /* an empty 2xx answer (204) */
+        n = 1;
     } else if (kind == QVR_KIND_LINES) {
         n = protected(L, push_lines, (void *)r, (lua_Integer)res.lines_at);
     } else {
@@ -116,7 +119,8 @@ int qvr_push_answer(lua_State *L, enum qvr_kind kind, const struct qvr_http_resp
 
 int qvr_l_read_answer(lua_State *L)
 {
-    static const char *const kinds[] = {"json", "logs", "image", "lines", "raw", NULL};
+    static const char *const kinds[] = {"json", "logs", "image", "lines", "raw",
+                                        "rest", "rest_image", "rest_media", NULL};
     struct qvr_http_resp r;
     enum qvr_verdict verdict;
     int kind = luaL_checkoption(L, 1, NULL, kinds);

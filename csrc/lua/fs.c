@@ -3,13 +3,16 @@
  *
  * Owns: creating folders (`mkdir -p`), writing a file atomically (temporary
  * name, fsync, rename, fsync of the folder) so a failure never leaves a
- * short file under the final name, and fsync of an existing file.
+ * short file under the final name, fsync of an existing file, and an
+ * exclusive advisory lock on a file (flock(2)) that processes of one user
+ * share for small state files (the login back-off).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,18 +98,27 @@ static int write_all(int fd, const char *s, size_t n)
     return 0;
 }
 
-/* core.write_atomic(path, bytes) -> path | nil, err
- * Writes path..".tmp-<pid>", fsyncs it, renames it over path, fsyncs the folder. */
+/* core.write_atomic(path, bytes [, mode]) -> path | nil, err
+ * Writes path..".tmp-<pid>" (created with mode, default 0666 less the umask;
+ * 0600 for secrets is never wider, not even for a moment), fsyncs it,
+ * renames it over path, fsyncs the folder. */
 static int l_write_atomic(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     size_t n;
     const char *bytes = luaL_checklstring(L, 2, &n);
+    lua_Integer mode = luaL_optinteger(L, 3, 0666);
     char tmp[4200];
     int fd;
+    luaL_argcheck(L, mode >= 0 && mode <= 07777, 3, "bad file mode");
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return luaL_argerror(L, 1, "path too long");
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+    if (fd >= 0 && mode != 0666 && fchmod(fd, (mode_t)mode) != 0) {   /* an old tmp file */
+        close(fd);
+        unlink(tmp);
+        fd = -1;
+    }
     if (fd < 0)
         return push_os_error(L, "cannot create", tmp);
     if (write_all(fd, bytes, n) != 0 || fsync(fd) != 0) {
@@ -152,6 +164,54 @@ static int l_isatty(lua_State *L)
     return 1;
 }
 
+/* --- file locks ----------------------------------------------------------- */
+
+#define QVR_LOCK_MT "qvrpro.FileLock"
+
+static int lock_release(lua_State *L)
+{
+    int *fd = luaL_checkudata(L, 1, QVR_LOCK_MT);
+    if (*fd >= 0) {
+        flock(*fd, LOCK_UN);
+        close(*fd);
+        *fd = -1;
+    }
+    return 0;
+}
+
+/* core.lock_file(path) -> FileLock | nil, err: waits for an exclusive
+ * flock(2) on path (created 0600 when absent); lock:unlock() (also <close>
+ * and the collector) releases it. */
+static int l_lock_file(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    int *ud = lua_newuserdatauv(L, sizeof *ud, 0);
+    *ud = -1;
+    if (luaL_newmetatable(L, QVR_LOCK_MT)) {
+        static const luaL_Reg m[] = {
+            {"unlock", lock_release}, {"__close", lock_release}, {"__gc", lock_release},
+            {NULL, NULL}
+        };
+        luaL_setfuncs(L, m, 0);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_setmetatable(L, -2);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return push_os_error(L, "cannot open lock file", path);
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return push_os_error(L, "cannot lock", path);
+        }
+    }
+    *ud = fd;
+    return 1;
+}
+
 void qvr_fs_register(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -159,6 +219,7 @@ void qvr_fs_register(lua_State *L)
         {"write_atomic", l_write_atomic},
         {"fsync", l_fsync},
         {"isatty", l_isatty},
+        {"lock_file", l_lock_file},
         {NULL, NULL}
     };
     luaL_setfuncs(L, funcs, 0);

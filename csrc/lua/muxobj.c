@@ -23,6 +23,7 @@
 #include "codec.h"
 #include "core.h"
 #include "mux.h"
+#include "joinobj.h"
 
 #define QVR_MUXER_MT "qvrpro.Muxer"
 #define EXTRADATA_MAX 4096
@@ -207,7 +208,8 @@ static unsigned opt_uint(lua_State *L, int t, const char *k)
 }
 
 /* m:add_stream{codec=, width=, height=, sample_rate=, channels=, bits=,
- *              extradata=, fourcc=, alaw=, adts=} -> index (1-based) | nil, err */
+ *              extradata=, fourcc=, alaw=, adts=, aac=} -> index (1-based) | nil, err
+ * aac = true: G.711/G.726/PCM audio is written as AAC (csrc/media/aacenc.c) */
 static int m_add_stream(lua_State *L)
 {
     struct lmux *lm = check_mux(L, 1);
@@ -225,8 +227,10 @@ static int m_add_stream(lua_State *L)
     s.extradata = (const uint8_t *)luaL_optlstring(L, -1, NULL, &s.extradata_len);
     lua_getfield(L, 2, "adts");
     s.adts = s.codec == QVR_CODEC_AAC && (lua_isnil(L, -1) || lua_toboolean(L, -1));
+    lua_getfield(L, 2, "aac");
+    s.aac = lua_toboolean(L, -1);
     k = qvr_mux_add_stream(lm->m, &s);
-    lua_pop(L, 2);
+    lua_pop(L, 3);
     if (k < 0)
         return mux_fail(L, lm);
     lm->streams = qvr_mux_streams(lm->m);
@@ -276,26 +280,32 @@ static int m_close(lua_State *L)
     return 1;
 }
 
+enum mux_field { M_PACKETS, M_BYTES, M_ADJUSTED, M_STREAMS, M_CLOSED, M_PATH };
+static const char *const mux_fields[] = {
+    "packets", "bytes", "adjusted", "streams", "closed", "path", NULL};
+
+/* Upvalue 1: { field name = position in mux_fields } (one lookup, then a
+ * switch). */
 static int m_index(lua_State *L)
 {
     struct lmux *lm = to_mux(L, 1);
-    const char *k = luaL_checkstring(L, 2);
     const struct qvr_mux_stats *st = lm->m ? qvr_mux_stats(lm->m) : &lm->st;
-    if (strcmp(k, "packets") == 0)
-        lua_pushinteger(L, (lua_Integer)st->packets);
-    else if (strcmp(k, "bytes") == 0)
-        lua_pushinteger(L, (lua_Integer)st->bytes);
-    else if (strcmp(k, "adjusted") == 0)
-        lua_pushinteger(L, (lua_Integer)st->adjusted);
-    else if (strcmp(k, "streams") == 0)
-        lua_pushinteger(L, lm->streams);
-    else if (strcmp(k, "closed") == 0)
-        lua_pushboolean(L, lm->m == NULL);
-    else if (strcmp(k, "path") == 0)
-        lua_getiuservalue(L, 1, 1);
-    else {
+    int id;
+    luaL_checkstring(L, 2);
+    lua_pushvalue(L, 2);
+    id = lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : -1;
+    lua_pop(L, 1);
+    switch (id) {
+    case M_PACKETS: lua_pushinteger(L, (lua_Integer)st->packets); break;
+    case M_BYTES: lua_pushinteger(L, (lua_Integer)st->bytes); break;
+    case M_ADJUSTED: lua_pushinteger(L, (lua_Integer)st->adjusted); break;
+    case M_STREAMS: lua_pushinteger(L, lm->streams); break;
+    case M_CLOSED: lua_pushboolean(L, lm->m == NULL); break;
+    case M_PATH: lua_getiuservalue(L, 1, 1); break;
+    default:
         luaL_getmetafield(L, 1, "__methods");
-        lua_getfield(L, -1, k);
+        lua_pushvalue(L, 2);
+        lua_rawget(L, -2);
     }
     return 1;
 }
@@ -312,14 +322,20 @@ static int m_tostring(lua_State *L)
 static void register_muxer(lua_State *L)
 {
     static const luaL_Reg meta[] = {
-        {"__index", m_index}, {"__gc", m_close}, {"__close", m_close},
-        {"__tostring", m_tostring}, {NULL, NULL}
+        {"__gc", m_close}, {"__close", m_close}, {"__tostring", m_tostring}, {NULL, NULL}
     };
     static const luaL_Reg methods[] = {
         {"add_stream", m_add_stream}, {"write", m_write}, {"close", m_close}, {NULL, NULL}
     };
     luaL_newmetatable(L, QVR_MUXER_MT);
     luaL_setfuncs(L, meta, 0);
+    lua_newtable(L);
+    for (int i = 0; mux_fields[i]; i++) {
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, mux_fields[i]);
+    }
+    lua_pushcclosure(L, m_index, 1);
+    lua_setfield(L, -2, "__index");
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__methods");
     lua_pop(L, 1);
@@ -361,5 +377,6 @@ int luaopen_qvrpro_mux(lua_State *L)
     luaL_newlibtable(L, funcs);
     lua_pushlightuserdata(L, (void *)api);
     luaL_setfuncs(L, funcs, 1);
+    qvr_join_register(L, api);
     return 1;
 }

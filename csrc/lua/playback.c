@@ -2,8 +2,9 @@
  * playback.c - the qvrpro.Playback object (binding).
  *
  * Owns: one qplay.cgi session on the server and the guarantee that it is
- * closed: on :close(), __close (end of a loop, break, error in the body) and
- * __gc, exactly once.  User value 1 is the Session, user value 2 a table of
+ * closed exactly once: on :close() and __close (end of a loop, break, error
+ * in the body) at once; after __gc by the session's next call or close()
+ * (remote_close.c).  User value 1 is the Session, user value 2 a table of
  * attributes the Lua layer keeps (the `get` transfer, camera, from, to, ...);
  * the control commands are Lua methods (lua/qvrpro/init.lua).
  */
@@ -25,7 +26,17 @@ static struct playback *to_pb(lua_State *L, int i)
     return luaL_checkudata(L, i, QVR_PLAYBACK_MT);
 }
 
-/* Sends cmd=close for the qplay session (the command takes no sid). */
+/* The URL of cmd=close for the qplay session (the command takes no sid). */
+static void close_url(const struct session *s, const char *id, struct qvr_str *url)
+{
+    qvr_url_base(url, s->scheme, s->host, s->port, s->prefix);
+    qvr_str_adds(url, "/apis/qplay.cgi");
+    qvr_url_param(url, "ver", "v1", 2);
+    qvr_url_param(url, "cmd", "close", 5);
+    qvr_url_param(url, "session", id, strlen(id));
+}
+
+/* Sends cmd=close for the qplay session now. */
 static void send_close(struct session *s, const char *id)
 {
     struct qvr_str url;
@@ -35,11 +46,7 @@ static void send_close(struct session *s, const char *id)
         return;
     easy = s->easy;
     qvr_str_init(&url);
-    qvr_url_base(&url, s->scheme, s->host, s->port, s->prefix);
-    qvr_str_adds(&url, "/apis/qplay.cgi");
-    qvr_url_param(&url, "ver", "v1", 2);
-    qvr_url_param(&url, "cmd", "close", 5);
-    qvr_url_param(&url, "session", id, strlen(id));
+    close_url(s, id, &url);
     r.max = 1 << 16;
     qvr_http_short_timeout(easy, &s->http);
     if (!url.failed)
@@ -49,12 +56,9 @@ static void send_close(struct session *s, const char *id)
     qvr_str_free(&url);
 }
 
-/* close, __close, __gc: stop the transfer, close the server session once */
-static int pb_close(lua_State *L)
+/* Marks pb closed and stops its transfer (local); the session, or NULL. */
+static struct session *stop_local(lua_State *L, struct playback *pb)
 {
-    struct playback *pb = to_pb(L, 1);
-    if (pb->closed)
-        return 0;
     pb->closed = 1;
     if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE &&
         lua_getfield(L, -1, "transfer") == LUA_TUSERDATA &&
@@ -65,9 +69,42 @@ static int pb_close(lua_State *L)
     lua_settop(L, 1);
     if (lua_getiuservalue(L, 1, 1) == LUA_TUSERDATA) {
         struct session *s = luaL_testudata(L, -1, QVR_SESSION_MT);
-        if (s && pb->id[0])
-            send_close(s, pb->id);
+        if (s && !s->closed && pb->id[0])
+            return s;
     }
+    return NULL;
+}
+
+/* close, __close: stop the transfer, close the server session once */
+static int pb_close(lua_State *L)
+{
+    struct playback *pb = to_pb(L, 1);
+    struct session *s;
+    if (pb->closed)
+        return 0;
+    s = stop_local(L, pb);
+    if (s)
+        send_close(s, pb->id);
+    return 0;
+}
+
+/* __gc: stop the transfer; the server's close waits for the session's next
+ * call or close() (remote_close.c): a finalizer does not wait on the network */
+static int pb_gc(lua_State *L)
+{
+    struct playback *pb = to_pb(L, 1);
+    struct session *s;
+    struct qvr_str url;
+    if (pb->closed)
+        return 0;
+    s = stop_local(L, pb);
+    if (!s)
+        return 0;
+    qvr_str_init(&url);
+    close_url(s, pb->id, &url);
+    if (!url.failed)
+        qvr_queue_remote_close(L, s, url.s);
+    qvr_str_free(&url);
     return 0;
 }
 
@@ -159,7 +196,7 @@ void qvr_playback_register(lua_State *L)
 {
     static const luaL_Reg meta[] = {
         {"__index", pb_index},
-        {"__gc", pb_close},
+        {"__gc", pb_gc},
         {"__close", pb_close},
         {"__tostring", pb_tostring},
         {NULL, NULL}

@@ -4,7 +4,7 @@
  * Owns: a logged-in connection to one NVR: its credentials (kept in C,
  * wiped on close), its sid, its reusable libcurl handle, login with
  * back-off after failures, transparent re-login once per failing call, and
- * logout on close/__close/__gc.  Requests are built here and read by
+ * logout on close/__close (after __gc: queued, remote_close.c).  Requests are built here and read by
  * answer.c; no secret ever reaches an error message, tostring or debug log.
  */
 #include <stdio.h>
@@ -122,14 +122,19 @@ void qvr_session_url(lua_State *L, struct session *s, struct qvr_str *b, const c
         add_params(L, b, params);
 }
 
-static void debug_log(const struct session *s, const char *url)
+static void debug_log_method(const struct session *s, const char *method, const char *url)
 {
     char masked[1024];
     if (!s->debug)
         return;
     snprintf(masked, sizeof masked, "%s", url);
     qvr_session_scrub(s, masked);
-    fprintf(stderr, "qvrpro: GET %s\n", masked);
+    fprintf(stderr, "qvrpro: %s %s\n", method ? method : "GET", masked);
+}
+
+static void debug_log(const struct session *s, const char *url)
+{
+    debug_log_method(s, "GET", url);
 }
 
 /* --- login -------------------------------------------------------------- */
@@ -256,7 +261,8 @@ int qvr_session_login(lua_State *L, struct session *s)
 
 /* --- requests ----------------------------------------------------------- */
 
-static const char *const kind_names[] = {"json", "logs", "image", "lines", "raw", NULL};
+static const char *const kind_names[] = {"json", "logs", "image", "lines", "raw",
+                                          "rest", "rest_image", "rest_media", NULL};
 
 struct call {
     enum qvr_kind kind;
@@ -265,7 +271,18 @@ struct call {
     int with_sid;
     int port;
     size_t max;
+    struct qvr_http_req req;   /* method and body (REST); zero: GET */
 };
+
+/* An error answer names the URL path it came from (err.path: no query, so
+ * never a sid or a password), for messages such as "HTTP 404 on GET /x". */
+static void note_path(lua_State *L, int n, const char *path)
+{
+    if (n == 2 && lua_istable(L, -1)) {
+        lua_pushstring(L, path);
+        lua_setfield(L, -2, "path");
+    }
+}
 
 static int perform(lua_State *L, struct session *s, const struct call *c,
                    enum qvr_verdict *verdict)
@@ -279,18 +296,20 @@ static int perform(lua_State *L, struct session *s, const struct call *c,
         qvr_str_free(&url);
         return luaL_error(L, "out of memory");
     }
-    debug_log(s, url.s);
+    debug_log_method(s, c->req.method, url.s);
     r.max = c->max;
-    if (qvr_http_get(s->easy, url.s, &r) != 0) {
+    if (qvr_http_request(s->easy, url.s, &c->req, &r) != 0) {
         qvr_str_wipe(&url);
         *verdict = QVR_ANSWER_FAILED;
         push_transport_error(L, s, &r);
         qvr_http_resp_free(&r);
+        note_path(L, 2, c->path);
         return 2;
     }
     qvr_str_wipe(&url);
     n = qvr_push_answer(L, c->kind, &r, verdict);
     qvr_http_resp_free(&r);
+    note_path(L, n, c->path);
     return n;
 }
 
@@ -309,7 +328,21 @@ static int permission_denied(lua_State *L, const struct session *s)
     return 2;
 }
 
-/* s:request(kind, path [, params [, {port=, sid=false, max=, retry=false}]])
+/* Reads {method=, body=, content_type=} of the options at index o. */
+static void read_method(lua_State *L, int o, struct qvr_http_req *q)
+{
+    static const char *const methods[] = {"GET", "POST", "PUT", "DELETE", NULL};
+    lua_getfield(L, o, "method");
+    q->method = methods[luaL_checkoption(L, -1, "GET", methods)];
+    lua_getfield(L, o, "body");
+    q->body = luaL_optlstring(L, -1, NULL, &q->body_len);
+    lua_getfield(L, o, "content_type");
+    q->content_type = luaL_optstring(L, -1, q->body ? "application/json" : NULL);
+    lua_pop(L, 3);   /* the strings stay alive: they are fields of the options table */
+}
+
+/* s:request(kind, path [, params [, {port=, sid=false, max=, retry=false,
+ *                                    method=, body=, content_type=}]])
  * One API call; when the server says the sid is not valid, logs in again
  * once and retries once.  Returns the answer's values or nil, err. */
 static int s_request(lua_State *L)
@@ -336,7 +369,9 @@ static int s_request(lua_State *L)
         lua_getfield(L, 5, "retry");
         retry = lua_isnil(L, -1) || lua_toboolean(L, -1);
         lua_pop(L, 4);
+        read_method(L, 5, &c.req);
     }
+    qvr_flush_remote_closes(L, s);
     base = lua_gettop(L);
     n = perform(L, s, &c, &verdict);
     if (verdict != QVR_ANSWER_AUTH || !retry || !c.with_sid)
@@ -346,6 +381,19 @@ static int s_request(lua_State *L)
         return 2;
     n = perform(L, s, &c, &verdict);
     return verdict == QVR_ANSWER_AUTH ? permission_denied(L, s) : n;
+}
+
+/* s:_set_api("rest" | "cgi" | nil): the family this NVR answered, as the
+ * Lua layer probed it (read back as nvr.api). */
+static int s_set_api(lua_State *L)
+{
+    static const char *const apis[] = {"rest", "cgi", NULL};
+    struct session *s = qvr_check_session(L, 1);
+    if (lua_isnoneornil(L, 2))
+        s->api[0] = '\0';
+    else
+        snprintf(s->api, sizeof s->api, "%s", apis[luaL_checkoption(L, 2, NULL, apis)]);
+    return 0;
 }
 
 static int s_login(lua_State *L)
@@ -376,6 +424,13 @@ static int s_url(lua_State *L)
 
 /* --- closing ------------------------------------------------------------ */
 
+static void logout_url(const struct session *s, struct qvr_str *url)
+{
+    qvr_url_base(url, s->scheme, s->host, s->port, "/cgi-bin/authLogout.cgi");
+    qvr_url_param(url, "sid", s->sid, strlen(s->sid));
+    qvr_url_param(url, "logout", "1", 1);
+}
+
 static void logout(struct session *s)
 {
     struct qvr_str url;
@@ -383,9 +438,7 @@ static void logout(struct session *s)
     if (!s->sid[0] || !s->easy)
         return;
     qvr_str_init(&url);
-    qvr_url_base(&url, s->scheme, s->host, s->port, "/cgi-bin/authLogout.cgi");
-    qvr_url_param(&url, "sid", s->sid, strlen(s->sid));
-    qvr_url_param(&url, "logout", "1", 1);
+    logout_url(s, &url);
     r.max = 1 << 16;
     qvr_http_short_timeout(s->easy, &s->http);   /* a dead NVR must not hold up exit */
     if (!url.failed)
@@ -410,13 +463,36 @@ static void release(struct session *s)
     s->scheme = s->host = s->user = s->prefix = s->cafile = NULL;
 }
 
-/* close, logout, __close and __gc: log out once, free, harmless twice */
+/* close, logout and __close: send what collected objects owe this NVR, log
+ * out once, free; harmless twice */
 static int s_close(lua_State *L)
 {
     struct session *s = to_session(L, 1);
     if (!s->closed) {
         s->closed = 1;
+        qvr_flush_remote_closes(L, s);
         logout(s);
+        release(s);
+    }
+    return 0;
+}
+
+/* __gc: frees without waiting on the network; the logout is queued for the
+ * next session of the same NVR (remote_close.c) */
+static int s_gc(lua_State *L)
+{
+    struct session *s = to_session(L, 1);
+    if (!s->closed) {
+        s->closed = 1;
+        if (s->sid[0] && s->scheme && s->host) {
+            struct qvr_str url;
+            qvr_str_init(&url);
+            logout_url(s, &url);
+            if (!url.failed)
+                qvr_queue_remote_close(L, s, url.s);
+            qvr_str_wipe(&url);
+        }
+        memset(s->sid, 0, sizeof s->sid);
         release(s);
     }
     return 0;
@@ -459,6 +535,8 @@ static int push_field(lua_State *L, struct session *s, const char *k)
         lua_pushboolean(L, s->http.verify);
     else if (strcmp(k, "cafile") == 0)
         s->cafile ? (void)lua_pushstring(L, s->cafile) : lua_pushnil(L);
+    else if (strcmp(k, "api") == 0)
+        s->api[0] ? (void)lua_pushstring(L, s->api) : lua_pushnil(L);
     else if (strcmp(k, "logins") == 0)
         lua_pushinteger(L, s->logins);
     else if (strcmp(k, "timeout") == 0)
@@ -486,7 +564,7 @@ void qvr_session_register(lua_State *L)
 {
     static const luaL_Reg meta[] = {
         {"__index", s_index},
-        {"__gc", s_close},
+        {"__gc", s_gc},
         {"__close", s_close},
         {"__tostring", s_tostring},
         {NULL, NULL}
@@ -494,6 +572,7 @@ void qvr_session_register(lua_State *L)
     static const luaL_Reg methods[] = {
         {"request", s_request},
         {"login", s_login},
+        {"_set_api", s_set_api},
         {"url", s_url},
         {"close", s_close},
         {"logout", s_close},

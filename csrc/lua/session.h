@@ -20,6 +20,7 @@ struct session {
     int port, logs_port;
     long stall_timeout_ms;
     char sid[64];
+    char api[8];              /* "rest" | "cgi" once known (qvrpro.rest), else "" */
     int logins;               /* successful logins, including re-logins */
     int debug;                /* log requests to stderr, secrets masked */
     int closed;
@@ -37,6 +38,12 @@ int qvr_session_login(lua_State *L, struct session *s);
 
 /* Replaces the sid and the password in msg (in place) by "***". */
 void qvr_session_scrub(const struct session *s, char *msg);
+
+/* Finalizers queue what they owe the server (a URL to GET) instead of
+ * sending it; the next call or close() of a session of the same NVR sends
+ * the queue (remote_close.c). */
+void qvr_queue_remote_close(lua_State *L, const struct session *s, const char *url);
+void qvr_flush_remote_closes(lua_State *L, struct session *s);
 
 void qvr_session_register(lua_State *L);
 int qvr_l_session(lua_State *L);

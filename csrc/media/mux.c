@@ -20,6 +20,7 @@
 #include <libavutil/channel_layout.h>
 #include <libavutil/mathematics.h>
 
+#include "aacenc.h"
 #include "codec.h"
 #include "mux.h"
 
@@ -35,6 +36,8 @@ struct mstream {
     int64_t last_pts;
     int64_t usual;              /* the last duration that was not a gap */
     int has_last;
+    qvr_aacenc *enc;            /* camera audio turned into AAC (aac = 1) */
+    int index;
 };
 
 struct qvr_mux {
@@ -149,6 +152,33 @@ static int audio_params(AVCodecParameters *p, const struct qvr_mux_stream *s)
     return 0;
 }
 
+/* A stream whose G.711/G.726/PCM input is written as AAC. */
+static int add_transcoded(qvr_mux *m, struct mstream *ms, AVCodecParameters *p,
+                          const struct qvr_mux_stream *s)
+{
+    char err[200];
+    const uint8_t *x;
+    size_t xn;
+    if (qvr_aacenc_open(&ms->enc, s->codec, s->alaw, (int)s->bits, s->sample_rate, s->channels, err,
+                        sizeof err) != 0)
+        return fail(m, "%s", err);
+    p->codec_id = AV_CODEC_ID_AAC;
+    p->codec_type = AVMEDIA_TYPE_AUDIO;
+    p->sample_rate = (int)qvr_aacenc_rate(ms->enc);
+    av_channel_layout_default(&p->ch_layout, (int)qvr_aacenc_channels(ms->enc));
+    p->frame_size = 1024;
+    x = qvr_aacenc_extradata(ms->enc, &xn);
+    p->extradata = av_mallocz(xn + AV_INPUT_BUFFER_PADDING_SIZE);
+    if (!p->extradata)
+        return fail(m, "out of memory for extradata");
+    if (xn)
+        memcpy(p->extradata, x, xn);
+    p->extradata_size = (int)xn;
+    ms->codec = QVR_CODEC_AAC;
+    ms->sample_rate = qvr_aacenc_rate(ms->enc);
+    return 0;
+}
+
 static int set_extradata(AVCodecParameters *p, const uint8_t *d, size_t n)
 {
     if (!n)
@@ -180,6 +210,13 @@ int qvr_mux_add_stream(qvr_mux *m, const struct qvr_mux_stream *s)
     st->time_base = MS;
     p = st->codecpar;
     p->codec_id = id;
+    m->s[m->n].st = st;
+    m->s[m->n].index = m->n;
+    if (s->aac && s->codec != QVR_CODEC_AAC) {
+        if (add_transcoded(m, &m->s[m->n], p, s) != 0)
+            return -1;
+        return m->n++;
+    }
     if (s->codec == QVR_CODEC_AAC || s->codec == QVR_CODEC_G711 || s->codec == QVR_CODEC_G726 ||
         s->codec == QVR_CODEC_PCM) {
         audio_params(p, s);
@@ -249,11 +286,22 @@ static void payload(const struct mstream *s, const uint8_t **d, size_t *n)
     }
 }
 
+static int put(qvr_mux *m, struct mstream *s, const uint8_t *d, size_t n, int64_t ts_ms, int key);
+
+struct sink_ctx {
+    qvr_mux *m;
+    struct mstream *s;
+};
+
+static int aac_sink(void *ctx, const uint8_t *d, size_t n, int64_t ts_ms)
+{
+    struct sink_ctx *c = ctx;
+    return put(c->m, c->s, d, n, ts_ms, 1);
+}
+
 int qvr_mux_write(qvr_mux *m, int stream, const uint8_t *d, size_t n, int64_t ts_ms, int key)
 {
     struct mstream *s;
-    AVPacket *pkt;
-    int64_t pts;
     if (m->failed)
         return -1;
     if (stream < 0 || stream >= m->n)
@@ -265,6 +313,21 @@ int qvr_mux_write(qvr_mux *m, int stream, const uint8_t *d, size_t n, int64_t ts
         m->has_zero = 1;
     }
     s = &m->s[stream];
+    if (s->enc) {
+        struct sink_ctx c = {m, s};
+        if (qvr_aacenc_feed(s->enc, d, n, ts_ms, aac_sink, &c) != 0)
+            return m->failed ? -1 : fail(m, "%s", qvr_aacenc_error(s->enc));
+        return 0;
+    }
+    return put(m, s, d, n, ts_ms, key);
+}
+
+/* One packet of a stream, held until the next gives its duration. */
+static int put(qvr_mux *m, struct mstream *s, const uint8_t *d, size_t n, int64_t ts_ms, int key)
+{
+    AVPacket *pkt;
+    int64_t pts;
+    int stream = s->index;
     payload(s, &d, &n);
     pts = ts_ms - m->zero;
     if (s->has_last && pts <= s->last_pts) {
@@ -306,8 +369,20 @@ static int64_t last_duration(const struct mstream *s)
     return 0;
 }
 
+/* The samples the AAC encoders still hold. */
+static void flush_encoders(qvr_mux *m)
+{
+    for (int i = 0; i < m->n && !m->failed; i++) {
+        struct mstream *s = &m->s[i];
+        struct sink_ctx c = {m, s};
+        if (s->enc && m->header && qvr_aacenc_flush(s->enc, aac_sink, &c) != 0 && !m->failed)
+            fail(m, "%s", qvr_aacenc_error(s->enc));
+    }
+}
+
 static int flush_held(qvr_mux *m)
 {
+    flush_encoders(m);
     for (int i = 0; i < m->n; i++) {
         struct mstream *s = &m->s[i];
         AVPacket *pkt = s->held;
@@ -361,8 +436,10 @@ void qvr_mux_free(qvr_mux *m)
 {
     if (!m)
         return;
-    for (int i = 0; i < m->n; i++)
+    for (int i = 0; i < m->n; i++) {
         av_packet_free(&m->s[i].held);
+        qvr_aacenc_free(m->s[i].enc);
+    }
     if (m->oc) {
         if (m->oc->pb)
             avio_closep(&m->oc->pb);

@@ -38,6 +38,7 @@ struct qvr_mux_stream {
     const uint8_t *extradata;
     size_t extradata_len;
     int adts;                    /* AAC: strip ADTS headers from the packets */
+    int aac;                     /* G.711/G.726/PCM: write as AAC (libavcodec, aacenc.h) */
 };
 
 struct qvr_mux_stats {

@@ -157,9 +157,44 @@ const char *qvr_http_error_name(CURLcode rc)
     }
 }
 
-int qvr_http_get(CURL *c, const char *url, struct qvr_http_resp *r)
+/* Sets the method and body of the next transfer on the reused handle; every
+ * call sets all of them, so nothing of a previous request lingers. */
+static struct curl_slist *set_method(CURL *c, const struct qvr_http_req *q)
+{
+    struct curl_slist *h = NULL;
+    int get = !q || !q->method || strcmp(q->method, "GET") == 0;
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    if (get && !(q && q->body)) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        return NULL;
+    }
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->body ? q->body_len : 0));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body ? q->body : "");
+    if (strcmp(q->method, "POST") != 0)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+    h = curl_slist_append(h, "Expect:");
+    if (h && q->content_type && q->body) {
+        char line[160];
+        snprintf(line, sizeof line, "Content-Type: %s", q->content_type);
+        struct curl_slist *t = curl_slist_append(h, line);
+        if (t)
+            h = t;
+    } else if (h) {
+        /* no body type: keep libcurl from announcing a form */
+        struct curl_slist *t = curl_slist_append(h, "Content-Type:");
+        if (t)
+            h = t;
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    return h;
+}
+
+int qvr_http_request(CURL *c, const char *url, const struct qvr_http_req *q,
+                     struct qvr_http_resp *r)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
+    struct curl_slist *headers;
     CURLcode rc;
     r->status = 0;
     r->content_type[0] = '\0';
@@ -170,7 +205,7 @@ int qvr_http_get(CURL *c, const char *url, struct qvr_http_resp *r)
     if (!r->max)
         r->max = DEFAULT_MAX_BODY;
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    headers = set_method(c, q);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -179,6 +214,12 @@ int qvr_http_get(CURL *c, const char *url, struct qvr_http_resp *r)
     rc = curl_easy_perform(c);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    if (headers) {
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        curl_slist_free_all(headers);
+    }
     if (rc == CURLE_OK)
         return 0;
     if (r->too_big) {
@@ -193,6 +234,11 @@ int qvr_http_get(CURL *c, const char *url, struct qvr_http_resp *r)
                      errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
     return -1;
+}
+
+int qvr_http_get(CURL *c, const char *url, struct qvr_http_resp *r)
+{
+    return qvr_http_request(c, url, NULL, r);
 }
 
 void qvr_http_resp_free(struct qvr_http_resp *r)

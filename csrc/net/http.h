@@ -45,6 +45,18 @@ void qvr_http_short_timeout(CURL *c, const struct qvr_http_opts *o);
  * complete HTTP exchange (any status), -1 on a transport failure with
  * r->error_name and r->message set. */
 int qvr_http_get(CURL *c, const char *url, struct qvr_http_resp *r);
+
+/* One request with any method ("GET", "PUT", "POST", "DELETE", ...) and an
+ * optional body (NULL: none; a PUT/POST without one sends an empty body)
+ * sent with the given Content-Type (NULL: none).  Returns as qvr_http_get. */
+struct qvr_http_req {
+    const char *method;
+    const char *body;
+    size_t body_len;
+    const char *content_type;
+};
+int qvr_http_request(CURL *c, const char *url, const struct qvr_http_req *q,
+                     struct qvr_http_resp *r);
 void qvr_http_resp_free(struct qvr_http_resp *r);
 
 /* The stable name of a curl failure ("TIMEOUT", "TLS", ...). */

@@ -30,6 +30,11 @@ static const char *const names[QVR_E_COUNT] = {
     [QVR_E_BAD_IMAGE] = "BAD_IMAGE",
     [QVR_E_AUTH_FAILED] = "AUTH_FAILED",
     [QVR_E_LOGS_ERROR] = "LOGS_ERROR",
+    [QVR_E_NOT_SUPPORTED] = "NOT_SUPPORTED",
+    [QVR_E_PERMISSION_DENIED] = "PERMISSION_DENIED",
+    [QVR_E_NOT_FOUND] = "NOT_FOUND",
+    [QVR_E_ALREADY_PUBLISHED] = "ALREADY_PUBLISHED",
+    [QVR_E_BAD_MEDIA] = "BAD_MEDIA",
 };
 
 const char *qvr_err_name(enum qvr_err e)

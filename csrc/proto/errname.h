@@ -43,6 +43,12 @@ enum qvr_err {
     QVR_E_BAD_IMAGE,        /* an image call answered with something else */
     QVR_E_AUTH_FAILED,      /* login refused, or the sid is not valid */
     QVR_E_LOGS_ERROR,       /* the logs API refused a query */
+    /* REST verdicts (rest.h) */
+    QVR_E_NOT_SUPPORTED,    /* the NVR lacks the call: 404/405 page, 0xB1000000 */
+    QVR_E_PERMISSION_DENIED,/* StreamingOutput's 403 "Insufficient permission." */
+    QVR_E_NOT_FOUND,        /* StreamingOutput's 404: no such channel, stream or token */
+    QVR_E_ALREADY_PUBLISHED,/* StreamingOutput's 409 */
+    QVR_E_BAD_MEDIA,        /* a media call answered with something else */
     QVR_E_COUNT
 };
 

@@ -62,7 +62,7 @@ static const struct qvr_code_info table[] = {
     {0x96070003u, "INTERNAL_ERROR", "internal error"},
 
     /* qvrpro REST API (API 1.3.1) */
-    {0xB1000000u, "API_VERSION_UNSUPPORTED", "API version not supported"},
+    {0xB1000000u, "NOT_SUPPORTED", "API version not supported"},
     {0xB1000001u, "AUTH_FAILED", "Authorization failed"},
     {0xB1000002u, "PERMISSION_DENIED", "Insufficient permissions"},
     {0xB1000003u, "BAD_PARAMETER", "Invalid parameters or missing parameters"},

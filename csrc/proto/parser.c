@@ -690,6 +690,10 @@ qvr_parser *qvr_parser_new(const struct qvr_parser_opts *opts)
     p->max_reserved = p->max_size < RESERVED_MAX ? p->max_size : RESERVED_MAX;
     p->layout = o.audio;
     p->stage = ST_CODE;
+    if (reserve(p, BUF_MIN) != 0) {     /* a buffer from the start: never a NULL base */
+        free(p);
+        return NULL;
+    }
     return p;
 }
 

@@ -9,6 +9,7 @@
 #include "errname.h"
 #include "errors.h"
 #include "json.h"
+#include "rest.h"
 #include "verdict.h"
 
 /* The codes docs/PROTOCOL.md lists for an invalid or expired sid. */
@@ -255,6 +256,9 @@ void qvr_verdict_read(enum qvr_kind kind, const char *body, size_t len, long sta
     case QVR_KIND_IMAGE: image_answer(out, body, len, content_type); break;
     case QVR_KIND_LINES: lines_answer(out, body, len); break;
     case QVR_KIND_RAW: out->verdict = QVR_ANSWER_OK; break;
+    case QVR_KIND_REST:
+    case QVR_KIND_REST_IMAGE:
+    case QVR_KIND_REST_MEDIA: qvr_rest_result(kind, body, len, status, content_type, out); break;
     }
 }
 

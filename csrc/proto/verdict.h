@@ -19,7 +19,9 @@
 
 #include "xml.h"
 
-enum qvr_kind { QVR_KIND_JSON, QVR_KIND_LOGS, QVR_KIND_IMAGE, QVR_KIND_LINES, QVR_KIND_RAW };
+enum qvr_kind { QVR_KIND_JSON, QVR_KIND_LOGS, QVR_KIND_IMAGE, QVR_KIND_LINES, QVR_KIND_RAW,
+                /* the REST family (rest.h): a JSON document or an empty 2xx, JPEG, MP4 */
+                QVR_KIND_REST, QVR_KIND_REST_IMAGE, QVR_KIND_REST_MEDIA };
 
 enum qvr_verdict { QVR_ANSWER_OK, QVR_ANSWER_FAILED, QVR_ANSWER_AUTH };
 

@@ -6,15 +6,21 @@
 --
 -- Formats, by the path's extension (or opts.format):
 --   .mkv   Matroska, every codec as it came (H.264, MPEG-4, MJPEG; AAC, G.711, G.726, PCM)
---   .mp4   fragmented MP4: H.264/MPEG-4 video, AAC audio; other audio is left out
---          (r.skipped lists it); other video fails with UNSUPPORTED_CODEC
+--   .mp4   fragmented MP4: H.264/MPEG-4 video, AAC audio; G.711, G.726 and PCM
+--          audio is transcoded to AAC (libavcodec; r.transcoded names the
+--          codec); other video fails with UNSUPPORTED_CODEC
+-- opts.audio: "copy" (as it came; the default for .mkv), "aac" (G.711/G.726/
+-- PCM transcoded to AAC; the default for .mp4), "none" (left out, r.skipped).
 --   .h264  raw Annex B H.264 video (audio left out, r.skipped)
 --   .jpg   a numbered series of the NVR's JPEG images of the key frames (qplay
 --          data_type 0): "snaps/door.jpg" gives snaps/door-000001.jpg, -000002, ...
 --   .qvr   the lossless dump (qvrpro.open_dump reads it)
 --
 -- Frames are trimmed exactly to [from, to] (both inclusive, like the NVR's
--- playback); playback runs with time control off.  Everything is written
+-- playback), or with start = "key" from the video key frame at or before
+-- `from` (looked for up to opts.key_lookback, 10 s, earlier), so the first
+-- second plays; r.first_ts says where the file starts.  Playback runs with
+-- time control off.  Everything is written
 -- to path .. ".part" (for .jpg: the folder path .. ".part/"), synced and
 -- renamed only when complete; a failure returns nil, err and keeps it.
 --
@@ -24,8 +30,11 @@
 -- complete records (the output is a pure function of the frame sequence, so
 -- the result is the file an uninterrupted export writes), then continues the
 -- playback from the journal's last timestamp, skipping the frames it already
--- holds.  The journal's range and format are the export's: a resumed export
--- continues the original one even when relative times ("-1h") moved.
+-- holds.  Only the same job is continued: same camera, format and range
+-- (or the same opts.range_id, e.g. the range as the user typed it, so a
+-- relative "-1h" resumed later continues the original range); another job
+-- fails with RESUME_MISMATCH and keeps the journal, unless force = true,
+-- which starts afresh.
 --
 -- Result: path, format, frames, video_frames, audio_frames, first_ts, last_ts,
 -- bytes, gaps ({from, to}: holes over twice the frame interval), partial (the
@@ -46,6 +55,7 @@ local PROGRESS_MS = 250
 local LOOKAHEAD_MS = 2000          -- recorded time a container waits for its streams
 local LOOKAHEAD_FRAMES = 3000
 local LOOKAHEAD_BYTES = 64 * 1024 * 1024
+local KEY_LOOKBACK_MS = 10000      -- how far before `from` a key-frame start looks
 local RETRYABLE = { CONNECTION_LOST = true, TIMEOUT = true, NETWORK = true, TRUNCATED = true }
 
 local FORMATS = { mkv = "mkv", mp4 = "mp4", h264 = "h264", ["264"] = "h264", jpg = "jpg",
@@ -149,14 +159,28 @@ local function g726_bits(a, b)
   return math.max(2, math.min(5, math.floor(a.size * 8 / samples + 0.5)))
 end
 
+local TRANSCODABLE = { g711 = true, g726 = true, pcm = true }
+
 function Container:add_audio(mux)
   local a = self.audio
-  if self.kind == "mp4" and a.codec ~= "aac" then
+  local mode = self.audio_mode or (self.kind == "mp4" and "aac" or "copy")
+  if mode == "none" then
     self.skipped[a.codec] = true
     return false
   end
   local spec = { codec = a.codec, fourcc = a.fourcc, sample_rate = a.sample_rate,
                  channels = a.channels }
+  if a.codec ~= "aac" and mode == "aac" then
+    if not TRANSCODABLE[a.codec] then
+      self.skipped[a.codec] = true
+      return false
+    end
+    spec.aac = true
+    self.transcoded = a.codec
+  elseif self.kind == "mp4" and a.codec ~= "aac" then
+    return fail("UNSUPPORTED_CODEC", "MP4 takes AAC audio, this camera sends %s: export it with "
+      .. "audio = \"aac\" (transcoded), \"none\", or to .mkv", a.codec)
+  end
   if a.codec == "aac" then
     local asc, rate, channels = mux.aac_config(a)
     if not asc then
@@ -370,7 +394,11 @@ end
 
 function Job:open_output()
   local kind = self.kind
-  if kind == "mkv" or kind == "mp4" then return container(self.part, kind, self.title) end
+  if kind == "mkv" or kind == "mp4" then
+    local c = container(self.part, kind, self.title)
+    c.audio_mode = self.opts.audio
+    return c
+  end
   if kind == "h264" then return raw(self.part) end
   if kind == "jpg" then return series(self.path) end
   return setmetatable(new_output("qvr"), Dump)
@@ -395,7 +423,7 @@ end
 
 --- Whether a frame from the playback belongs to the export and is new.
 function Job:accept(f)
-  if f.timestamp < self.from or f.timestamp > self.to then return false end
+  if f.timestamp < (self.floor or self.from) or f.timestamp > self.to then return false end
   local skip = self.skip
   if skip and f.timestamp <= skip.ts then
     if f.timestamp < skip.ts then return false end
@@ -434,10 +462,17 @@ function Job:replay()
     return fail("RESUME_FAILED", "cannot resume from %s: %s", self.jpath, err.message)
   end
   local ex = type(r.meta.export) == "table" and r.meta.export or {}
-  if ex.guid ~= self.guid or ex.format ~= self.kind then
+  -- the same job: camera, format and range (the range as typed when the
+  -- caller gives range_id, so "-1h" resumed later still continues it)
+  local same_range = (ex.from == self.from and ex.to == self.to)
+    or (self.opts.range_id ~= nil and ex.range_id == self.opts.range_id)
+  if ex.guid ~= self.guid or ex.format ~= self.kind or not same_range then
     r:close()
-    return fail("RESUME_MISMATCH", "%s belongs to another export (camera %s, format %s)",
-      self.jpath, tostring(ex.guid), tostring(ex.format))
+    return fail("RESUME_MISMATCH", "%s holds an unfinished export of another job (camera %s, "
+      .. "%s to %s, format %s); this one is %s to %s, format %s: give the same camera, range "
+      .. "and format to continue it, or start afresh (force)", self.jpath, tostring(ex.guid),
+      ex.from and qtime.iso(ex.from) or "?", ex.to and qtime.iso(ex.to) or "?", tostring(ex.format),
+      qtime.iso(self.from), qtime.iso(self.to), self.kind)
   end
   self.from, self.to = ex.from or self.from, ex.to or self.to
   while true do
@@ -453,6 +488,8 @@ function Job:replay()
     if not ok then r:close(); return nil, derr end
   end
   self.resumed = self.frames_seen > 0
+  -- a key-frame start delivered frames before `from`: they are the export's
+  if self.out.first_ts and self.out.first_ts < self.from then self.floor = self.out.first_ts end
   return true
 end
 
@@ -460,7 +497,7 @@ function Job:meta()
   return { format = "qvrpro.dump", version = 1, kind = "export", qvrpro = core.version,
            camera = { guid = self.guid, name = self.title },
            export = { guid = self.guid, from = self.from, to = self.to, format = self.kind,
-                      data_type = self.data_type } }
+                      data_type = self.data_type, range_id = self.opts.range_id } }
 end
 
 function Job:open_journal()
@@ -475,8 +512,13 @@ function Job:open_journal()
   return true
 end
 
-function Job:open_playback()
+function Job:open_playback(exact)
   local start = self.tail.ts or self.from
+  -- key-frame start: from a little earlier, to find the key frame at or before `from`
+  self.pre = nil
+  if not exact and self.key_start and not self.tail.ts then
+    start, self.pre = self.from - (self.opts.key_lookback or KEY_LOOKBACK_MS), {}
+  end
   self.skip = self.tail.ts and { ts = self.tail.ts, counts = {} } or nil
   if self.skip then
     local counts = self.skip.counts
@@ -498,6 +540,9 @@ function Job:fetch()
   local retries = self.opts.retries or 2
   while true do
     local pb, err = self:open_playback()
+    if not pb and self.pre and err.name == "SEEK_NO_FILE" then
+      pb, err = self:open_playback(true)     -- nothing recorded before `from`
+    end
     if not pb then
       -- nothing recorded after the resume point: the journal had it all
       if self.tail.ts and err.name == "SEEK_NO_FILE" then return true end
@@ -511,6 +556,12 @@ function Job:fetch()
   end
 end
 
+function Job:take(f)
+  local ok, werr = self.journal:write(f)
+  if not ok then return nil, werr end
+  return self:deliver(f)
+end
+
 function Job:drain(pb)
   while true do
     local f, err = pb:read()
@@ -520,7 +571,24 @@ function Job:drain(pb)
       return true
     end
     if f.timestamp > self.to then self.ended = "to"; return true end
-    if self:accept(f) then
+    local pre = self.pre
+    if pre and f.timestamp < self.from then
+      -- frames before `from`: kept from the latest video key frame on
+      if f.media == "video" and f.key then
+        for i = #pre, 1, -1 do pre[i] = nil end
+        pre[1] = f
+      elseif #pre > 0 then
+        pre[#pre + 1] = f
+      end
+    elseif pre then
+      self.pre = nil
+      if #pre > 0 then self.floor = pre[1].timestamp end
+      for _, p in ipairs(pre) do
+        local ok, werr = self:take(p)
+        if not ok then return nil, werr end
+      end
+    end
+    if (not pre or f.timestamp >= self.from) and self:accept(f) then
       local ok, werr = self.journal:write(f)
       if not ok then return nil, werr end
       local dok, derr = self:deliver(f)
@@ -549,7 +617,7 @@ function Job:result()
     -- with the last frame clearly before `to`: the recording stops there.
     -- A response that ends is never that: the playback goes on.
     partial = self.ended ~= "to" and (out.last_ts == nil or self.to - out.last_ts > 2 * interval),
-    skipped = skipped, resumed = self.resumed or false,
+    skipped = skipped, resumed = self.resumed or false, transcoded = out.transcoded,
   }
 end
 
@@ -583,6 +651,13 @@ function Job:execute()
   local ok, err
   if self.opts.resume and exists(self.jpath) then
     ok, err = self:replay()
+    if not ok and err.name == "RESUME_MISMATCH" and self.opts.force then
+      ok, err = true, nil     -- start afresh: the journal is rewritten below
+      self.frames_seen, self.tail = 0, { n = 0 }
+      self.vgaps, self.agaps = gap_tracker(), gap_tracker()
+      self.out:abort()
+      self.out = self:open_output()
+    end
     if not ok then return nil, err end
   end
   ok, err = self:open_journal()
@@ -610,6 +685,14 @@ local function check_opts(opts)
   if opts.progress ~= nil and type(opts.progress) ~= "function" then
     error("bad argument #3 to 'run' (progress must be a function)", 3)
   end
+  if opts.start ~= nil and opts.start ~= "key" and opts.start ~= "exact" then
+    error(("bad argument #3 to 'run' (start must be \"key\" or \"exact\", got %s)")
+      :format(tostring(opts.start)), 3)
+  end
+  if opts.audio ~= nil and opts.audio ~= "copy" and opts.audio ~= "aac" and opts.audio ~= "none" then
+    error(("bad argument #3 to 'run' (audio must be \"copy\", \"aac\" or \"none\", got %s)")
+      :format(tostring(opts.audio)), 3)
+  end
   local ext = opts.format or opts.path:match("%.([%w]+)$") or ""
   local kind = FORMATS[ext:lower()]
   if not kind then
@@ -619,8 +702,8 @@ local function check_opts(opts)
   return kind
 end
 
---- export.run(nvr, cam, {from=, to=, path=, progress=, resume=, format=,
----   stream_id=, retries=}) -> result | nil, err
+--- export.run(nvr, cam, {from=, to=, path=, progress=, resume=, force=, range_id=,
+---   audio=, start=, key_lookback=, format=, stream_id=, retries=}) -> result | nil, err
 function M.run(nvr, cam, opts)
   local kind = check_opts(opts)
   local from = qtime.check(opts.from, "from")
@@ -635,7 +718,7 @@ function M.run(nvr, cam, opts)
       opts.path .. ".part.qvr",
     data_type = kind == "jpg" and "jpeg" or "source",
     frames_seen = 0, tail = { n = 0 }, vgaps = gap_tracker(), agaps = gap_tracker(),
-    started = core.now_ms(), last_progress = 0,
+    started = core.now_ms(), last_progress = 0, key_start = opts.start == "key",
   }, Job)
   local out, err = job:open_output()
   if not out then return nil, err end

@@ -5,6 +5,7 @@
 local core = require "qvrpro.core"
 local camera = require "qvrpro.camera"
 local qtime = require "qvrpro.time"
+local rest = require "qvrpro.rest"
 
 local M = {
   version = core.version,
@@ -52,10 +53,10 @@ end
 -- Credentials may be percent-encoded; a raw '@' in the password works too
 -- (the host starts after the last '@').
 function M.parse_url(url)
-  local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
+  local scheme, tail = url:match("^(%a[%w+.-]*)://(.*)$")
   if not scheme then error("bad URL (expected http://user:password@host:port)", 3) end
   scheme = scheme:lower()
-  local authority, path = rest:match("^([^/]*)(/?.*)$")
+  local authority, path = tail:match("^([^/]*)(/?.*)$")
   local at = authority:find("@[^@]*$")
   local opts = { scheme = scheme }
   local hostport = authority
@@ -83,11 +84,17 @@ local function discover_prefix(nvr)
   return "/" .. p:gsub("^/+", "")
 end
 
---- Connects and logs in.  `qvr.connect{host=, port=, ...}` (see API.md) or
--- `qvr.connect("http://user:password@host:8080" [, {more options}])`.
+--- Connects and logs in.  `qvr.connect{host=, port=, ...}` (see API.md),
+-- `qvr.connect("http://user:password@host:8080" [, {more options}])`, or
+-- `qvr.connect()`: QVR_URL, QVR_USER, QVR_PASSWORD, else the config file
+-- (qvrpro.config, as the `qvr` command reads them).
 -- Returns the session, or nil, err.
 function M.connect(opts, more)
-  if type(opts) == "string" then
+  if opts == nil then
+    local o, err = require("qvrpro.config").connect_options(more)
+    if not o then return nil, core.error { name = "NO_NVR", message = err } end
+    opts = o
+  elseif type(opts) == "string" then
     local o = M.parse_url(opts)
     for k, v in pairs(more or {}) do o[k] = v end
     opts = o
@@ -95,8 +102,13 @@ function M.connect(opts, more)
     error("bad argument #1 to 'connect' (table or URL expected)", 2)
   end
   local auto = opts.prefix == "auto"
+  local api = opts.api or "auto"
+  if api ~= "auto" and api ~= "rest" and api ~= "cgi" then
+    error(("bad api %q (\"auto\", \"rest\" or \"cgi\")"):format(tostring(api)), 2)
+  end
   local copy = {}
   for k, v in pairs(opts) do copy[k] = v end
+  copy.api = nil
   if auto then copy.prefix = "/qvrpro" end
   local nvr = core.session(copy)
   if auto then
@@ -108,6 +120,8 @@ function M.connect(opts, more)
   end
   local ok, err = nvr:login()
   if not ok then nvr:close(); return nil, err end
+  rest.setup(nvr, api)
+  if api == "auto" then nvr:cameras() end   -- the probe: which family lists the cameras
   return nvr
 end
 
@@ -119,22 +133,39 @@ local function api(nvr, name) return nvr.prefix .. "/apis/" .. name end
 -- per-session camera cache, weak so a dropped session is collected
 local cache = setmetatable({}, { __mode = "k" })
 
---- nvr:cameras{brand=, model=, status=1|2, name=, rec_days=true} -> {Camera...}
-function Session:cameras(filter)
-  filter = filter or {}
-  if type(filter) ~= "table" then error("bad argument #1 to 'cameras' (table expected)", 2) end
+local function cameras_cgi(nvr, filter)
   local q = { act = "list" }
   for _, k in ipairs({ "brand", "model", "status", "name" }) do
     if filter[k] ~= nil then q[k] = filter[k] end
   end
   if filter.rec_days then q.get_rec_days = 1 end
-  local answer, err = self:request("json", api(self, "camera_status.cgi"), q)
+  local answer, err = nvr:request("json", api(nvr, "camera_status.cgi"), q)
   if not answer then return nil, err end
+  return answer.datas or {}
+end
+
+local function camera_objects(nvr, datas)
   local list = setmetatable({}, List)
-  for i, raw in ipairs(answer.datas or {}) do list[i] = camera.new(self, raw) end
+  for i, raw in ipairs(datas) do list[i] = camera.new(nvr, raw) end
+  return list
+end
+
+--- nvr:cameras{brand=, model=, status=1|2, name=, rec_days=true} -> {Camera...}
+-- (camera/list or camera_status.cgi; rec_days asks the CGI first, which
+-- alone reports recording days)
+function Session:cameras(filter)
+  filter = filter or {}
+  if type(filter) ~= "table" then error("bad argument #1 to 'cameras' (table expected)", 2) end
+  local datas, err = rest.dispatch(self, "cameras", {
+    rest = function() return rest.cameras(self, filter) end,
+    cgi = function() return cameras_cgi(self, filter) end,
+  }, filter.rec_days and "cgi" or nil)
+  if not datas then return nil, err end
+  local list = camera_objects(self, datas)
   if next(filter) == nil then cache[self] = { at = qtime.now(), list = list } end
   return list
 end
+
 
 local function camera_list(nvr, fresh)
   local c = cache[nvr]
@@ -181,40 +212,91 @@ function Session:cpu()
   return tonumber(answer.data)
 end
 
---- nvr:recording(cam [, stream_id]) -> boolean
+--- nvr:recording(cam [, stream_id]) -> boolean (camera_status.cgi
+-- rec_status, or camera/list's rec_state)
 function Session:recording(cam, stream_id)
   local guid, err = resolve(self, cam)
   if not guid then return nil, err end
-  local answer, aerr = self:request("json", api(self, "camera_status.cgi"),
-    { act = "rec_status", guid = guid, stream_id = stream_id or 0 })
-  if not answer then return nil, aerr end
-  return tonumber(answer.rec_status) == 1
+  return rest.dispatch(self, "recording", {
+    rest = function() return rest.recording(self, guid, stream_id) end,
+    cgi = function()
+      local answer, aerr = self:request("json", api(self, "camera_status.cgi"),
+        { act = "rec_status", guid = guid, stream_id = stream_id or 0 })
+      if not answer then return nil, aerr end
+      return tonumber(answer.rec_status) == 1
+    end,
+  })
 end
 
---- nvr:record(cam, on) -> true: manual recording on or off (mrec.cgi)
+--- nvr:record(cam, on) -> true: manual recording on or off (PUT camera/mrec,
+-- or mrec.cgi)
 function Session:record(cam, on)
   local guid, ch = resolve(self, cam)
   if not guid then return nil, ch end      -- the lookup's error
-  if not ch then
-    return nil, core.error { name = "NO_SUCH_CAMERA",
-      message = ("camera %s has no channel index on this NVR"):format(guid) }
-  end
-  local answer, aerr = self:request("json", api(self, "mrec.cgi"), { ch = ch, act = on and 1 or 0 })
-  if not answer then return nil, aerr end
-  return true
+  return rest.dispatch(self, "record", {
+    rest = function() return rest.record(self, guid, on) end,
+    cgi = function()
+      if not ch then
+        return nil, core.error { name = "NO_SUCH_CAMERA",
+          message = ("camera %s has no channel index on this NVR"):format(guid) }
+      end
+      local answer, aerr = self:request("json", api(self, "mrec.cgi"), { ch = ch, act = on and 1 or 0 })
+      if not answer then return nil, aerr end
+      return true
+    end,
+  })
 end
 
 local write_atomically = core.write_atomic
 
---- nvr:snapshot(cam [, {origin=, stream_id=, path=}]) -> JPEG bytes | path
+-- The recorded picture at t from a playback (an NVR without image_ts): an
+-- MJPEG camera's own frame, else the first image of a JPEG playback (the
+-- NVR's JPEG of the key frame at or after t).
+local function jpeg_of_playback(nvr, guid, t, cam)
+  local mjpeg = cam and tostring(cam.video_codec_setting or ""):upper():find("JPEG") ~= nil
+  local pb, err = nvr:playback(guid, { from = t, to = t + 10000,
+                                       data_type = mjpeg and "source" or "jpeg" })
+  if not pb then return nil, err end
+  local ok, data = pcall(function()
+    for frame in pb:frames() do
+      if frame.codec == "jpeg" or frame.codec == "mjpeg" then return frame.data end
+    end
+  end)
+  pb:close()
+  if not ok then
+    if type(data) == "table" then return nil, data end
+    return nil, core.error { name = "STREAM_ERROR", message = tostring(data) }
+  end
+  if not data then
+    return nil, core.error { name = "NO_DATA", message = ("no recorded image at %s"):format(qtime.iso(t)) }
+  end
+  return data
+end
+
+--- nvr:snapshot(cam [, {origin=, stream_id=, at=, path=}]) -> JPEG bytes | path
+-- at: the recorded image at that time (REST image_ts, else a JPEG playback)
 function Session:snapshot(cam, opts)
   opts = opts or {}
-  local guid, err = resolve(self, cam)
+  local at = opts.at ~= nil and qtime.check(opts.at, "at") or nil
+  local guid, err, camobj = resolve(self, cam)
   if not guid then return nil, err end
-  local q = { guid = guid }
-  if opts.origin then q.origin = 1 end
-  if opts.stream_id then q.stream_id = opts.stream_id end
-  local jpeg, jerr = self:request("image", api(self, "getliveimage.cgi"), q)
+  local jpeg, jerr
+  if at then
+    jpeg, jerr = rest.dispatch(self, "snapshot_at", {
+      rest = function() return rest.snapshot(self, guid, at) end,
+      cgi = function() return jpeg_of_playback(self, guid, at, camobj) end,
+    }, "rest")
+  else
+    jpeg, jerr = rest.dispatch(self, "snapshot", {
+      rest = function() return rest.snapshot(self, guid) end,
+      cgi = function()
+        local q = { guid = guid }
+        if opts.origin then q.origin = 1 end
+        if opts.stream_id then q.stream_id = opts.stream_id end
+        return self:request("image", api(self, "getliveimage.cgi"), q)
+      end,
+    }, (opts.origin or opts.stream_id) and "cgi" or nil)
+  end
   if not jpeg then return nil, jerr end
   if opts.path then return write_atomically(opts.path, jpeg) end
   return jpeg

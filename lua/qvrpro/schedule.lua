@@ -21,9 +21,22 @@
 -- Job kinds: record (a manual recording window), snapshot (qvrpro.snapshot),
 -- export (qvrpro.export) and lua (a function(nvr, ctx)).  See README/API.md
 -- and examples/schedule.conf.lua.
+--
+-- A run that takes longer than its job's `timeout` (default: until the job's
+-- next run, at least 1 min and at most 1 h, 6 h for exports; config `timeout`
+-- for every job) is stopped, logged and counted as failed, and the other jobs
+-- run on: the check runs in a debug hook, so it
+-- stops Lua code at once and a C call (a request, bounded by the session's
+-- own timeout) when it returns.  Clock jumps: when the clock is behind a
+-- job's last run (it was set back, or a run happened with a clock in the
+-- future) the scheduler logs it and resumes at the job's next due time after
+-- now, instead of staying silent for as long as the jump; the long-running
+-- loop notices a jump back while it sleeps.
 local qtime = require "qvrpro.time"
 local cron = require "qvrpro.cron"
 local tz = require "qvrpro.tz"
+local localtime = require "qvrpro.localtime"
+local qpath = require "qvrpro.path"
 
 local M = {}
 
@@ -31,6 +44,9 @@ M.cron = cron
 M.tz = tz
 
 local DEFAULT_GRACE = 60          -- s: a run this late still counts as on time
+local DEFAULT_TIMEOUT = { export = 6 * 3600, snapshot = 3600, lua = 3600 }   -- s, per run
+local JUMP_MS = 2000              -- the clock going back by more than this is a jump
+local HOOK_COUNT = 1000           -- instructions between two timeout checks
 local RETRY_MS = 10000            -- a busy lock or failed switch is tried again after this
 local MAX_SLEEP = 1               -- s: sleep in slices, so Ctrl-C and clock jumps are seen
 local MAX_CATCH_UP = 100          -- missed = "run_all" runs at most this many
@@ -121,34 +137,15 @@ end
 -- ---------------------------------------------------------------------------
 -- durations and times of jobs
 
-local UNIT_S = { ms = 0.001, s = 1, m = 60, h = 3600, d = 86400, w = 604800 }
-
---- Seconds of a duration: a number of seconds or "90s", "30m", "1h30m", "2d".
+--- Seconds of a duration: a number of seconds or "90s", "30m", "1h30m", "2d"
+-- (qvrpro.time.duration_ms reads it).
 function M.duration(v)
-  if type(v) == "number" and v >= 0 then return v end
-  if type(v) ~= "string" then return nil, ("bad duration %s"):format(tostring(v)) end
-  local s = v:gsub("%s", "")
-  if s:match("^%d+%.?%d*$") then return tonumber(s) end
-  local total, rest = 0, s
-  while rest ~= "" do
-    local n, unit, after = rest:match("^(%d+%.?%d*)(%a+)()")
-    if not n or not UNIT_S[unit] then
-      return nil, ("bad duration %q (e.g. \"90s\", \"30m\", \"1h30m\")"):format(v)
-    end
-    total = total + tonumber(n) * UNIT_S[unit]
-    rest = rest:sub(after)
-  end
-  if s == "" then return nil, "empty duration" end
-  return total
+  local ms, err = qtime.duration_ms(v)
+  if not ms then return nil, err end
+  return ms / 1000
 end
 
--- ms of the local midnight `days_back` days before the day of ms t
-local function local_day_start(t, zone, days_back, hour, minute)
-  local f = tz.fields(t, zone)
-  local day = qtime.days_from_civil(f.year, f.month, f.day) - days_back
-  local y, mo, d = qtime.civil_from_days(day)
-  return tz.local_ms(zone, y, mo, d, hour or 0, minute or 0, 0)
-end
+local local_day_start = localtime.day_start
 
 --- A time of a job relative to its scheduled run `at` in `zone`: ms, ISO 8601
 -- with an offset, "now", relative ("-2h"), "today HH:MM", "yesterday HH:MM"
@@ -199,19 +196,13 @@ function M.resolve_range(job, at, zone)
   return from, to
 end
 
-local function safe_name(name)
-  return (tostring(name):gsub("[^%w%-_.]", "_"))
-end
-
 --- A path pattern: strftime fields of ms `t` in `zone`, then {camera},
--- {channel}, {guid}, {job} (camera names made file-name safe).
+-- {channel}, {guid}, {job}, each made safe for a file name (qvrpro.path).
+-- Raises on an unknown field (configs are checked when loaded).
 function M.expand_path(pattern, t, zone, vars)
-  local s = tz.format(pattern, t, zone)
-  return (s:gsub("{(%w+)}", function(k)
-    local v = vars and vars[k]
-    if v == nil then return "{" .. k .. "}" end
-    return k == "camera" and safe_name(v) or tostring(v)
-  end))
+  local p, err = qpath.expand(pattern, t, zone, vars)
+  if not p then error(err, 2) end
+  return p
 end
 
 -- ---------------------------------------------------------------------------
@@ -223,7 +214,7 @@ local MISSED = { skip = true, run_once = true, run_all = true }
 local OWN_KEYS = { name = true, kind = true, cron = true, zone = true, missed = true, grace = true,
                    camera = true, cameras = true, enabled = true, duration = true, dir = true,
                    file = true, range = true, from = true, to = true, path = true, fn = true,
-                   run = true, max_catch_up = true }
+                   run = true, max_catch_up = true, timeout = true }
 
 local function job_error(job, i, msg)
   local label = type(job) == "table" and job.name and ("job %q"):format(job.name) or ("job #" .. i)
@@ -255,6 +246,18 @@ local function check_job(raw, i, cfg, names)
   if not grace then job_error(raw, i, "grace: " .. gerr) end
   job.grace = grace
   job.max_catch_up = raw.max_catch_up or cfg.max_catch_up or MAX_CATCH_UP
+  if job.kind ~= "record" then
+    local given = raw.timeout or cfg.timeout
+    local t, terr = M.duration(given or DEFAULT_TIMEOUT[job.kind])
+    if not t or t <= 0 then job_error(raw, i, "timeout: " .. (terr or "must be positive")) end
+    job.timeout_ms = math.floor(t * 1000)
+    if not given then
+      -- by default a run ends before the job's next one (at least a minute)
+      local t1 = next_ms(job.cron, job.zone, qtime.now())
+      local t2 = t1 and next_ms(job.cron, job.zone, t1)
+      if t2 then job.timeout_ms = math.min(job.timeout_ms, math.max(60000, t2 - t1)) end
+    end
+  end
   if job.kind == "record" then
     if not (raw.camera or raw.cameras) then job_error(raw, i, "a record job needs camera or cameras") end
     local secs, derr = M.duration(raw.duration)
@@ -262,14 +265,24 @@ local function check_job(raw, i, cfg, names)
     job.duration_ms = math.floor(secs * 1000)
   elseif job.kind == "export" then
     if type(raw.path) ~= "string" then job_error(raw, i, "an export job needs a path pattern") end
+    local ok, perr = qpath.check(raw.path, { camera = true, guid = true, channel = true, job = true })
+    if not ok then job_error(raw, i, "path: " .. perr) end
     if raw.range ~= nil and not ({ yesterday = 1, today = 1, last_hour = 1, previous_hour = 1 })[raw.range]
        and not M.duration(raw.range) then
       job_error(raw, i, ("bad range %q"):format(tostring(raw.range)))
     end
   elseif job.kind == "lua" then
     if type(job.fn) ~= "function" then job_error(raw, i, "a lua job needs fn = function(nvr, ctx)") end
+  elseif job.kind == "snapshot" then
+    local ok, perr = qpath.check(raw.dir or "snapshots", { job = true })
+    if not ok then job_error(raw, i, "dir: " .. perr) end
+    if raw.file ~= nil then
+      ok, perr = qpath.check(raw.file, { camera = true, guid = true, channel = true, round = true,
+                                         ms = true })
+      if not ok then job_error(raw, i, "file: " .. perr) end
+    end
   end
-  job.file_key = safe_name(job.name)
+  job.file_key = qpath.safe(job.name)
   return job
 end
 
@@ -546,25 +559,9 @@ function Runner:log(level, msg, job)
   if not ok then default_log("error", "log function failed: " .. tostring(err)) end
 end
 
+-- one precedence for every caller: see qvrpro.config
 local function connect_options(spec)
-  local url = os.getenv("QVR_URL")
-  if spec == nil then
-    if not url or url == "" then return nil, "no NVR: set nvr in the config or QVR_URL" end
-    spec = url
-  end
-  local qvr = require "qvrpro"
-  local opts
-  if type(spec) == "string" then
-    opts = qvr.parse_url(spec)
-  elseif type(spec) == "table" then
-    opts = spec.url and qvr.parse_url(spec.url) or {}
-    for k, v in pairs(spec) do if k ~= "url" then opts[k] = v end end
-  else
-    return nil, "nvr must be a URL or a table of connect options"
-  end
-  opts.user = opts.user or os.getenv("QVR_USER")
-  opts.password = opts.password or os.getenv("QVR_PASSWORD")
-  return opts
+  return require("qvrpro.config").connect_options(spec)
 end
 
 --- The session, connected on first use and kept (it logs in again by itself).
@@ -573,7 +570,7 @@ function Runner:session()
   if self.cfg.nvr == false then return nil end
   local opts, err = connect_options(self.cfg.nvr)
   if not opts then return nil, err end
-  local nvr, cerr = require("qvrpro").connect(opts)
+  local nvr, cerr = require("qvrpro.logins").connect(opts)
   if not nvr then return nil, cerr end
   self.nvr, self.own_nvr = nvr, true
   return nvr
@@ -641,7 +638,7 @@ local function run_snapshot(self, job, nvr, at)
   local cams = job_cameras(job)
   local opts = extra_opts(job, {
     cameras = cams, dir = M.expand_path(job.dir or "snapshots", at, job.zone, { job = job.name }),
-    name = job.file, count = job.raw.count or 1,
+    name = job.file, count = job.raw.count or 1, zone = job.zone,
   })
   local res, err = require("qvrpro.snapshot").capture(nvr, opts)
   if not res then return nil, err end
@@ -701,6 +698,21 @@ function Runner:context(job, at, now, missed)
            format = function(fmt, t) return tz.format(fmt, t or at, job.zone) end }
 end
 
+-- pcall(fn) stopped with "timed out after ..." once ms have passed
+local function with_timeout(ms, label, fn)
+  local core = require "qvrpro.core"
+  local deadline = core.now_ms() + ms
+  local old = table.pack(debug.gethook())
+  local message = ("%s timed out after %s and was stopped"):format(label,
+    ms % 1000 == 0 and ("%d s"):format(ms // 1000) or ("%d ms"):format(ms))
+  debug.sethook(function()
+    if core.now_ms() > deadline then error(message, 0) end
+  end, "", HOOK_COUNT)
+  local res = table.pack(pcall(fn))
+  if old[1] then debug.sethook(old[1], old[2], old[3]) else debug.sethook() end
+  return table.unpack(res, 1, res.n)
+end
+
 -- one run of a snapshot/export/lua job for scheduled time `at`
 function Runner:execute(job, at, now, missed)
   local nvr, err = self:session()
@@ -708,7 +720,7 @@ function Runner:execute(job, at, now, missed)
     return nil, "cannot connect: " .. tostring(err)
   end
   self:log("info", ("run for %s"):format(tz.describe(at, job.zone)), job)
-  local ok, res, rerr = pcall(function()
+  local ok, res, rerr = with_timeout(job.timeout_ms, "the run", function()
     if job.kind == "snapshot" then return run_snapshot(self, job, nvr, at) end
     if job.kind == "export" then return run_export(self, job, nvr, at) end
     local r, e = job.fn(nvr, self:context(job, at, now, missed))
@@ -754,8 +766,26 @@ function Runner:with_lock(job, fn)
 end
 
 -- a snapshot/export/lua job: run what is due; returns the next wake-up (ms)
-function Runner:tick_job(job, now)
+-- the clock-jump rule: a last run after now means the clock went back (or a
+-- run had a future clock); forget it, log, and go on from now
+function Runner:clock_behind(job, now)
   local last = read_state(self.cfg, job).last_run
+  if not last or last <= now + JUMP_MS then return last end
+  self:with_lock(job, function()
+    local st = read_state(self.cfg, job)
+    if st.last_run and st.last_run > now + JUMP_MS then
+      self:log("warn", ("the clock is %s behind this job's last run (%s): it was set back, or a run "
+        .. "had a clock in the future; going on at the next due time after now"):format(
+        qtime.hms(st.last_run - now), qtime.iso(st.last_run)), job)
+      st.last_run = now
+      write_state(self.cfg, job, st)
+    end
+  end)
+  return now
+end
+
+function Runner:tick_job(job, now)
+  local last = self:clock_behind(job, now)
   local first_due = next_ms(job.cron, job.zone, last or (now - math.floor(job.grace * 1000)))
   if not first_due or first_due > now then return first_due end   -- nothing due: no lock needed
   local ok, err = self:with_lock(job, function()
@@ -954,8 +984,16 @@ function M.run(config)
       if r.cfg.stop and r.cfg.stop(r.summary) then return end
       local wake = r:tick(now) or (now + 60000)
       if r.cfg.until_ms and wake > r.cfg.until_ms then wake = r.cfg.until_ms end
+      local before = r.clock()
       while true do
-        local left = wake - r.clock()
+        local t = r.clock()
+        if t < before - JUMP_MS then
+          r:log("warn", ("the clock jumped back by %s: planning again"):format(
+            qtime.hms(before - t)))
+          break
+        end
+        before = t
+        local left = wake - t
         if left <= 0 then break end
         r.sleep(math.min(left / 1000, max_sleep))
         if r.cfg.stop and r.cfg.stop(r.summary) then return end

@@ -5,34 +5,31 @@
 --                       every = 60, count = 10 | duration = 3600,
 --                       on_file = function(path, cam, round) end,
 --                       on_error = function(cam, err, round) end,
---                       index = true })
+--                       index = true, zone = "Europe/Berlin" })
 --
 -- Each file is written atomically (a temporary name, fsync, rename).  A
 -- camera that fails is reported (on_error, and in the result) and tried
--- again next round; it never stops the others.  With `index` (default on)
+-- again next round; it never stops the others.  File names are expanded by
+-- qvrpro.path (strftime fields in `zone`, default the local zone; camera
+-- names and the other fields made safe: a camera named ".." stays in dir).  With `index` (default on)
 -- every round rewrites dir/index.html, a contact sheet of the latest images.
 local core = require "qvrpro.core"
 local qtime = require "qvrpro.time"
+local qpath = require "qvrpro.path"
 
 local M = {}
 
 M.DEFAULT_NAME = "{camera}/%Y-%m-%d/{camera}-%H%M%S.jpg"
 
-local function safe(name)
-  return (tostring(name):gsub("[^%w%-_.]", "_"))
-end
-
---- The file name of a snapshot: strftime fields of the round's local time
--- (os.date, so the TZ environment applies), {camera}, {channel}, {round}.
-function M.file_name(pattern, cam, t_ms, round)
-  local s = pattern:gsub("{(%w+)}", function(k)
-    if k == "camera" then return safe(cam.name or cam.guid) end
-    if k == "channel" then return tostring(cam.channel_index) end
-    if k == "round" then return ("%06d"):format(round) end
-    if k == "ms" then return ("%03d"):format(t_ms % 1000) end
-    return "{" .. k .. "}"
-  end)
-  return os.date(s, t_ms // 1000)
+--- The file name of a snapshot: strftime fields of the round's time in
+-- `zone` (nil: the local zone), {camera}, {guid}, {channel}, {round}, {ms},
+-- every value made safe for a file name (qvrpro.path).  Raises on an
+-- unknown field.
+function M.file_name(pattern, cam, t_ms, round, zone)
+  local p, err = qpath.expand(pattern, t_ms, zone, { camera = cam.name or cam.guid, guid = cam.guid,
+    channel = cam.channel_index, round = ("%06d"):format(round or 0), ms = ("%03d"):format(t_ms % 1000) })
+  if not p then error(err, 2) end
+  return p
 end
 
 local function dirname(path)
@@ -78,13 +75,13 @@ local function one_round(nvr, cams, opts, round, result)
   local t = qtime.now()
   local shots = {}
   for _, cam in ipairs(cams) do
-    local path = opts.dir .. "/" .. M.file_name(opts.name, cam, t, round)
-    local ok, err = core.mkdir_p(dirname(path) or opts.dir)
-    if ok then ok, err = nvr:snapshot(cam, { path = path, stream_id = opts.stream_id }) end
+    local file = opts.dir .. "/" .. M.file_name(opts.name, cam, t, round, opts.zone)
+    local ok, err = core.mkdir_p(dirname(file) or opts.dir)
+    if ok then ok, err = nvr:snapshot(cam, { path = file, stream_id = opts.stream_id }) end
     if ok then
-      result.files[#result.files + 1] = path
-      shots[#shots + 1] = { path = path, camera = cam.name }
-      if opts.on_file then opts.on_file(path, cam, round) end
+      result.files[#result.files + 1] = file
+      shots[#shots + 1] = { path = file, camera = cam.name }
+      if opts.on_file then opts.on_file(file, cam, round) end
     else
       result.failures[#result.failures + 1] = { camera = cam.name, error = err, round = round }
       if opts.on_error then opts.on_error(cam, err, round) end

@@ -1,8 +1,11 @@
 --- qvrpro.time: the times scripts pass, as integers of milliseconds since
 -- 1970 UTC.  Accepts integers (ms), ISO 8601 strings with an offset
 -- ("2026-11-24T08:00:00+01:00", "...Z", fractional seconds) and relative
--- strings ("now", "-15m", "+2h", "-90s", "-1d", "-500ms").  A local time
--- without an offset is refused: it is ambiguous at DST changes.
+-- strings ("now", "-15m", "+2h", "-1h30m", "-90s", "-1d", "-500ms").  A local
+-- time without an offset is refused here: it is ambiguous at DST changes
+-- (qvrpro.localtime reads times of day in a named zone).  duration_ms is the
+-- one duration parser of the project ("90s", "5m", "1h30m", "500ms", or a
+-- number of seconds).
 local core = require "qvrpro.core"
 
 local M = {}
@@ -72,6 +75,33 @@ local function parse_iso(s)
   return ((days * 86400 + h * 3600 + mi * 60 + sec) - off * 60) * 1000 + ms
 end
 
+--- Milliseconds of a duration: a number of seconds, or text of one or more
+-- <number><unit> parts ("90s", "30m", "1h30m", "2d", "500ms"; units ms s m h
+-- d w).  Returns nil, message for anything else (negative, empty, "2x").
+function M.duration_ms(v)
+  if type(v) == "number" then
+    if v >= 0 and v == v and v < math.huge then return math.floor(v * 1000 + 0.5) end
+    return nil, ("bad duration %s"):format(tostring(v))
+  end
+  if type(v) ~= "string" then return nil, ("bad duration %s"):format(tostring(v)) end
+  local s = v:gsub("%s", "")
+  local bad = ("bad duration %q (e.g. \"90s\", \"30m\", \"1h30m\")"):format(v)
+  if s == "" then return nil, bad end
+  if s:match("^%d+%.?%d*$") then
+    if #s > 15 then return nil, bad end
+    return math.floor(tonumber(s) * 1000 + 0.5)
+  end
+  local total, rest = 0, s
+  while rest ~= "" do
+    local n, unit, after = rest:match("^(%d+%.?%d*)(%a+)()")
+    if not n or not UNIT_MS[unit] or #n > 15 then return nil, bad end
+    total = total + tonumber(n) * UNIT_MS[unit]
+    rest = rest:sub(after)
+  end
+  if total > 2 ^ 53 then return nil, bad end
+  return math.floor(total + 0.5)
+end
+
 --- Now, in ms since 1970 UTC.
 function M.now()
   return core.now_ms()
@@ -97,13 +127,16 @@ function M.parse(v, now)
   local s = v:match("^%s*(.-)%s*$")
   if s == "now" then return now or M.now() end
   if s:match("^%d+$") and #s >= 10 then return in_range(math.tointeger(tonumber(s)), ("%q"):format(s)) end
-  local sign, n, unit = s:match("^([+-])(%d+%.?%d*)(%a+)$")
+  local sign, rel = s:match("^([+-])(%d+%.?%d*%a.*)$")
   if sign then
-    local k = UNIT_MS[unit]
-    if not k then return nil, ("unknown time unit %q in %q"):format(unit, s) end
-    local d = tonumber(n) * k
+    local d = M.duration_ms(rel)
+    if not d then
+      local unit = rel:match("^%d+%.?%d*(%a+)")
+      if unit and not UNIT_MS[unit] then return nil, ("unknown time unit %q in %q"):format(unit, s) end
+      if rel:match(("%d"):rep(16)) then return in_range(nil, ("%q"):format(s)) end
+      return nil, ("cannot read %q as a relative time (e.g. -2h, -1h30m, +90s)"):format(s)
+    end
     if d > M.MAX_MS - M.MIN_MS then return in_range(nil, ("%q"):format(s)) end
-    d = math.floor(d + 0.5)
     return in_range((now or M.now()) + (sign == "-" and -d or d), ("%q"):format(s))
   end
   local t, err = parse_iso(s)
@@ -116,6 +149,12 @@ function M.check(v, what, now)
   local t, err = M.parse(v, now)
   if not t then error((what and (what .. ": ") or "") .. err, 3) end
   return t
+end
+
+--- "h:mm:ss" of a ms duration (rounded to the second; hours grow past 24).
+function M.hms(ms)
+  local s = math.floor((ms or 0) / 1000 + 0.5)
+  return ("%d:%02d:%02d"):format(s // 3600, s % 3600 // 60, s % 60)
 end
 
 --- ISO 8601 UTC text of a ms time ("2026-11-24T07:00:00.000Z").

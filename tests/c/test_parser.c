@@ -1085,8 +1085,26 @@ static void test_all_fourccs(void)
     stream_free(s);
 }
 
+/* A parser finished without a byte fed (fuzz_parser found the pointer
+ * arithmetic on a missing buffer under UBSan). */
+static void test_never_fed(void)
+{
+    qvr_parser *p = qvr_parser_new(NULL);
+    struct qvr_frame f;
+    qvr_parser_finish(p);
+    tap_ok(qvr_parser_next(p, &f) == QVR_PARSE_ERROR && qvr_parser_error(p) == QVR_PERR_CODE_LINE &&
+           strcmp(qvr_parser_message(p), "empty body: no result-code line") == 0,
+           "finished before any byte: empty body, no result-code line");
+    qvr_parser_free(p);
+    p = qvr_parser_new(NULL);
+    tap_ok(qvr_parser_poll_code(p) == 0 && qvr_parser_next(p, &f) == QVR_PARSE_NEED_MORE,
+           "polled before any byte: needs more");
+    qvr_parser_free(p);
+}
+
 int main(void)
 {
+    test_never_fed();
     test_recorded_stream();
     test_audio_layouts();
     test_audio_at_end();

@@ -266,8 +266,100 @@ static void test_names(void)
            "auth codes: 0x95000000 yes, 0xB1000002 (permission) no");
 }
 
+static void test_rest(void)
+{
+    struct qvr_result r;
+    /* 0xB1 bodies: signed, malformed (no comma), unsigned, hex */
+    read_kind(QVR_KIND_REST, "{\n\"success\":false,\n\"error_code\":-1325400062,\n"
+              "\"error_message\":\"Insufficient permissions\"\n}\n", 403, "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "PERMISSION_DENIED", 0xB1000002), "rest: 0xB1000002 signed");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST, "{\"success\":false,\"error_code\":-1325400063\"error_message\":"
+              "\"Authorization failed\"}", 403, "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_AUTH, "AUTH_FAILED", 0xB1000001), "rest: malformed 0xB1000001 is auth");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST, "{\"success\":false,\"error_code\":2969567232}", 403, "", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "NOT_SUPPORTED", 0xB1000000), "rest: unsigned 0xB1000000");
+    qvr_result_free(&r);
+    /* PTZ: hex-string code, no success key */
+    read_kind(QVR_KIND_REST, "{\"error_code\": \"0x0\", \"error_message\": \"Success\"}", 200,
+              "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_OK, NULL, -1) && r.root, "rest: PTZ 0x0 is ok");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST, "{\"error_code\": \"0x96020004\", \"error_message\": \"Auth Fail\"}",
+              200, "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_AUTH, "AUTH_FAILED", 0x96020004), "rest: PTZ auth failure");
+    qvr_result_free(&r);
+    /* camera/list: success as a string; capability: no success key */
+    read_kind(QVR_KIND_REST, "{ \"datas\": [ ], \"success\": \"true\", \"total_channel_num\": 0 }",
+              200, "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_OK, NULL, -1) && r.root, "rest: camera/list");
+    qvr_result_free(&r);
+    /* StreamingOutput errors, by status */
+    read_kind(QVR_KIND_REST, "{\"respType\": \"StreamingOutput#channels\", \"errorCode\": 403, "
+              "\"message\": \"Insufficient permission.\"}", 403, "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "PERMISSION_DENIED", -1), "rest: StreamingOutput 403");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST, "{\"message\": \"Insufficient permission.\"}", 200, "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "PERMISSION_DENIED", -1), "rest: permission message on a 200");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST, "{\"respType\": \"x\", \"errorCode\": 401, \"message\": \"m\"}", 401,
+              "application/json", &r);
+    tap_ok(r.verdict == QVR_ANSWER_AUTH, "rest: StreamingOutput 401 is auth");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST, "{\"respType\": \"x\", \"errorCode\": 409, \"message\": \"m\"}", 409,
+              "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "ALREADY_PUBLISHED", -1), "rest: StreamingOutput 409");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST, "{\"respType\": \"x\", \"errorCode\": 404, \"message\": \"m\"}", 404,
+              "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "NOT_FOUND", -1), "rest: StreamingOutput 404 is no missing endpoint");
+    qvr_result_free(&r);
+    /* a missing endpoint: 404/405 pages */
+    read_kind(QVR_KIND_REST, "<html>page does not exist</html>", 404, "text/html", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "NOT_SUPPORTED", -1), "rest: 404 page");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST_MEDIA, "405 Method Not Allowed", 405, "text/plain", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "NOT_SUPPORTED", -1), "rest: 405");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST, "<html>", 500, "text/html", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "HTTP_ERROR", -1), "rest: 500 page");
+    qvr_result_free(&r);
+    /* empty 204, files */
+    read_kind(QVR_KIND_REST, "", 204, "", &r);
+    tap_ok(is(&r, QVR_ANSWER_OK, NULL, -1) && !r.root, "rest: 204 empty");
+    qvr_result_free(&r);
+    qvr_verdict_read(QVR_KIND_REST_IMAGE, "\xFF\xD8\xFF\xE0", 4, 200, "image/jpeg", &r);
+    tap_ok(is(&r, QVR_ANSWER_OK, NULL, -1), "rest: JPEG");
+    qvr_result_free(&r);
+    qvr_verdict_read(QVR_KIND_REST_MEDIA, "\0\0\0\x20" "ftypisom", 12, 200, "video/mp4", &r);
+    tap_ok(is(&r, QVR_ANSWER_OK, NULL, -1), "rest: MP4");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST_MEDIA, "{\"success\":true}", 200, "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "BAD_MEDIA", -1), "rest: JSON instead of the MP4");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST_IMAGE, "not a jpeg", 200, "image/jpeg", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "BAD_IMAGE", -1), "rest: not a JPEG");
+    qvr_result_free(&r);
+    /* Vault envelope */
+    read_kind(QVR_KIND_REST, "{\"ReturnStatus\": {\"statusCode\": 0, \"statusString\": \"OK\"}}", 200,
+              "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_OK, NULL, -1), "rest: vault OK");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST, "{\"ReturnStatus\": {\"statusCode\": -1006632955, \"statusString\": "
+              "\"x\"}}", 401, "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_AUTH, "AUTH_FAILED", -1) || r.verdict == QVR_ANSWER_AUTH,
+           "rest: vault auth failure");
+    qvr_result_free(&r);
+    read_kind(QVR_KIND_REST, "{\"ReturnStatus\": {\"statusCode\": 3288334593, \"statusString\": "
+              "\"Missing json field\"}}", 400, "application/json", &r);
+    tap_ok(is(&r, QVR_ANSWER_FAILED, "MISSING_FIELD", 0xC4000101), "rest: vault 0xC4000101 unsigned");
+    qvr_result_free(&r);
+}
+
 int main(void)
 {
+    test_rest();
     test_json();
     test_depth();
     test_logs();

@@ -128,10 +128,18 @@ static void add_mounts(struct rtsp_server *srv, const struct sim *s)
     g_object_unref(mounts);
 }
 
+/* Runs in the loop's own thread: a quit sent before g_main_loop_run()
+ * started would be lost and the join below would wait for ever. */
+static gboolean quit_loop(gpointer loop)
+{
+    g_main_loop_quit(loop);
+    return G_SOURCE_REMOVE;
+}
+
 static void destroy(struct rtsp_server *srv)
 {
     if (srv->running) {
-        g_main_loop_quit(srv->loop);
+        g_main_context_invoke(srv->ctx, quit_loop, srv->loop);
         pthread_join(srv->thread, NULL);
     }
     if (srv->source) {
