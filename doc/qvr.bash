@@ -4,7 +4,7 @@ _qvr() {
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=( $(compgen -W "cameras snapshot record logs live export schedule sim doctor config completion version" -- "$cur") )
+    COMPREPLY=( $(compgen -W "cameras snapshot record logs live export clip url alarm ptz capabilities schedule sim doctor config completion version" -- "$cur") )
     return
   fi
   case "$prev" in
@@ -13,18 +13,25 @@ _qvr() {
     --config) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
     --cursor) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
     --dir) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+    --direction) COMPREPLY=( $(compgen -W "up down left right up_left up_right down_left down_right zoom_in zoom_out focus_far focus_near" -- "$cur") ); return ;;
     --dump) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
     --out) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+    --protocol) COMPREPLY=( $(compgen -W "rtsp hls rtmp" -- "$cur") ); return ;;
     --split) COMPREPLY=( $(compgen -W "hour day" -- "$cur") ); return ;;
     --status) COMPREPLY=( $(compgen -W "connected disconnected 1 2" -- "$cur") ); return ;;
   esac
   case "${COMP_WORDS[1]}" in
     cameras) words="--cafile --config --debug --help --insecure --json --name --rec-days --status --timeout" ;;
-    snapshot) words="--cafile --config --count --debug --dir --every --help --insecure --json --name --stream-id --timeout" ;;
+    snapshot) words="--at --cafile --config --count --debug --dir --every --help --insecure --json --name --stream-id --timeout" ;;
     record) words="--cafile --config --debug --for --help --insecure --json --timeout on off status" ;;
     logs) words="--asc --cafile --channel --config --cursor --debug --every --follow --help --insecure --json --level --max --since --timeout --type --until --user" ;;
     live) words="--cafile --config --debug --dump --force --frames --help --insecure --json --no-reconnect --reconnect --seconds --stream-id --timeout" ;;
     export) words="--all --audio --cafile --config --days --debug --dry-run --exact --force --from --help --insecure --json --out --progress-every --quiet --resume --split --timeout --to --today --yesterday --zone" ;;
+    clip) words="--cafile --config --debug --from --help --insecure --json --out --stream --timeout --to" ;;
+    url) words="--cafile --close --config --debug --help --insecure --json --protocol --stream --timeout" ;;
+    alarm) words="--cafile --config --debug --help --insecure --json --timeout" ;;
+    ptz) words="--cafile --config --debug --direction --help --insecure --json --timeout" ;;
+    capabilities) words="--cafile --config --debug --event --help --insecure --json --timeout" ;;
     schedule) words="--config --debug --dry-run --help --json --once" ;;
     sim) words="" ;;
     doctor) words="--cafile --config --debug --help --insecure --json --timeout" ;;

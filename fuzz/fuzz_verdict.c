@@ -6,7 +6,8 @@
  *   bits 3-4: HTTP status (200, 401, 404, 500)
  *   bits 5-6: Content-Type ("", application/json, text/plain, image/jpeg)
  * The verdict must be consistent: ok has no error name, a failure has a
- * name and a NUL-terminated message, a document only when ok, lines only
+ * name and a NUL-terminated message, a document only when ok (for REST
+ * JSON always but for an empty body; never for images, files, lines), lines only
  * inside the body; the lines after the code line must all be reachable.
  * Every text line must also satisfy the code-line rule's own invariants.
  *
@@ -56,11 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r.verdict == QVR_ANSWER_OK) {
         if (r.name || r.code != -1)
             abort();
-        /* JSON and logs answers always carry a document; a REST answer may
-         * (a JSON body) or may not (204 and other empty answers); the rest never */
+        /* JSON and logs answers always carry a document; a REST answer does
+         * unless it is empty (204 and other empty answers); the rest never */
         if ((kind == QVR_KIND_JSON || kind == QVR_KIND_LOGS) && r.root == NULL)
             abort();
-        if (kind != QVR_KIND_JSON && kind != QVR_KIND_LOGS && kind != QVR_KIND_REST && r.root)
+        if (kind == QVR_KIND_REST ? (!r.root && len != 0)
+                                  : (r.root && kind != QVR_KIND_JSON && kind != QVR_KIND_LOGS))
             abort();
         if (r.root && qvr_json_depth(r.root, QVR_JSON_MAX_DEPTH) > QVR_JSON_MAX_DEPTH)
             abort();

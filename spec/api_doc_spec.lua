@@ -23,6 +23,7 @@ local TARGETS = {
   ["logins."] = function() return require "qvrpro.logins" end,
   ["localtime."] = function() return require "qvrpro.localtime" end,
   ["export."] = function() return require "qvrpro.export" end,
+  ["vault."] = function() return require "qvrpro.vault" end,
   ["schedule."] = function() return require "qvrpro.schedule" end,
   ["nvr:"] = function() return core.methods("qvrpro.Session") end,
   ["cam:"] = function() return core.methods("qvrpro.Camera") end,

@@ -6,6 +6,8 @@
  * (session.c, camera.c, frame.c, errobj.c, ...).
  */
 #include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -131,6 +133,35 @@ static int l_sleep(lua_State *L)
     return 0;
 }
 
+/* Raises the soft RLIMIT_NOFILE towards the hard limit (at most 2^20):
+ * each stream holds a connection, so a process with many of them needs
+ * more than the usual soft limit of 1024.  Leaves it alone when not
+ * allowed. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (rlim_t)1 << 20 ? (rlim_t)1 << 20
+                                                                       : rl.rlim_max;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rl.rlim_cur = want;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* core.fd_limit() -> soft, hard: the process's RLIMIT_NOFILE (-1: none) */
+static int l_fd_limit(lua_State *L)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return luaL_error(L, "getrlimit: %s", strerror(errno));
+    lua_pushinteger(L, rl.rlim_cur == RLIM_INFINITY ? -1 : (lua_Integer)rl.rlim_cur);
+    lua_pushinteger(L, rl.rlim_max == RLIM_INFINITY ? -1 : (lua_Integer)rl.rlim_max);
+    return 2;
+}
+
 /* The table sibling C modules (qvrpro.mux) use to read Frames and make
  * Errors without a second copy of this code (core.h, QVR_CORE_API). */
 static void register_api(lua_State *L)
@@ -155,8 +186,10 @@ int luaopen_qvrpro_core(lua_State *L)
         {"sleep", l_sleep},
         {"open_stream", qvr_l_open_stream},
         {"each", qvr_l_each},
+        {"fd_limit", l_fd_limit},
         {NULL, NULL}
     };
+    raise_fd_limit();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     xmlInitParser();
     qvr_errobj_register(L);

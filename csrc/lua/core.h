@@ -62,6 +62,11 @@ int qvr_l_parse(lua_State *L);
  * header and payload pointing into the userdata (valid while it lives).
  * Returns 0 (a Frame keeps its whole header). */
 int qvr_check_frame(lua_State *L, int i, struct qvr_frame *out);
+/* Pushes the view frame of the owner at index owner (its user value 4),
+ * refilled with f, valid while *gen keeps its present value (frame.c). */
+void qvr_push_view(lua_State *L, int owner, const unsigned *gen, const struct qvr_frame *f);
+/* luaL_checkudata(L, i, LUA_FILEHANDLE) without hashing the name (frame.c). */
+luaL_Stream *qvr_check_file(lua_State *L, int i);
 
 /* camera.c: the qvrpro.Camera object; adds core.camera to the table on top */
 void qvr_camera_register(lua_State *L);

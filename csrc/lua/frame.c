@@ -5,6 +5,8 @@
  * one copy of its payload followed by its raw header (for lossless dumps);
  * the Lua string `frame.data` is made only when a script reads it, and
  * cached in the user value.  frame:write(file) writes the payload with fwrite.
+ * Field reads are two table look-ups (methods, then a name -> field table
+ * built once), and the metatable is found by a registry key, not by name.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,65 +18,19 @@ struct lframe {
     struct qvr_frame f;          /* header/data pointers are not used */
     size_t header_len;
     size_t len;
+    const uint8_t *payload, *hdr;   /* in data[] below, or (a view) in the parser's buffer */
+    const unsigned *gen_src;     /* a view: valid while *gen_src == gen; else NULL */
+    unsigned gen;
     uint8_t data[];              /* the payload (len bytes), then the raw header */
 };
 
-#define LF_HEADER(lf) ((lf)->data + (lf)->len)
+/* Registry keys (their addresses): the Frame metatable, found without
+ * hashing its name on every frame. */
+static const char frame_mt_key = 'F';
+static const char file_mt_key = 'f';     /* io's file metatable, once looked up */
 
-static struct lframe *check_frame(lua_State *L, int i)
-{
-    return luaL_checkudata(L, i, QVR_FRAME_MT);
-}
-
-void qvr_push_frame(lua_State *L, const struct qvr_frame *f)
-{
-    struct lframe *lf = lua_newuserdatauv(L, sizeof *lf + f->len + f->header_len, 1);
-    lf->f = *f;
-    lf->f.header = NULL;
-    lf->f.data = NULL;
-    lf->header_len = f->header_len;
-    lf->len = f->len;
-    if (f->len)
-        memcpy(lf->data, f->data, f->len);
-    if (f->header_len)
-        memcpy(LF_HEADER(lf), f->header, f->header_len);
-    luaL_setmetatable(L, QVR_FRAME_MT);
-}
-
-int qvr_check_frame(lua_State *L, int i, struct qvr_frame *out)
-{
-    struct lframe *lf = check_frame(L, i);
-    *out = lf->f;
-    out->header = LF_HEADER(lf);
-    out->header_len = lf->header_len;
-    out->data = lf->data;
-    out->len = lf->len;
-    return 0;
-}
-
-static int frame_data(lua_State *L, struct lframe *lf)
-{
-    if (lua_getiuservalue(L, 1, 1) == LUA_TSTRING)
-        return 1;
-    lua_pop(L, 1);
-    lua_pushlstring(L, (const char *)lf->data, lf->len);
-    lua_pushvalue(L, -1);
-    lua_setiuservalue(L, 1, 1);
-    return 1;
-}
-
-static int frame_write(lua_State *L)
-{
-    struct lframe *lf = check_frame(L, 1);
-    luaL_Stream *s = luaL_checkudata(L, 2, LUA_FILEHANDLE);
-    if (s->closef == NULL)
-        return luaL_error(L, "attempt to use a closed file");
-    if (lf->len && fwrite(lf->data, 1, lf->len, s->f) != lf->len)
-        return luaL_fileresult(L, 0, NULL);
-    lua_pushvalue(L, 2);
-    return 1;
-}
-
+/* The fields of a frame (qvr_type_fields): __index looks a key up in the
+ * type's field table and switches, never comparing strings. */
 enum frame_field {
     F_DATA, F_TIMESTAMP, F_KEY, F_SIZE, F_FOURCC, F_CODEC, F_MEDIA, F_WIDTH, F_HEIGHT,
     F_OSD, F_FLAGS, F_HEADER, F_SAMPLE_RATE, F_BITS, F_CHANNELS
@@ -85,14 +41,149 @@ static const char *const frame_fields[] = {
     "osd", "flags", "header", "sample_rate", "bits", "channels", NULL
 };
 
-static int frame_index(lua_State *L)
+static struct lframe *check_frame(lua_State *L, int i)
 {
-    struct lframe *lf = check_frame(L, 1);
+    struct lframe *lf = lua_touserdata(L, i);
+    if (lf && lua_getmetatable(L, i)) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_mt_key);
+        if (lua_rawequal(L, -1, -2)) {
+            lua_pop(L, 2);
+            return lf;
+        }
+        lua_pop(L, 2);
+    }
+    return luaL_checkudata(L, i, QVR_FRAME_MT);   /* raises the usual error */
+}
+
+/* One copy of the payload (and of the raw header) into the userdata: the
+ * frame outlives the parser's buffer, which the next read reuses. */
+void qvr_push_frame(lua_State *L, const struct qvr_frame *f)
+{
+    struct lframe *lf = lua_newuserdatauv(L, sizeof *lf + f->len + f->header_len, 1);
+    lf->f = *f;
+    lf->f.header = NULL;
+    lf->f.data = NULL;
+    lf->header_len = f->header_len;
+    lf->len = f->len;
+    lf->payload = lf->data;
+    lf->hdr = lf->data + f->len;
+    lf->gen_src = NULL;
+    lf->gen = 0;
+    if (f->len)
+        memcpy(lf->data, f->data, f->len);
+    if (f->header_len)
+        memcpy(lf->data + f->len, f->header, f->header_len);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_mt_key);
+    lua_setmetatable(L, -2);
+}
+
+/* A view (docs/API.md, "stream:frames{view=true}"): the one frame object of
+ * the owner at index owner (its user value 4), refilled for every frame, no
+ * allocation and no copy: its payload and header point into the parser's
+ * buffer, valid while *gen == the value it has now (the owner's next read
+ * moves it on).  Pushes the frame. */
+void qvr_push_view(lua_State *L, int owner, const unsigned *gen, const struct qvr_frame *f)
+{
+    struct lframe *lf;
+    owner = lua_absindex(L, owner);
+    if (lua_getiuservalue(L, owner, 4) != LUA_TUSERDATA) {
+        lua_pop(L, 1);
+        lf = lua_newuserdatauv(L, sizeof *lf, 2);
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_mt_key);
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, owner);
+        lua_setiuservalue(L, -2, 2);     /* the owner outlives the view */
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, owner, 4);
+    } else {
+        lf = lua_touserdata(L, -1);
+        lua_pushnil(L);
+        lua_setiuservalue(L, -2, 1);     /* the cached `data` string was the last frame's */
+    }
+    lf->f = *f;
+    lf->f.header = NULL;
+    lf->f.data = NULL;
+    lf->header_len = f->header_len;
+    lf->len = f->len;
+    lf->payload = f->data;
+    lf->hdr = f->header;
+    lf->gen_src = gen;
+    lf->gen = *gen;
+}
+
+/* A view whose stream has moved on has no payload any more. */
+static struct lframe *live_frame(lua_State *L, int i)
+{
+    struct lframe *lf = check_frame(L, i);
+    if (lf->gen_src && *lf->gen_src != lf->gen)
+        luaL_error(L, "this frame was a view (frames{view=true}) and its stream has moved on; "
+                   "keep frame:copy() instead");
+    return lf;
+}
+
+int qvr_check_frame(lua_State *L, int i, struct qvr_frame *out)
+{
+    struct lframe *lf = live_frame(L, i);
+    *out = lf->f;
+    out->header = lf->hdr;
+    out->header_len = lf->header_len;
+    out->data = lf->payload;
+    out->len = lf->len;
+    return 0;
+}
+
+static int frame_data(lua_State *L, struct lframe *lf)
+{
+    if (lua_getiuservalue(L, 1, 1) == LUA_TSTRING)
+        return 1;
+    lua_pop(L, 1);
+    live_frame(L, 1);
+    lua_pushlstring(L, (const char *)lf->payload, lf->len);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, 1);
+    return 1;
+}
+
+/* The Lua file at index i (luaL_checkudata(L, i, LUA_FILEHANDLE), with the
+ * metatable found by a registry key after the first time). */
+luaL_Stream *qvr_check_file(lua_State *L, int i)
+{
+    void *p = lua_touserdata(L, i);
+    if (p && lua_getmetatable(L, i)) {
+        int same;
+        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &file_mt_key) == LUA_TNIL) {
+            lua_pop(L, 1);
+            luaL_getmetatable(L, LUA_FILEHANDLE);
+            lua_pushvalue(L, -1);
+            lua_rawsetp(L, LUA_REGISTRYINDEX, &file_mt_key);
+        }
+        same = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+        if (same)
+            return p;
+    }
+    return luaL_checkudata(L, i, LUA_FILEHANDLE);
+}
+
+/* frame:write(file): fwrite of the payload straight from where it is */
+static int frame_write(lua_State *L)
+{
+    struct lframe *lf = live_frame(L, 1);
+    luaL_Stream *s = qvr_check_file(L, 2);
+    if (s->closef == NULL)
+        return luaL_error(L, "attempt to use a closed file");
+    if (lf->len && fwrite(lf->payload, 1, lf->len, s->f) != lf->len)
+        return luaL_fileresult(L, 0, NULL);
+    lua_settop(L, 2);
+    return 1;
+}
+
+static void push_field(lua_State *L, struct lframe *lf, enum frame_field k)
+{
     const struct qvr_frame *f = &lf->f;
     int audio = f->media == QVR_MEDIA_AUDIO;
-    luaL_checkstring(L, 2);
-    switch (qvr_field_id(L, 1, 2)) {
-    case F_DATA: return frame_data(L, lf);
+    switch (k) {
+    case F_DATA: frame_data(L, lf); break;
     case F_TIMESTAMP: lua_pushinteger(L, (lua_Integer)f->timestamp); break;
     case F_KEY: lua_pushboolean(L, f->key); break;
     case F_SIZE: lua_pushinteger(L, (lua_Integer)lf->len); break;
@@ -103,12 +194,30 @@ static int frame_index(lua_State *L)
     case F_HEIGHT: lua_pushinteger(L, f->height); break;
     case F_OSD: lua_pushstring(L, f->osd); break;
     case F_FLAGS: lua_pushinteger(L, f->flags); break;
-    case F_HEADER: lua_pushlstring(L, (const char *)LF_HEADER(lf), lf->header_len); break;
+    case F_HEADER:
+        live_frame(L, 1);
+        lua_pushlstring(L, (const char *)lf->hdr, lf->header_len);
+        break;
     case F_SAMPLE_RATE: audio ? lua_pushinteger(L, f->sample_rate) : lua_pushnil(L); break;
     case F_BITS: audio ? lua_pushinteger(L, f->bits) : lua_pushnil(L); break;
     case F_CHANNELS: audio ? lua_pushinteger(L, f->channels) : lua_pushnil(L); break;
-    default: return qvr_push_method(L, 1, 2);
     }
+}
+
+/* __index: upvalue 1 is the methods table, upvalue 2 the type's field
+ * table (__fields, name -> enum frame_field), both held by the closure so
+ * that a read costs two table look-ups and no metatable or name look-up. */
+static int frame_index(lua_State *L)
+{
+    struct lframe *lf = check_frame(L, 1);
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNUMBER) {
+        push_field(L, lf, (enum frame_field)lua_tointeger(L, -1));
+        return 1;
+    }
+    lua_pop(L, 1);
+    lua_rawget(L, lua_upvalueindex(1));
     return 1;
 }
 
@@ -127,6 +236,15 @@ static int frame_tostring(lua_State *L)
     return 1;
 }
 
+/* frame:copy() -> a frame of its own (of a view: one that stays valid) */
+static int frame_copy(lua_State *L)
+{
+    struct qvr_frame f;
+    qvr_check_frame(L, 1, &f);
+    qvr_push_frame(L, &f);
+    return 1;
+}
+
 static int frame_len(lua_State *L)
 {
     lua_pushinteger(L, (lua_Integer)check_frame(L, 1)->len);
@@ -136,17 +254,25 @@ static int frame_len(lua_State *L)
 void qvr_frame_register(lua_State *L)
 {
     static const luaL_Reg meta[] = {
-        {"__index", frame_index},
         {"__tostring", frame_tostring},
         {"__len", frame_len},
         {NULL, NULL}
     };
     static const luaL_Reg methods[] = {
         {"write", frame_write},
+        {"copy", frame_copy},
         {NULL, NULL}
     };
     qvr_new_type(L, QVR_FRAME_MT, meta, methods);
     qvr_type_fields(L, QVR_FRAME_MT, frame_fields);
+    luaL_getmetatable(L, QVR_FRAME_MT);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &frame_mt_key);
+    lua_getfield(L, -1, "__methods");
+    lua_getfield(L, -2, "__fields");
+    lua_pushcclosure(L, frame_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
 }
 
 static enum qvr_audio_layout opt_audio(lua_State *L, int t)

@@ -78,6 +78,7 @@ struct stream {
     unsigned transfers;
     int64_t gap_from;            /* >= 0: a gap from here to the next frame */
     char end_reason[16];
+    unsigned view_gen;           /* moves on at every read: a view frame expires */
 };
 
 static double mono_ms(void)
@@ -208,7 +209,7 @@ static void transfer_done(struct stream *st, CURLcode rc)
         /* complete frames already buffered are still handed out; a break is
          * reported after them (fail_ended) */
         if (rc != CURLE_OK) {
-            const char *name = qvr_http_error_name(rc);
+            const char *name = qvr_http_easy_error_name(st->easy, rc);
             st->broken = strcmp(name, "TRUNCATED") == 0 ? "CONNECTION_LOST" : name;
             st->broken_rc = rc;
         }
@@ -222,7 +223,11 @@ static void transfer_done(struct stream *st, CURLcode rc)
  * the end is its symptom), else the parser's. */
 static void fail_ended(struct stream *st)
 {
-    if (st->broken)
+    if (st->broken && strcmp(st->broken, "TOO_MANY_FILES") == 0) {
+        char hint[200];
+        qvr_http_fd_hint(hint, sizeof hint);
+        fail(st, st->broken, -1, "%s", hint);
+    } else if (st->broken)
         fail(st, st->broken, -1, "the stream broke after %llu frames: %s",
              (unsigned long long)st->frames, curl_easy_strerror(st->broken_rc));
     else
@@ -466,6 +471,7 @@ static enum pull take_frame(lua_State *L, int idx, struct stream *st, const stru
  * a renewable stream's next transfer). */
 static enum pull pull(lua_State *L, int idx, struct stream *st, struct qvr_frame *f)
 {
+    st->view_gen++;              /* the parser's buffer may move: views expire */
     for (;;) {
         enum qvr_parse_status ps;
         enum pull r;
@@ -518,9 +524,21 @@ static enum pull pull(lua_State *L, int idx, struct stream *st, struct qvr_frame
     }
 }
 
+/* Registry key (its address) of the Stream metatable: a read checks its
+ * argument without hashing the type name. */
+static const char stream_mt_key = 'S';
+
 static struct stream *to_stream(lua_State *L, int i)
 {
-    return luaL_checkudata(L, i, QVR_STREAM_MT);
+    void *p = lua_touserdata(L, i);
+    if (p && lua_getmetatable(L, i)) {
+        int same = lua_rawgetp(L, LUA_REGISTRYINDEX, &stream_mt_key) != LUA_TNIL &&
+                   lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+        if (same)
+            return p;
+    }
+    return luaL_checkudata(L, i, QVR_STREAM_MT);   /* raises the usual error */
 }
 
 static struct stream *check_open(lua_State *L, int i)
@@ -586,15 +604,112 @@ static int st_read(lua_State *L)
     }
 }
 
-/* stream:frames() -> iter, nil, nil, stream (the to-be-closed value) */
+/* stream:_read_view() -> frame | nil | nil, err: as read(), but the frame
+ * is the stream's one view frame, refilled (no allocation, no copy). */
+static int st_read_view(lua_State *L)
+{
+    struct stream *st = check_open(L, 1);
+    struct qvr_frame f;
+    switch (wait_frame(L, 1, st, &f)) {
+    case PULL_FRAME:
+        qvr_push_view(L, 1, &st->view_gen, &f);
+        return 1;
+    case PULL_END:
+        lua_pushnil(L);
+        return 1;
+    default:
+        return push_failure(L, st);
+    }
+}
+
+/* stream:frames([{view=true}]) -> iter, nil, nil, stream (the to-be-closed
+ * value); view: one frame object refilled for every frame, valid until the
+ * next one */
 static int st_frames(lua_State *L)
 {
+    int view = 0;
     check_open(L, 1);
-    return qvr_push_frames_iter(L, st_read);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "view");
+        view = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 1);
+    return qvr_push_frames_iter(L, view ? st_read_view : st_read);
+}
+
+/* The options of stream:write_to: {raw=, max_frames=, max_ms=}. */
+struct write_opts {
+    int raw;
+    lua_Integer max_frames;      /* < 0: no limit */
+    double max_ms;               /* < 0: no limit */
+};
+
+static void read_write_opts(lua_State *L, int t, struct write_opts *o)
+{
+    o->raw = 0;
+    o->max_frames = -1;
+    o->max_ms = -1;
+    if (lua_isnoneornil(L, t))
+        return;
+    luaL_checktype(L, t, LUA_TTABLE);
+    lua_getfield(L, t, "raw");
+    o->raw = lua_toboolean(L, -1);
+    lua_getfield(L, t, "max_frames");
+    o->max_frames = luaL_optinteger(L, -1, -1);
+    lua_getfield(L, t, "max_ms");
+    o->max_ms = luaL_optnumber(L, -1, -1);
+    lua_pop(L, 3);
+}
+
+/* stream:write_to(file [, {raw=false, max_frames=, max_ms=}]) -> n, ended
+ * | nil, err.  The bulk path: every frame's payload (raw: its header as
+ * received, then the payload) written to an open Lua file straight from the
+ * parser's buffer, in C, no Lua frame built.  Returns the frames written and
+ * true at the end of the stream, or false once max_frames are written or
+ * max_ms have passed (call again to go on). */
+static int st_write_to(lua_State *L)
+{
+    struct stream *st = check_open(L, 1);
+    luaL_Stream *fs = luaL_checkudata(L, 2, LUA_FILEHANDLE);
+    struct write_opts o;
+    struct qvr_frame f;
+    lua_Integer n = 0;
+    double deadline;
+    if (fs->closef == NULL)
+        return luaL_error(L, "attempt to use a closed file");
+    read_write_opts(L, 3, &o);
+    lua_settop(L, 2);
+    deadline = o.max_ms >= 0 ? mono_ms() + o.max_ms : 0;
+    for (;;) {
+        if ((o.max_frames >= 0 && n >= o.max_frames) ||
+            (o.max_ms >= 0 && (n & 63) == 0 && mono_ms() >= deadline)) {
+            lua_pushinteger(L, n);
+            lua_pushboolean(L, 0);
+            return 2;
+        }
+        switch (wait_frame(L, 1, st, &f)) {
+        case PULL_FRAME:
+            if ((o.raw && f.header_len &&
+                 fwrite(f.header, 1, f.header_len, fs->f) != f.header_len) ||
+                (f.len && fwrite(f.data, 1, f.len, fs->f) != f.len))
+                return luaL_fileresult(L, 0, NULL);
+            n++;
+            break;
+        case PULL_END:
+            lua_pushinteger(L, n);
+            lua_pushboolean(L, 1);
+            return 2;
+        default:
+            return push_failure(L, st);
+        }
+    }
 }
 
 static void stream_free(struct stream *st)
 {
+    st->view_gen++;
     detach(st);
     if (st->easy)
         curl_easy_cleanup(st->easy);
@@ -645,10 +760,18 @@ static const char *const stream_fields[] = {
     "transfers", "end_reason", "resume_timestamp", NULL
 };
 
+/* __index: methods first (upvalue 1, one table look-up: `st:read` in a
+ * loop costs no string compare), then the fields (their table and a
+ * switch), then the attributes. */
 static int st_index(lua_State *L)
 {
     struct stream *st = to_stream(L, 1);
     luaL_checkstring(L, 2);
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
     switch (qvr_field_id(L, 1, 2)) {
     case S_FRAMES_READ: lua_pushinteger(L, (lua_Integer)st->frames); break;
     case S_BYTES: lua_pushinteger(L, (lua_Integer)st->bytes); break;
@@ -667,13 +790,13 @@ static int st_index(lua_State *L)
         break;
     case S_RESUME_TIMESTAMP: push_resume_ts(L, st); break;
     default:
-        /* values the Lua layer attached (camera, playback, ...), then methods */
+        /* values the Lua layer attached (camera, playback, ...) */
         if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE) {
             lua_pushvalue(L, 2);
             if (lua_gettable(L, -2) != LUA_TNIL)
                 return 1;
         }
-        return qvr_push_method(L, 1, 2);
+        lua_pushnil(L);
     }
     return 1;
 }
@@ -710,7 +833,6 @@ static int st_set(lua_State *L)
 void qvr_stream_register(lua_State *L)
 {
     static const luaL_Reg meta[] = {
-        {"__index", st_index},
         {"__gc", st_close},
         {"__close", st_close},
         {"__tostring", st_tostring},
@@ -719,6 +841,8 @@ void qvr_stream_register(lua_State *L)
     static const luaL_Reg methods[] = {
         {"read", st_read},
         {"frames", st_frames},
+        {"write_to", st_write_to},
+        {"_read_view", st_read_view},
         {"close", st_close},
         {"set", st_set},
         {"_forget", st_forget},
@@ -730,6 +854,13 @@ void qvr_stream_register(lua_State *L)
     lua_pop(L, 1);
     qvr_new_type(L, QVR_STREAM_MT, meta, methods);
     qvr_type_fields(L, QVR_STREAM_MT, stream_fields);
+    luaL_getmetatable(L, QVR_STREAM_MT);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &stream_mt_key);
+    lua_getfield(L, -1, "__methods");
+    lua_pushcclosure(L, st_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
 }
 
 /* --- opening ------------------------------------------------------------- */
@@ -846,7 +977,7 @@ int qvr_l_open_stream(lua_State *L)
     struct loop *lp;
     read_open_opts(L, 2, &o);
     lp = push_loop(L);
-    st = lua_newuserdatauv(L, sizeof *st, 3);
+    st = lua_newuserdatauv(L, sizeof *st, 4);   /* 4: the view frame */
     memset(st, 0, sizeof *st);
     st->state = ST_CLOSED;          /* until built, __gc has nothing to free */
     luaL_setmetatable(L, QVR_STREAM_MT);

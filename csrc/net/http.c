@@ -4,10 +4,14 @@
  * The write and header callbacks only copy bytes into the response; nothing
  * else runs inside libcurl.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "errname.h"
 #include "http.h"
@@ -86,6 +90,41 @@ CURL *qvr_http_new(const struct qvr_http_opts *o)
     if (c)
         qvr_http_configure(c, o);
     return c;
+}
+
+int qvr_http_out_of_fds(void)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    return errno == EMFILE || errno == ENFILE;
+}
+
+const char *qvr_http_easy_error_name(CURL *easy, CURLcode rc)
+{
+    long os_errno = 0;
+    if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+        rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_FAILED_INIT) {
+        if (easy)
+            curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+        if (os_errno == EMFILE || os_errno == ENFILE || qvr_http_out_of_fds())
+            return qvr_err_name(QVR_E_TOO_MANY_FILES);
+    }
+    return qvr_http_error_name(rc);
+}
+
+void qvr_http_fd_hint(char *buf, size_t n)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        snprintf(buf, n, "too many open files: the process is at its limit of %llu descriptors "
+                 "(RLIMIT_NOFILE, hard limit %llu); raise it (ulimit -n) or open fewer streams",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+    else
+        snprintf(buf, n, "too many open files: no descriptor left for a connection; "
+                 "raise the limit (ulimit -n) or open fewer streams");
 }
 
 const char *qvr_http_error_name(CURLcode rc)
@@ -187,8 +226,12 @@ int qvr_http_request(CURL *c, const char *url, const struct qvr_http_req *q,
         r->error_name = qvr_err_name(QVR_E_TOO_BIG);
         snprintf(r->message, sizeof r->message, "response body over %zu bytes", r->max);
     } else {
-        r->error_name = qvr_http_error_name(rc);
-        snprintf(r->message, sizeof r->message, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        r->error_name = qvr_http_easy_error_name(c, rc);
+        if (strcmp(r->error_name, qvr_err_name(QVR_E_TOO_MANY_FILES)) == 0)
+            qvr_http_fd_hint(r->message, sizeof r->message);
+        else
+            snprintf(r->message, sizeof r->message, "%s",
+                     errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
     return -1;
 }

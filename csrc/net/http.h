@@ -62,4 +62,15 @@ void qvr_http_resp_free(struct qvr_http_resp *r);
 /* The stable name of a curl failure ("TIMEOUT", "TLS", ...). */
 const char *qvr_http_error_name(CURLcode rc);
 
+/* The name for a failed transfer of easy: TOO_MANY_FILES when the process
+ * has no descriptor left (libcurl says only "Couldn't connect" or "Could
+ * not resolve"), else qvr_http_error_name(rc). */
+const char *qvr_http_easy_error_name(CURL *easy, CURLcode rc);
+
+/* Whether the process is out of file descriptors now (EMFILE/ENFILE). */
+int qvr_http_out_of_fds(void);
+
+/* A message for TOO_MANY_FILES with the limits and what to do. */
+void qvr_http_fd_hint(char *buf, size_t n);
+
 #endif

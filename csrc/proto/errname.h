@@ -37,6 +37,7 @@ enum qvr_err {
     QVR_E_TOO_BIG,          /* a response body over the request's bound */
     QVR_E_CONNECTION_LOST,  /* a stream cut after it started */
     QVR_E_HTTP_ERROR,       /* an HTTP error status without a readable answer */
+    QVR_E_TOO_MANY_FILES,   /* no descriptor left for a connection (RLIMIT_NOFILE) */
     /* answer verdicts */
     QVR_E_BAD_RESPONSE,     /* an answer that could not be read */
     QVR_E_BAD_IMAGE,        /* an image call answered with something else */

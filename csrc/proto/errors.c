@@ -128,6 +128,7 @@ static const struct qvr_code_info table[] = {
     {0xC4010007u, "UNKNOWN_CONNECTION_TYPE", "unknown connection type"},
     {0xC4040003u, "CLIENT_SOCKET_FAILED", "Client socket start error"},
     {0xC4040004u, "TERMINATE_FILE_FAILED", "Fail to create terminate file"},
+    {0xC4050002u, "TOO_LARGE", "Request entity too large"},
 };
 
 #define TABLE_LEN (sizeof table / sizeof table[0])

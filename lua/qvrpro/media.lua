@@ -358,18 +358,52 @@ function Playback:read()
   return st:read()
 end
 
---- for frame in pb:frames() do ... end: ends at `to` or at the end of the
--- recording; the playback is the loop's to-be-closed value, so `break` or
--- an error in the body closes the server session.
-function Playback:frames()
+--- for frame in pb:frames([{view=true}]) do ... end: ends at `to` or at the
+-- end of the recording; the playback is the loop's to-be-closed value, so
+-- `break` or an error in the body closes the server session.  view: one
+-- frame object refilled for every frame (no allocation, no copy), valid
+-- until the next one (frame:copy() keeps one).
+function Playback:frames(opts)
   local st, err = self:stream()
   if not st then error(err, 2) end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #1 to 'frames' (table expected)", 2)
+  end
+  -- keepalive's own test (a clock and a field of the playback) runs once the
+  -- last command it saw is keepalive_ms old, not on every frame; a command in
+  -- between only makes `live` due later, and keepalive checks that again
+  local read, due = opts and opts.view and st._read_view or st.read, nil
+  local now_ms = core.now_ms                  -- qtime.now's clock, one call less
   return function()
-    keepalive(self)
-    local f, ferr = st:read()
+    local now = now_ms()
+    if not due or now >= due then
+      keepalive(self)
+      due = (self.last_live or now) + M.keepalive_ms
+    end
+    local f, ferr = read(st)
     if f == nil and ferr then error(ferr, 2) end
     return f
   end, nil, nil, self
+end
+
+--- pb:write_to(file [, {raw=false}]) -> frames | nil, err: the bulk path.
+-- Every frame's payload (raw: its header as received, then the payload)
+-- written to an open file by the C core, no Lua frame built; ends like
+-- pb:frames() and sends `live` the same way (between slices of the
+-- transfer, the stream's write_to with max_ms).
+function Playback:write_to(file, opts)
+  local st, err = self:stream()
+  if not st then return nil, err end
+  local o = { raw = opts and opts.raw or false }
+  local total = 0
+  repeat
+    keepalive(self)
+    o.max_ms = math.max(10, math.min(1000, M.keepalive_ms // 2))
+    local n, ended = st:write_to(file, o)
+    if not n then return nil, ended end
+    total = total + n
+  until ended
+  return total
 end
 
 -- camera methods

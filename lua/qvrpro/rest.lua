@@ -31,6 +31,8 @@ M.VER_TS = "1.2.0"
 --- recordingfile slices: one minute, aligned to UTC minutes (QNAP's advice;
 -- a server returns only the first recording file of a longer range).
 M.slice_ms = 60000
+--- a piece that ends more than this before its slice leaves a gap in r.gaps
+M.gap_ms = 500
 
 local PTZ_ACTIONS = {
   up = true, down = true, left = true, right = true, up_left = true, up_right = true,
@@ -44,7 +46,7 @@ local PTZ_DIRECTIONS = {
 }
 local PROTOCOLS = { rtsp = true, hls = true, rtmp = true }
 
--- per session: { mode = "auto"|"rest"|"cgi", missing = { [key.."/"..family] = true },
+-- per session: { mode = "auto"|"rest"|"cgi", missing = { [key.."/"..family] = its error },
 -- tokens = { [guid/stream/protocol] = streamingToken } }; weak keys
 local state = setmetatable({}, { __mode = "k" })
 
@@ -110,26 +112,26 @@ function M.dispatch(nvr, key, fns, prefer)
   end
   local first = prefer or nvr.api or "cgi"
   local order = first == "cgi" and { "cgi", "rest" } or { "rest", "cgi" }
-  local last = { nil, nil }
-  local tried = false
+  local lacking            -- the first family's "lacks it" error, as it said it
   for _, family in ipairs(order) do
     local fn = fns[family]
-    if fn and not s.missing[key .. "/" .. family] then
-      tried = true
+    local known = s.missing[key .. "/" .. family]
+    if fn and not known then
       local r = table.pack(fn())
       if r[1] ~= nil or not lacks(family, r[2]) then
         local answered = r[1] ~= nil or type(r[2]) == "table" and (r[2].code or r[2].http_status)
         if not nvr.api and answered then nvr:_set_api(family) end
         return table.unpack(r, 1, r.n)
       end
-      s.missing[key .. "/" .. family] = true
-      last = r
+      s.missing[key .. "/" .. family] = r[2]
+      known = r[2]
     end
+    lacking = lacking or known
   end
-  if not tried then
+  if not lacking then
     return fail("NOT_SUPPORTED", ("this NVR answered neither family for %s"):format(key))
   end
-  return last[1], last[2]
+  return nil, lacking
 end
 
 -- ---------------------------------------------------------------------------
@@ -441,15 +443,15 @@ local function fetch_pieces(nvr, guid, stream, from, to, progress)
       if not s then os.remove(tmp); remove_all(pieces); return nil, e end
       local d = e - s
       -- a piece starts at the key frame at or before the slice start, and
-      -- ends at the slice end or the end of its recording file, earlier
+      -- ends at the slice end or, when its recording file or the recording
+      -- ends early, earlier.  The MP4 carries no absolute time: a piece
+      -- longer than asked is placed by its end, any other at its start; the
+      -- rest of a slice a piece did not cover is reported as a gap (asking
+      -- again from inside it could hand out what was already fetched)
       local at = math.min(cursor, slice_end - d)
       pieces[#pieces + 1] = { path = tmp, at = at }
-      local reached = at + d
-      if reached > cursor and reached < slice_end - 1 then
-        cursor = reached          -- only the first file of the range came: go on from its end
-      else
-        cursor = slice_end
-      end
+      if at + d < slice_end - M.gap_ms then gaps[#gaps + 1] = { from = at + d, to = slice_end } end
+      cursor = slice_end
     end
     if progress then progress({ fraction = (cursor - from) / (to - from), bytes = bytes }) end
   end

@@ -1,0 +1,72 @@
+-- The tools of the Frames benchmark (docs/BENCHMARKS.md): a recording made
+-- from the simulator, tools/bench/fakenvr serving it, and the public API
+-- reading it through the fake NVR in each of the benchmark's client modes.
+-- Nothing here is timed.
+local h = require "helpers"
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- Under the sanitizer run (busted with the ASan runtime in LD_PRELOAD) the
+-- benchmark scripts' own curl children would inherit the preload and hang;
+-- the plain busted run covers these tools.
+if os.getenv("LD_PRELOAD") then
+  describe("tools/bench fake NVR", function()
+    pending("runs in the plain busted suite only (LD_PRELOAD is set)")
+  end)
+  return
+end
+
+describe("tools/bench fake NVR", function()
+  local sim, dir, fake, fake_pid, fake_port
+  local bench = h.root .. "/tools/bench"
+  local lua_path = ("LUA_PATH_5_4=%s"):format(q(bench .. "/?.lua;" .. (os.getenv("LUA_PATH_5_4") or "")))
+
+  setup(function()
+    sim = h.start_sim({ "--no-pace" })
+    dir = h.tmpdir()
+    local out, ok = h.capture(("cd %s && %s QVRSIM_PORT=%d QVR_URL=%s lua5.4 %s %s 1 2>&1"):format(
+      q(h.root), lua_path, sim.port, q(("http://admin:admin@127.0.0.1:%d"):format(sim.port)),
+      q(bench .. "/record.lua"), q(dir)), true)
+    assert(ok, "record.lua: " .. out)
+    local exe = dir .. "/fakenvr"
+    out, ok = h.capture(("cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra "
+      .. "-Werror -o %s %s -pthread 2>&1"):format(q(exe), q(bench .. "/fakenvr.c")))
+    assert(ok, "building fakenvr: " .. out)
+    fake = assert(io.popen(("echo $$; exec env -u LD_PRELOAD %s %s"):format(q(exe), q(dir)), "r"))
+    fake_pid = fake:read("l")
+    fake_port = tonumber((fake:read("l") or ""):match("^listening port=(%d+)"))
+    assert(fake_port, "fakenvr did not start")
+  end)
+
+  teardown(function()
+    if fake then
+      h.execute("kill " .. fake_pid)
+      fake:close()
+    end
+    sim.stop()
+    if dir then h.execute("rm -rf " .. q(dir)) end
+  end)
+
+  it("serves the recorded playbacks to the public API in every client mode", function()
+    local cases = {}
+    for line in io.lines(dir .. "/manifest.txt") do
+      local guid, cam, _, from, to, size = line:match("^(%x+)\t([^\t]+)\t([^\t]+)\t(%d+)\t(%d+)\t(%d+)$")
+      if guid then cases[#cases + 1] = { cam = cam, from = from, to = to, size = tonumber(size) } end
+    end
+    assert.equal(3, #cases)
+    for _, c in ipairs(cases) do
+      local frames
+      for _, mode in ipairs({ "frames", "view", "write_to" }) do
+        local out, ok = h.capture(("%s QVR_URL=%s lua5.4 %s %s %s %s %s 2 2>&1"):format(lua_path,
+          q(("http://admin:admin@127.0.0.1:%d"):format(fake_port)), q(bench .. "/frames_client.lua"),
+          mode, q(c.cam), c.from, c.to), true)
+        assert(ok, mode .. ": " .. out)
+        local bytes, n = out:match("bytes=(%d+) frames=(%d+)")
+        assert.equal(2 * c.size, tonumber(bytes), c.cam .. ", " .. mode)
+        assert.is_true(tonumber(n) > 100, out)
+        frames = frames or tonumber(n)
+        assert.equal(frames, tonumber(n), c.cam .. ", " .. mode)
+      end
+    end
+  end)
+end)

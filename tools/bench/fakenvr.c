@@ -1,0 +1,380 @@
+/*
+ * fakenvr.c - a minimal fake NVR for the client-side benchmarks
+ * (docs/BENCHMARKS.md, "Frames").
+ *
+ * Serves answers recorded from the simulator (tools/bench/record.lua) from
+ * the files of one directory, so that the client, not the server, is the
+ * bottleneck: a qplay `get` body goes out with sendfile(2) straight from the
+ * page cache.  It answers what the public API sends for qvr.connect,
+ * nvr:cpu(), nvr:cameras(), nvr:playback{...}, pb:frames() and closing:
+ *
+ *   /cgi-bin/authLogin.cgi           login.xml
+ *   /cgi-bin/authLogout.cgi          logout.xml
+ *   /qvrentry                        entry.json
+ *   .../camera_status.cgi act=list   list.json     act=cpu  cpu.json
+ *   .../qplay.cgi cmd=open           open.txt with a new session id in place
+ *                                    of the recorded one (open.id)
+ *             cmd=get                get-GUID.bin of the session's camera
+ *                                    (ch_sid of its open); a further get on
+ *                                    the same session: get-end.bin
+ *             cmd=close              close.txt, and the session is gone
+ *             any other cmd          ok.txt
+ *
+ * Nothing is checked (sid, password, times): the recorded body of a camera
+ * is what every playback of that camera gets.  One thread per connection,
+ * blocking I/O, HTTP/1.1 keep-alive.
+ *
+ * usage: fakenvr DIR [PORT]    prints "listening port=N" once it accepts
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define REQ_MAX 8192
+#define SMALL_MAX 65536
+#define ID_MAX 64
+
+struct session {
+    char id[ID_MAX];
+    char guid[ID_MAX];
+    int gets;
+};
+
+struct server {
+    const char *dir;
+    char open_id[ID_MAX];          /* the session id inside open.txt */
+    pthread_mutex_t mu;
+    struct session *s;
+    size_t n, cap;
+    unsigned long next;
+};
+
+struct conn {
+    struct server *srv;
+    int fd;
+};
+
+static int send_all(int fd, const char *p, size_t len, int more)
+{
+    while (len) {
+        ssize_t k = send(fd, p, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        len -= (size_t)k;
+    }
+    return 0;
+}
+
+static int send_answer(int fd, int status, const char *type, const char *body, size_t len)
+{
+    char head[256];
+    int h = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+                     status, status == 200 ? "OK" : "Not Found", type, len);
+    struct iovec v[2] = {{head, (size_t)h}, {(void *)body, len}};
+    ssize_t k = writev(fd, v, 2);
+    if (k < 0)
+        return -1;
+    if ((size_t)k < (size_t)h)
+        return send_all(fd, head + k, (size_t)h - (size_t)k, 0) || send_all(fd, body, len, 0);
+    return send_all(fd, body + ((size_t)k - (size_t)h), len - ((size_t)k - (size_t)h), 0);
+}
+
+static int not_found(int fd)
+{
+    return send_answer(fd, 404, "text/plain", "not found\n", 10);
+}
+
+/* Sends the file DIR/name as the answer (sendfile for the big ones). */
+static int send_file(struct server *srv, int fd, const char *name, const char *type)
+{
+    char path[4096], head[256];
+    struct stat sb;
+    int f, h, rc = 0;
+    off_t off = 0;
+    snprintf(path, sizeof path, "%s/%s", srv->dir, name);
+    f = open(path, O_RDONLY);
+    if (f < 0 || fstat(f, &sb) != 0) {
+        if (f >= 0)
+            close(f);
+        return not_found(fd);
+    }
+    if (sb.st_size <= SMALL_MAX) {
+        char buf[SMALL_MAX];
+        ssize_t k = read(f, buf, (size_t)sb.st_size);
+        close(f);
+        return k < 0 ? -1 : send_answer(fd, 200, type, buf, (size_t)k);
+    }
+    h = snprintf(head, sizeof head,
+                 "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\n\r\n",
+                 type, (long long)sb.st_size);
+    if (send_all(fd, head, (size_t)h, 1) != 0)
+        rc = -1;
+    while (rc == 0 && off < sb.st_size) {
+        ssize_t k = sendfile(fd, f, &off, (size_t)(sb.st_size - off));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            rc = -1;
+    }
+    close(f);
+    return rc;
+}
+
+/* The value of query parameter name (URL-escaped as sent), or "". */
+static void param(const char *query, const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+    const char *p = query;
+    out[0] = '\0';
+    while (p && *p) {
+        if (strncmp(p, name, n) == 0 && p[n] == '=') {
+            size_t k = strcspn(p + n + 1, "&");
+            if (k >= cap)
+                k = cap - 1;
+            memcpy(out, p + n + 1, k);
+            out[k] = '\0';
+            return;
+        }
+        p = strchr(p, '&');
+        if (p)
+            p++;
+    }
+}
+
+static int ends_with(const char *s, size_t len, const char *tail)
+{
+    size_t n = strlen(tail);
+    return len >= n && memcmp(s + len - n, tail, n) == 0;
+}
+
+static struct session *find_session(struct server *srv, const char *id)
+{
+    for (size_t i = 0; i < srv->n; i++)
+        if (strcmp(srv->s[i].id, id) == 0)
+            return &srv->s[i];
+    return NULL;
+}
+
+static int qplay_open(struct server *srv, int fd, const char *query)
+{
+    char path[4096], text[1024], id[ID_MAX], guid[ID_MAX], *at;
+    size_t idlen = strlen(srv->open_id);
+    ssize_t k;
+    int f;
+    struct session *s;
+    snprintf(path, sizeof path, "%s/open.txt", srv->dir);
+    f = open(path, O_RDONLY);
+    if (f < 0)
+        return not_found(fd);
+    k = read(f, text, sizeof text - 1);
+    close(f);
+    if (k <= 0)
+        return not_found(fd);
+    text[k] = '\0';
+    at = idlen ? strstr(text, srv->open_id) : NULL;
+    param(query, "ch_sid", guid, sizeof guid);
+    pthread_mutex_lock(&srv->mu);
+    snprintf(id, sizeof id, "%0*lX", (int)(idlen ? idlen : 30), ++srv->next);
+    if (srv->n == srv->cap) {
+        size_t cap = srv->cap ? 2 * srv->cap : 64;
+        struct session *ns = realloc(srv->s, cap * sizeof *ns);
+        if (!ns) {
+            pthread_mutex_unlock(&srv->mu);
+            return -1;
+        }
+        srv->s = ns;
+        srv->cap = cap;
+    }
+    s = &srv->s[srv->n++];
+    snprintf(s->id, sizeof s->id, "%s", id);
+    snprintf(s->guid, sizeof s->guid, "%s", guid);
+    s->gets = 0;
+    pthread_mutex_unlock(&srv->mu);
+    if (at && strlen(id) == idlen)
+        memcpy(at, id, idlen);
+    return send_answer(fd, 200, "text/plain", text, (size_t)k);
+}
+
+static int qplay(struct server *srv, int fd, const char *query)
+{
+    char cmd[32], id[ID_MAX], name[ID_MAX + 16];
+    struct session *s;
+    int gets = 0;
+    param(query, "cmd", cmd, sizeof cmd);
+    if (strcmp(cmd, "open") == 0)
+        return qplay_open(srv, fd, query);
+    param(query, "session", id, sizeof id);
+    pthread_mutex_lock(&srv->mu);
+    s = find_session(srv, id);
+    if (s && strcmp(cmd, "get") == 0) {
+        gets = ++s->gets;
+        snprintf(name, sizeof name, "get-%s.bin", s->guid);
+    }
+    if (s && strcmp(cmd, "close") == 0)
+        *s = srv->s[--srv->n];
+    pthread_mutex_unlock(&srv->mu);
+    if (strcmp(cmd, "close") == 0)
+        return send_file(srv, fd, "close.txt", "text/plain");
+    if (strcmp(cmd, "get") == 0) {
+        if (!s)
+            return not_found(fd);
+        return send_file(srv, fd, gets == 1 ? name : "get-end.bin", "text/plain");
+    }
+    return send_file(srv, fd, "ok.txt", "text/plain");
+}
+
+static int route(struct server *srv, int fd, char *target)
+{
+    char act[32];
+    char *q = strchr(target, '?');
+    size_t plen;
+    if (q)
+        *q++ = '\0';
+    else
+        q = "";
+    plen = strlen(target);
+    if (ends_with(target, plen, "/authLogin.cgi"))
+        return send_file(srv, fd, "login.xml", "text/xml");
+    if (ends_with(target, plen, "/authLogout.cgi"))
+        return send_file(srv, fd, "logout.xml", "text/xml");
+    if (ends_with(target, plen, "/qvrentry"))
+        return send_file(srv, fd, "entry.json", "application/json");
+    if (ends_with(target, plen, "/camera_status.cgi")) {
+        param(q, "act", act, sizeof act);
+        if (strcmp(act, "list") == 0)
+            return send_file(srv, fd, "list.json", "application/json");
+        if (strcmp(act, "cpu") == 0)
+            return send_file(srv, fd, "cpu.json", "application/json");
+    }
+    if (ends_with(target, plen, "/qplay.cgi"))
+        return qplay(srv, fd, q);
+    return not_found(fd);
+}
+
+/* Serves the requests of one connection until it closes. */
+static void *serve(void *arg)
+{
+    struct conn *c = arg;
+    char buf[REQ_MAX + 1];
+    size_t have = 0;
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (;;) {
+        char *end, target[REQ_MAX], version[16];
+        int keep;
+        buf[have] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+        if (!end) {
+            ssize_t k;
+            if (have == REQ_MAX)
+                break;
+            k = recv(c->fd, buf + have, REQ_MAX - have, 0);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                break;
+            have += (size_t)k;
+            continue;
+        }
+        *end = '\0';
+        if (sscanf(buf, "GET %8191s HTTP/%15s", target, version) != 2)
+            break;
+        keep = strcmp(version, "1.1") == 0 && !strstr(buf, "\nConnection: close") &&
+               !strstr(buf, "\nconnection: close");
+        if (route(c->srv, c->fd, target) != 0 || !keep)
+            break;
+        have -= (size_t)(end + 4 - buf);
+        memmove(buf, end + 4, have);
+    }
+    close(c->fd);
+    free(c);
+    return NULL;
+}
+
+/* The session id inside open.txt (its last line that is not a number). */
+static void read_open_id(struct server *srv)
+{
+    char path[4096], text[1024], *line, *save = NULL;
+    ssize_t k;
+    int f;
+    snprintf(path, sizeof path, "%s/open.txt", srv->dir);
+    f = open(path, O_RDONLY);
+    if (f < 0)
+        return;
+    k = read(f, text, sizeof text - 1);
+    close(f);
+    text[k > 0 ? k : 0] = '\0';
+    for (line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save))
+        if (strlen(line) >= 8 && strlen(line) < ID_MAX && strspn(line, "0123456789-") != strlen(line))
+            snprintf(srv->open_id, sizeof srv->open_id, "%s", line);
+}
+
+int main(int argc, char **argv)
+{
+    struct server srv = {0};
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof a;
+    int one = 1, lfd;
+    if (argc < 2) {
+        fprintf(stderr, "usage: fakenvr DIR [PORT]\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    srv.dir = argv[1];
+    pthread_mutex_init(&srv.mu, NULL);
+    read_open_id(&srv);
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)(argc > 2 ? atoi(argv[2]) : 0));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 512) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &alen) != 0) {
+        perror("fakenvr");
+        return 1;
+    }
+    printf("listening port=%d\n", ntohs(a.sin_port));
+    fflush(stdout);
+    for (;;) {
+        pthread_t t;
+        pthread_attr_t at;
+        struct conn *c;
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
+                continue;
+            perror("accept");
+            return 1;
+        }
+        c = malloc(sizeof *c);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->srv = &srv;
+        c->fd = fd;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &at, serve, c) != 0) {
+            close(fd);
+            free(c);
+        }
+        pthread_attr_destroy(&at);
+    }
+}
