@@ -15,6 +15,7 @@
 local core = require "qvrpro.core"
 local json = require "qvrpro.json"
 local qtime = require "qvrpro.time"
+local camera = require "qvrpro.camera"
 
 local M = {}
 
@@ -43,7 +44,7 @@ end
 local function guids(nvr, list)
   local out = {}
   for i, c in ipairs(list) do
-    local guid, err = require("qvrpro").resolve(nvr, c)
+    local guid, err = camera.resolve(nvr, c)
     if not guid then return nil, err end
     out[i] = guid
   end
