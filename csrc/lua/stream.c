@@ -81,6 +81,10 @@ struct stream {
     unsigned view_gen;           /* moves on at every read: a view frame expires */
 };
 
+/* User values of a Stream: 1 the loop, 2 the attributes, 3 the renew
+ * function, 4 the view frame. */
+#define STREAM_UVS 4
+
 static double mono_ms(void)
 {
     struct timespec ts;
@@ -622,6 +626,84 @@ static int st_read_view(lua_State *L)
     }
 }
 
+/* The clock of per-frame deadlines: the coarse monotonic clock reads no
+ * time-stamp counter (a few ns); its resolution (a few ms) is ample for a
+ * keep-alive due about once a minute. */
+static int64_t coarse_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The state of a frames iterator (its upvalue 2). */
+struct frames_it {
+    struct stream *st;           /* the stream of upvalue 1, which keeps it alive */
+    int view;
+    int64_t due;                 /* coarse_ms() when the tick is due; -1: no tick */
+};
+
+/* The iterator of stream:frames() and playback frames: one C call per
+ * frame.  Upvalue 1 the stream, 2 the state, 3 the tick function (or nil):
+ * called when due, it does its periodic work (a playback's keep-alive) and
+ * returns the milliseconds until it is due again.  Raises the stream's
+ * failure (like io.lines). */
+static int frames_next(lua_State *L)
+{
+    struct frames_it *it = lua_touserdata(L, lua_upvalueindex(2));
+    struct stream *st = it->st;
+    struct qvr_frame f;
+    lua_settop(L, 0);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    if (st->state == ST_CLOSED)
+        return luaL_error(L, "attempt to use a closed qvrpro.Stream");
+    if (it->due >= 0 && coarse_ms() >= it->due) {
+        lua_Integer ms;
+        lua_pushvalue(L, lua_upvalueindex(3));
+        lua_call(L, 0, 1);
+        ms = lua_tointeger(L, -1);
+        it->due = coarse_ms() + (ms > 0 ? ms : 1);
+        lua_settop(L, 1);
+        if (st->state == ST_CLOSED)
+            return luaL_error(L, "attempt to use a closed qvrpro.Stream");
+    }
+    switch (wait_frame(L, 1, st, &f)) {
+    case PULL_FRAME:
+        if (it->view)
+            qvr_push_view(L, 1, &st->view_gen, &f);
+        else
+            qvr_push_frame(L, &f);
+        return 1;
+    case PULL_END:
+        return 0;
+    default:
+        push_failure(L, st);
+        return lua_error(L);
+    }
+}
+
+/* Pushes the generic-for triple of the stream at index 1, with the
+ * to-be-closed value: iter, nil, nil, object (index obj). */
+static int push_frames(lua_State *L, int view, int tick, int obj)
+{
+    struct stream *st = check_open(L, 1);
+    struct frames_it *it;
+    lua_pushvalue(L, 1);
+    it = lua_newuserdatauv(L, sizeof *it, 0);
+    it->st = st;
+    it->view = view;
+    it->due = tick ? 0 : -1;
+    if (tick)
+        lua_pushvalue(L, tick);
+    else
+        lua_pushnil(L);
+    lua_pushcclosure(L, frames_next, 3);
+    lua_pushnil(L);
+    lua_pushnil(L);
+    lua_pushvalue(L, obj);
+    return 4;
+}
+
 /* stream:frames([{view=true}]) -> iter, nil, nil, stream (the to-be-closed
  * value); view: one frame object refilled for every frame, valid until the
  * next one */
@@ -636,7 +718,21 @@ static int st_frames(lua_State *L)
         lua_pop(L, 1);
     }
     lua_settop(L, 1);
-    return qvr_push_frames_iter(L, view ? st_read_view : st_read);
+    return push_frames(L, view, 0, 1);
+}
+
+/* stream:_frames(view, tick, owner) -> iter, nil, nil, owner: the frames
+ * iterator of a playback (lua/qvrpro/media.lua): tick() sends its keep-alive
+ * when due and returns the milliseconds until the next is due; owner is the
+ * loop's to-be-closed value. */
+static int st_frames_tick(lua_State *L)
+{
+    int view = lua_toboolean(L, 2);
+    check_open(L, 1);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    luaL_checkany(L, 4);
+    lua_settop(L, 4);
+    return push_frames(L, view, 3, 4);
 }
 
 /* The options of stream:write_to: {raw=, max_frames=, max_ms=}. */
@@ -843,6 +939,7 @@ void qvr_stream_register(lua_State *L)
         {"frames", st_frames},
         {"write_to", st_write_to},
         {"_read_view", st_read_view},
+        {"_frames", st_frames_tick},
         {"close", st_close},
         {"set", st_set},
         {"_forget", st_forget},
@@ -977,7 +1074,7 @@ int qvr_l_open_stream(lua_State *L)
     struct loop *lp;
     read_open_opts(L, 2, &o);
     lp = push_loop(L);
-    st = lua_newuserdatauv(L, sizeof *st, 4);   /* 4: the view frame */
+    st = lua_newuserdatauv(L, sizeof *st, STREAM_UVS);
     memset(st, 0, sizeof *st);
     st->state = ST_CLOSED;          /* until built, __gc has nothing to free */
     luaL_setmetatable(L, QVR_STREAM_MT);
