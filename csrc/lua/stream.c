@@ -79,6 +79,8 @@ struct stream {
     int64_t gap_from;            /* >= 0: a gap from here to the next frame */
     char end_reason[16];
     unsigned view_gen;           /* moves on at every read: a view frame expires */
+    uint8_t *batch;              /* write_to's gathered frames (BATCH bytes), or NULL */
+    size_t batch_len;
 };
 
 /* User values of a Stream: 1 the loop, 2 the attributes, 3 the renew
@@ -759,12 +761,39 @@ static void read_write_opts(lua_State *L, int t, struct write_opts *o)
     lua_pop(L, 3);
 }
 
+/* The bulk path's output: small frames are gathered in the stream's batch
+ * buffer (st->batch, BATCH bytes) and written with one fwrite when it is
+ * full, before the loop waits for bytes, and before write_to returns: one
+ * write(2) per BATCH bytes instead of one per stdio buffer or per frame.  A
+ * frame of at least BATCH / 4 bytes goes out with its own fwrite (after what
+ * is gathered).  -1 (errno set) when the file refuses bytes. */
+#define BATCH (256u * 1024u)
+
+static int batch_flush(struct stream *st, FILE *f)
+{
+    size_t k = st->batch_len;
+    st->batch_len = 0;
+    return k && fwrite(st->batch, 1, k, f) != k ? -1 : 0;
+}
+
+static int batch_add(struct stream *st, FILE *f, const uint8_t *p, size_t len)
+{
+    if (len >= BATCH / 4)
+        return batch_flush(st, f) != 0 || fwrite(p, 1, len, f) != len ? -1 : 0;
+    if (BATCH - st->batch_len < len && batch_flush(st, f) != 0)
+        return -1;
+    memcpy(st->batch + st->batch_len, p, len);
+    st->batch_len += len;
+    return 0;
+}
+
 /* stream:write_to(file [, {raw=false, max_frames=, max_ms=}]) -> n, ended
  * | nil, err.  The bulk path: every frame's payload (raw: its header as
- * received, then the payload) written to an open Lua file straight from the
- * parser's buffer, in C, no Lua frame built.  Returns the frames written and
- * true at the end of the stream, or false once max_frames are written or
- * max_ms have passed (call again to go on). */
+ * received, then the payload) written to an open Lua file in C, no Lua
+ * frame built, small frames gathered into large writes (batch_add).
+ * Returns the frames written and true at the end of the stream, or false
+ * once max_frames are written or max_ms have passed (call again to go on);
+ * everything is in the file (its stdio buffer) when it returns. */
 static int st_write_to(lua_State *L)
 {
     struct stream *st = check_open(L, 1);
@@ -772,32 +801,47 @@ static int st_write_to(lua_State *L)
     struct write_opts o;
     struct qvr_frame f;
     lua_Integer n = 0;
-    double deadline;
+    int64_t deadline;
     if (fs->closef == NULL)
         return luaL_error(L, "attempt to use a closed file");
     read_write_opts(L, 3, &o);
     lua_settop(L, 2);
-    deadline = o.max_ms >= 0 ? mono_ms() + o.max_ms : 0;
+    if (!st->batch && !(st->batch = malloc(BATCH)))
+        return luaL_error(L, "out of memory");
+    st->batch_len = 0;
+    deadline = o.max_ms >= 0 ? coarse_ms() + (int64_t)o.max_ms : 0;
     for (;;) {
+        enum pull r;
         if ((o.max_frames >= 0 && n >= o.max_frames) ||
-            (o.max_ms >= 0 && (n & 63) == 0 && mono_ms() >= deadline)) {
+            (o.max_ms >= 0 && coarse_ms() >= deadline)) {
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
             lua_pushinteger(L, n);
             lua_pushboolean(L, 0);
             return 2;
         }
-        switch (wait_frame(L, 1, st, &f)) {
+        r = pull(L, 1, st, &f);
+        if (r == PULL_WAIT) {       /* what is gathered goes out before waiting */
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
+            r = wait_frame(L, 1, st, &f);
+        }
+        switch (r) {
         case PULL_FRAME:
-            if ((o.raw && f.header_len &&
-                 fwrite(f.header, 1, f.header_len, fs->f) != f.header_len) ||
-                (f.len && fwrite(f.data, 1, f.len, fs->f) != f.len))
+            if ((o.raw && f.header_len && batch_add(st, fs->f, f.header, f.header_len) != 0) ||
+                (f.len && batch_add(st, fs->f, f.data, f.len) != 0))
                 return luaL_fileresult(L, 0, NULL);
             n++;
             break;
         case PULL_END:
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
             lua_pushinteger(L, n);
             lua_pushboolean(L, 1);
             return 2;
         default:
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
             return push_failure(L, st);
         }
     }
@@ -810,8 +854,10 @@ static void stream_free(struct stream *st)
     if (st->easy)
         curl_easy_cleanup(st->easy);
     qvr_parser_free(st->parser);
+    free(st->batch);
     st->easy = NULL;
     st->parser = NULL;
+    st->batch = NULL;
     st->state = ST_CLOSED;
 }
 
