@@ -652,11 +652,10 @@ struct frames_it {
  * failure (like io.lines). */
 static int frames_next(lua_State *L)
 {
+    const int self = lua_upvalueindex(1);     /* the stream, used in place */
     struct frames_it *it = lua_touserdata(L, lua_upvalueindex(2));
     struct stream *st = it->st;
     struct qvr_frame f;
-    lua_settop(L, 0);
-    lua_pushvalue(L, lua_upvalueindex(1));
     if (st->state == ST_CLOSED)
         return luaL_error(L, "attempt to use a closed qvrpro.Stream");
     if (it->due >= 0 && coarse_ms() >= it->due) {
@@ -664,15 +663,15 @@ static int frames_next(lua_State *L)
         lua_pushvalue(L, lua_upvalueindex(3));
         lua_call(L, 0, 1);
         ms = lua_tointeger(L, -1);
+        lua_pop(L, 1);
         it->due = coarse_ms() + (ms > 0 ? ms : 1);
-        lua_settop(L, 1);
         if (st->state == ST_CLOSED)
             return luaL_error(L, "attempt to use a closed qvrpro.Stream");
     }
-    switch (wait_frame(L, 1, st, &f)) {
+    switch (wait_frame(L, self, st, &f)) {
     case PULL_FRAME:
         if (it->view)
-            qvr_push_view(L, 1, &st->view_gen, &f);
+            qvr_push_view(L, self, &st->view_gen, &f);
         else
             qvr_push_frame(L, &f);
         return 1;
