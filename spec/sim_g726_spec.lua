@@ -20,11 +20,18 @@ local function tracks(path)
   return by, packets, format
 end
 
---- ffmpeg's mean volume (dB) of a file's audio: silence is -91.
-local function mean_volume(path, input_args)
+--- ffmpeg's volumedetect of a file's audio: mean volume (dB; silence is -91),
+-- number of samples decoded, and ffmpeg's output.
+local function volume(path, input_args)
   local out = h.capture(("ffmpeg -nostats -hide_banner %s -i %s -map 0:a -af volumedetect "
     .. "-f null - 2>&1"):format(input_args or "", q(path)))
-  return tonumber(out:match("mean_volume: (%-?[%d.]+) dB")), out
+  return tonumber(out:match("mean_volume: (%-?[%d.]+) dB")), tonumber(out:match("n_samples: (%d+)")),
+    out
+end
+
+--- The mean volume of the G.711 fixture the G.726 one was made from.
+local function source_volume()
+  return assert((volume(h.root .. "/tools/media/g711_8k.ulaw", "-f mulaw -ar 8000 -ac 1")))
 end
 
 describe("simulator G.726 camera", function()
@@ -93,11 +100,13 @@ describe("simulator G.726 camera", function()
       assert.equal(0, f.width)
       if i > 1 then assert.equal(20, f.timestamp - audio[i - 1].timestamp) end
     end
-    -- the payloads are real G.726: ffmpeg decodes them to the fixture's beeps
+    -- the payloads are real G.726: ffmpeg decodes them (4-bit codes) to the G.711 beeps,
+    -- 160 samples a frame
     local raw = dir .. "/gate.g726"
     h.write_file(raw, table.concat(payload))
-    local db, out = mean_volume(raw, "-f g726 -sample_rate 8000 -code_size 4")
-    assert.is_true(db ~= nil and db > -40, out)
+    local db, samples, out = volume(raw, "-f g726 -sample_rate 8000 -code_size 4")
+    assert.is_true(db ~= nil and math.abs(db - source_volume()) <= 1, out)
+    assert.equal(160 * #audio, samples)
   end)
 
   it("exports to .mp4 with an AAC track as long as the video (export.run)", function()
@@ -127,8 +136,14 @@ describe("simulator G.726 camera", function()
     local out, ok = h.capture("ffmpeg -v error -i " .. q(path) .. " -f null - 2>&1")
     assert.truthy(ok)
     assert.equal("", out)
-    local db, vout = mean_volume(path)
-    assert.is_true(db ~= nil and db > -40, vout)
+    -- as many samples as the track lasts (G.726 decoded with the right code size), at the
+    -- G.711 source's loudness: 10 s in AAC frames of 1024 samples (128 ms), about 78
+    local db, samples, vout = volume(path)
+    assert.is_true(db ~= nil and math.abs(db - source_volume()) <= 1.5, vout)
+    assert.is_true(math.abs(samples - adur * 8) <= 2048, ("%d samples in %d ms"):format(samples, adur))
+    local n = 0
+    for _, p in ipairs(packets) do if p.stream == 1 then n = n + 1 end end
+    assert.is_true(n >= 75 and n <= 82, "AAC packets: " .. n)
     -- copy into MP4 cannot hold G.726: said, not silently dropped
     local bad, err = export.run(S.nvr, "Side Gate", { from = from, to = to, audio = "copy",
                                                       path = dir .. "/gate-copy.mp4" })
@@ -150,6 +165,7 @@ describe("simulator G.726 camera", function()
       h.root, t0, t0 + 5000, q(path))
     local out = h.capture(cmd, true)
     assert.matches("rc=0\n$", out)
+    assert.matches("audio: g726 transcoded to AAC", out)
     local by = tracks(path)
     assert.equal("aac", by.audio.codec_name)
     local vdur = tonumber(by.video.duration) * 1000
