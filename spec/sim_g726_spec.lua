@@ -1,6 +1,6 @@
 -- G.726 audio end to end: the simulator's `--extra-camera g726` camera (Side
 -- Gate: H.264 360p, G.726 32 kbit/s 8 kHz made from the G.711 fixture by
--- ffmpeg's g726 encoder) is listed like the others, plays back G.726 frames
+-- ffmpeg's g726 encoder) is listed like the others, plays back and streams live G.726 frames
 -- with the codec fields of the SDK's audio header (fourcc G726, sampling rate,
 -- bits, channels; docs/PROTOCOL.md), and `.mp4` exports (export.run and
 -- `qvr export --audio aac`) turn it into an AAC track as long as the video,
@@ -107,6 +107,22 @@ describe("simulator G.726 camera", function()
     local db, samples, out = volume(raw, "-f g726 -sample_rate 8000 -code_size 4")
     assert.is_true(db ~= nil and math.abs(db - source_volume()) <= 1, out)
     assert.equal(160 * #audio, samples)
+  end)
+
+  it("sends the same G.726 frames live, 20 ms apart, with audio on", function()
+    local st <close> = assert(S.nvr:live("Side Gate", { audio = true }))
+    local audio = {}
+    for _ = 1, 200 do
+      local f = assert(st:read())
+      if f.media == "audio" then audio[#audio + 1] = f end
+      if #audio == 10 then break end
+    end
+    assert.equal(10, #audio)
+    for i, f in ipairs(audio) do
+      assert.same({ "G726", "g726", 8000, 4, 1, 80 },
+        { f.fourcc, f.codec, f.sample_rate, f.bits, f.channels, f.size })
+      if i > 1 then assert.equal(20, f.timestamp - audio[i - 1].timestamp) end
+    end
   end)
 
   it("exports to .mp4 with an AAC track as long as the video (export.run)", function()
