@@ -51,6 +51,8 @@ build = {
             "csrc/proto/encode.c",
             "csrc/proto/xml.c",
             "csrc/proto/json.c",
+            "csrc/proto/wire.c",
+            "csrc/proto/codec.c",
             "csrc/proto/parser.c",
             "csrc/proto/errors.c",
             "csrc/proto/rest.c",
