@@ -139,6 +139,7 @@ build = {
       ["qvrpro.cli.config"] = "lua/qvrpro/cli/config.lua",
       ["qvrpro.cli.completion"] = "lua/qvrpro/cli/completion.lua",
       ["qvrpro.config"] = "lua/qvrpro/config.lua",
+      ["qvrpro.address"] = "lua/qvrpro/address.lua",
       ["qvrpro.path"] = "lua/qvrpro/path.lua",
       ["qvrpro.logins"] = "lua/qvrpro/logins.lua",
       ["qvrpro.localtime"] = "lua/qvrpro/localtime.lua",
