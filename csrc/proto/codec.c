@@ -1,5 +1,7 @@
 /*
- * codec.c - codec parameters read from frame payloads (plain C); see codec.h.
+ * codec.c - what frame payloads tell (parameter sets, ADTS, MPEG-4 config,
+ * JPEG picture size) and the date form of JPEG-mode timestamps (plain C);
+ * see codec.h.
  */
 #include <string.h>
 
