@@ -85,6 +85,7 @@ build = {
             "tools/sim/archive.c",
             "tools/sim/auth.c",
             "tools/sim/camera.c",
+            "tools/sim/camrec.c",
             "tools/sim/clip.c",
             "tools/sim/config.c",
             "tools/sim/debug.c",
