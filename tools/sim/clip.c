@@ -23,6 +23,11 @@
 #include <stdio.h>
 #include <string.h>
 
+void clip_init(void)
+{
+    av_log_set_level(AV_LOG_ERROR);
+}
+
 /* ---- an in-memory, seekable output for the MP4 muxer ---- */
 
 struct memout {
