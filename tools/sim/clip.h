@@ -4,9 +4,8 @@
  *
  * Owns: the recording-file boundaries (one file per UTC minute, a gap ends
  * a file), remuxing a range of the archive into an MP4 in memory (the audio
- * track through clip_audio.h), and the
- * recorded picture at a time as a JPEG (the MJPEG frame itself, or the
- * H.264 frame decoded and encoded as JPEG).
+ * track through clip_audio.h), and the recorded picture at a time as a JPEG
+ * (the MJPEG frame itself, or the H.264 frame decoded and encoded as JPEG).
  */
 #ifndef SIM_CLIP_H
 #define SIM_CLIP_H
