@@ -179,6 +179,7 @@ int luaopen_qvrpro_core(lua_State *L)
         {"error", qvr_l_new_error},
         {"parse", qvr_l_parse},
         {"session", qvr_l_session},
+        {"request", qvr_l_request},
         {"methods", l_methods},
         {"now_ms", l_now_ms},
         {"monotonic_ms", l_monotonic_ms},

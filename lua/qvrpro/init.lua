@@ -75,7 +75,7 @@ function M.parse_url(url)
 end
 
 local function discover_prefix(nvr)
-  local entry, err = nvr:request("json", "/qvrentry", nil, { sid = false })
+  local entry, err = nvr:call("qvrentry")
   if not entry then return nil, err end
   local p = entry.fw_web_ui_prefix
   if type(p) ~= "string" or p == "" then return "/qvrpro" end
@@ -126,15 +126,16 @@ end
 -- ---------------------------------------------------------------------------
 -- cameras
 
-local function api(nvr, name) return nvr.prefix .. "/apis/" .. name end
+-- Requests name an endpoint of the table in csrc/proto/request.c (its path,
+-- fixed parameters and answer kind live there) and pass the caller's values.
 
 local function cameras_cgi(nvr, filter)
-  local q = { act = "list" }
+  local q = {}
   for _, k in ipairs({ "brand", "model", "status", "name" }) do
     if filter[k] ~= nil then q[k] = filter[k] end
   end
-  if filter.rec_days then q.get_rec_days = 1 end
-  local answer, err = nvr:request("json", api(nvr, "camera_status.cgi"), q)
+  if filter.rec_days then q.rec_days = 1 end
+  local answer, err = nvr:call("camera_status.list", q)
   if not answer then return nil, err end
   return answer.datas or {}
 end
@@ -170,7 +171,7 @@ local resolve = M.resolve
 
 --- nvr:cpu() -> percent
 function Session:cpu()
-  local answer, err = self:request("json", api(self, "camera_status.cgi"), { act = "cpu" })
+  local answer, err = self:call("camera_status.cpu")
   if not answer then return nil, err end
   return tonumber(answer.data)
 end
@@ -183,8 +184,8 @@ function Session:recording(cam, stream_id)
   return rest.dispatch(self, "recording", {
     rest = function() return rest.recording(self, guid, stream_id) end,
     cgi = function()
-      local answer, aerr = self:request("json", api(self, "camera_status.cgi"),
-        { act = "rec_status", guid = guid, stream_id = stream_id or 0 })
+      local answer, aerr = self:call("camera_status.rec_status",
+        { guid = guid, stream_id = stream_id or 0 })
       if not answer then return nil, aerr end
       return tonumber(answer.rec_status) == 1
     end,
@@ -203,7 +204,7 @@ function Session:record(cam, on)
         return nil, core.error { name = "NO_SUCH_CAMERA",
           message = ("camera %s has no channel index on this NVR"):format(guid) }
       end
-      local answer, aerr = self:request("json", api(self, "mrec.cgi"), { ch = ch, act = on and 1 or 0 })
+      local answer, aerr = self:call(on and "mrec.start" or "mrec.stop", { ch = ch })
       if not answer then return nil, aerr end
       return true
     end,
@@ -256,7 +257,7 @@ function Session:snapshot(cam, opts)
         local q = { guid = guid }
         if opts.origin then q.origin = 1 end
         if opts.stream_id then q.stream_id = opts.stream_id end
-        return self:request("image", api(self, "getliveimage.cgi"), q)
+        return self:call("getliveimage", q)
       end,
     }, (opts.origin or opts.stream_id) and "cgi" or nil)
   end
@@ -290,8 +291,7 @@ end
 -- -> { items = {...}, total = N, count = n }
 function Session:logs(q)
   q = q or {}
-  local answer, err = self:request("logs", self.prefix .. "/logs/logs", log_query(q),
-    { port = self.logs_port })
+  local answer, err = self:call("logs", log_query(q))   -- on the logs port
   if not answer then return nil, err end
   local items = answer.items or answer.item or {}
   return setmetatable({

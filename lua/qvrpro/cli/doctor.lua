@@ -23,7 +23,7 @@ local function probe(o, list)
   local core = require "qvrpro.core"
   local session = core.session(o)
   local t = core.now_ms()
-  local entry, err = session:request("json", "/qvrentry", nil, { sid = false, retry = false })
+  local entry, err = session:call("qvrentry", nil, { retry = false })
   local ms = core.now_ms() - t
   session:close()
   local where = ("%s:%d"):format(o.host, o.port)
@@ -65,7 +65,8 @@ end
 local function rest_version(nvr, list)
   local last
   for _, v in ipairs({ "1.3.1", "1.2.0", "1.1.0" }) do
-    local a, err = nvr:request("json", nvr.prefix .. "/camera/list", { ver = v })
+    -- read as a CGI answer: 0xB1000000 is then API_VERSION_UNSUPPORTED, not NOT_SUPPORTED
+    local a, err = nvr:call("camera.list", { ver = v }, { kind = "json" })
     if a then
       return check(list, "rest", "ok", ("REST API %s answers (besides the 2017 CGIs)"):format(v))
     end
