@@ -205,5 +205,7 @@ int luaopen_qvrpro_core(lua_State *L)
     register_api(L);
     lua_pushliteral(L, QVR_VERSION);
     lua_setfield(L, -2, "version");
+    lua_pushliteral(L, QVR_DEFAULT_PREFIX);
+    lua_setfield(L, -2, "default_prefix");
     return 1;
 }

@@ -572,7 +572,7 @@ static int s_endpoint_url(lua_State *L)
     return 1;
 }
 
-/* core.request(endpoint [, params [, {prefix="/qvrpro", sid=}]]) -> method,
+/* core.request(endpoint [, params [, {prefix=, sid=}]]) -> method,
  * target (path and query), kind: what a session would send, without one
  * (for tests and tools).  A bad endpoint or parameter raises. */
 int qvr_l_request(lua_State *L)
@@ -580,7 +580,7 @@ int qvr_l_request(lua_State *L)
     const struct qvr_endpoint *ep = check_endpoint(L, 1);
     struct qvr_kv kv[MAX_PARAMS];
     struct qvr_req_error err;
-    struct qvr_req_ctx ctx = {"/qvrpro", ""};
+    struct qvr_req_ctx ctx = {QVR_DEFAULT_PREFIX, ""};
     char small[512], *target = small;
     size_t n, len;
     enum qvr_req_err rc;
@@ -847,7 +847,7 @@ static void read_options(lua_State *L, struct session *s)
     s->host = opt_strdup(L, 1, "host", NULL);
     luaL_argcheck(L, s->host && *s->host, 1, "host is required");
     s->user = opt_strdup(L, 1, "user", "admin");
-    s->prefix = opt_strdup(L, 1, "prefix", "/qvrpro");
+    s->prefix = opt_strdup(L, 1, "prefix", QVR_DEFAULT_PREFIX);
     s->cafile = opt_strdup(L, 1, "cafile", NULL);
     s->port = opt_int(L, 1, "port", strcmp(s->scheme, "https") == 0 ? 443 : 8080);
     luaL_argcheck(L, s->port > 0 && s->port < 65536, 1, "port out of range");

@@ -23,6 +23,10 @@
 
 enum qvr_family { QVR_FAMILY_CGI, QVR_FAMILY_REST };
 
+/* the API prefix of QVR Pro (/qvrentry's fw_web_ui_prefix names another on
+ * other products, docs/PROTOCOL.md) */
+#define QVR_DEFAULT_PREFIX "/qvrpro"
+
 /* the `ver` the REST family's calls send, and the one a parameter that
  * came with API 1.2.0 needs (QVR_P_VER_TS) */
 #define QVR_REST_VER "1.1.0"

@@ -78,7 +78,7 @@ local function discover_prefix(nvr)
   local entry, err = nvr:call("qvrentry")
   if not entry then return nil, err end
   local p = entry.fw_web_ui_prefix
-  if type(p) ~= "string" or p == "" then return "/qvrpro" end
+  if type(p) ~= "string" or p == "" then return core.default_prefix end
   return "/" .. p:gsub("^/+", "")
 end
 
@@ -107,7 +107,7 @@ function M.connect(opts, more)
   local copy = {}
   for k, v in pairs(opts) do copy[k] = v end
   copy.api = nil
-  if auto then copy.prefix = "/qvrpro" end
+  if auto then copy.prefix = core.default_prefix end
   local nvr = core.session(copy)
   if auto then
     local prefix, err = discover_prefix(nvr)
@@ -147,7 +147,7 @@ local function camera_objects(nvr, datas)
 end
 
 --- nvr:cameras{brand=, model=, status=1|2, name=, rec_days=true} -> {Camera...}
--- (camera/list or camera_status.cgi; rec_days asks the CGI first, which
+-- (camera.list or camera_status.list; rec_days asks the CGI first, which
 -- alone reports recording days)
 function Session:cameras(filter)
   filter = filter or {}
@@ -176,8 +176,8 @@ function Session:cpu()
   return tonumber(answer.data)
 end
 
---- nvr:recording(cam [, stream_id]) -> boolean (camera_status.cgi
--- rec_status, or camera/list's rec_state)
+--- nvr:recording(cam [, stream_id]) -> boolean (camera_status.rec_status,
+-- or camera.list's rec_state)
 function Session:recording(cam, stream_id)
   local guid, err = resolve(self, cam)
   if not guid then return nil, err end
@@ -192,8 +192,8 @@ function Session:recording(cam, stream_id)
   })
 end
 
---- nvr:record(cam, on) -> true: manual recording on or off (PUT camera/mrec,
--- or mrec.cgi)
+--- nvr:record(cam, on) -> true: manual recording on or off (camera.mrec.*,
+-- or mrec.*)
 function Session:record(cam, on)
   local guid, ch = resolve(self, cam)
   if not guid then return nil, ch end      -- the lookup's error

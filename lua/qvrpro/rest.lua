@@ -132,7 +132,7 @@ end
 -- cameras, snapshot, record: the REST halves (init.lua holds the CGI ones
 -- and the choice)
 
---- The raw camera records of camera/list, filtered like camera_status.cgi
+--- The raw camera records of camera.list, filtered like camera_status.list
 -- filters them (brand/model: the UMSID's halves; status 1 connected, 2 not;
 -- name: a case-insensitive part).
 function M.cameras(nvr, filter)
@@ -160,13 +160,13 @@ function M.filter_datas(answer, filter)
   return out
 end
 
---- Whether camera/list says the camera records (its stream's rec_state
+--- Whether camera.list says the camera records (its stream's rec_state
 -- when the answer lists streams).
 function M.recording(nvr, guid, stream_id)
   local answer, err = nvr:call("camera.list", { guid = guid })
   if not answer then return nil, err end
   local raw = (answer.datas or answer.data or {})[1]
-  if not raw then return fail("NO_SUCH_CAMERA", "camera/list did not list it") end
+  if not raw then return fail("NO_SUCH_CAMERA", "camera.list did not list it") end
   local rec = raw.rec_state
   local s = type(raw.stream_state) == "table" and raw.stream_state[(stream_id or 0) + 1]
   if type(s) == "table" and s.rec_state then rec = s.rec_state end
@@ -194,7 +194,7 @@ local function guid_of(nvr, cam)
   return guid, ch, c
 end
 
---- nvr:capabilities([kind]) -> table: camera/capability, kind "camera"
+--- nvr:capabilities([kind]) -> table: camera.capability, kind "camera"
 -- (default) or "event"
 function Session:capabilities(kind)
   kind = kind or "camera"

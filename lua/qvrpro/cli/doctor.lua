@@ -51,8 +51,8 @@ local function probe(o, list)
   end
   local family = entry.is_qvp == "no" and "QVR Elite/Surveillance" or "QVR Pro"
   local prefix = type(entry.fw_web_ui_prefix) == "string" and entry.fw_web_ui_prefix ~= ""
-    and ("/" .. entry.fw_web_ui_prefix:gsub("^/+", "")) or "/qvrpro"
-  local want = o.prefix or "/qvrpro"
+    and ("/" .. entry.fw_web_ui_prefix:gsub("^/+", "")) or core.default_prefix
+  local want = o.prefix or core.default_prefix
   if o.prefix ~= "auto" and prefix ~= want then
     return check(list, "api", "fail", ("%s says its API is under %s, QVR_URL uses %s"):format(family,
       prefix, want), ("add %s to the URL (http://host:port%s) or use the prefix \"auto\"")
