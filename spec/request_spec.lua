@@ -26,6 +26,16 @@ describe("core.request", function()
     assert.equal("/qvrpro/apis/camera_status.cgi?sid=S&act=list&get_rec_days=1", t)
   end)
 
+  it("builds a request longer than its first buffer", function()
+    local _, t = core.request("logs", { user = (" "):rep(1000) }, { sid = "S" })
+    assert.equal("/qvrpro/logs/logs?sid=S&user=" .. ("%20"):rep(1000), t)
+  end)
+
+  it("a __tostring that raises leaves the request unbuilt", function()
+    local bad = setmetatable({}, { __tostring = function() error("no text") end })
+    assert.has_error(function() core.request("logs", { level = { 1, bad } }) end)
+  end)
+
   it("raises on an unknown endpoint, parameter, a fixed or a missing one", function()
     assert.has_error(function() core.request("qplay.nonsense") end,
       "bad argument #1 to 'request' (no endpoint named 'qplay.nonsense')")
@@ -78,6 +88,8 @@ describe("nvr:call and nvr:endpoint_url", function()
     assert.matches(("^http://127.0.0.1:%d/qvrpro/logs/logs%%?sid="):format(S.sim.logs_port),
       n2:endpoint_url("logs"))
     assert.is_table(assert(n2:logs{ max_results = 1 }).items)
+    local long = n2:endpoint_url("logs", { source_name = ("x"):rep(2000) })
+    assert.equal(("x"):rep(2000), long:match("source_name=(x+)$"))
     n2:close()
   end)
 

@@ -65,36 +65,40 @@ void qvr_session_scrub(const struct session *s, char *msg)
 
 /* --- building requests ------------------------------------------------ */
 
-/* Appends the Lua value at v as request text: a list comma-joined, a
- * boolean 1 or 0, anything else as tostring gives it. */
-static void add_value(lua_State *L, struct qvr_str *b, int v)
+/* Pushes the Lua value at v as request text: a list comma-joined, a
+ * boolean 1 or 0, anything else as tostring gives it.  (A Lua buffer: an
+ * error in a __tostring leaks nothing.) */
+static void push_value_text(lua_State *L, int v)
 {
+    v = lua_absindex(L, v);
     if (lua_type(L, v) == LUA_TTABLE) {
+        luaL_Buffer b;
         lua_Integer n = (lua_Integer)lua_rawlen(L, v);
+        luaL_buffinit(L, &b);
         for (lua_Integer i = 1; i <= n; i++) {
-            lua_rawgeti(L, v, i);
             if (i > 1)
-                qvr_str_add(b, ",", 1);
-            qvr_str_adds(b, luaL_tolstring(L, -1, NULL));
-            lua_pop(L, 2);
+                luaL_addchar(&b, ',');
+            lua_rawgeti(L, v, i);
+            luaL_tolstring(L, -1, NULL);
+            lua_remove(L, -2);
+            luaL_addvalue(&b);
         }
+        luaL_pushresult(&b);
     } else if (lua_type(L, v) == LUA_TBOOLEAN) {
-        qvr_str_add(b, lua_toboolean(L, v) ? "1" : "0", 1);
+        lua_pushstring(L, lua_toboolean(L, v) ? "1" : "0");
     } else {
-        size_t n;
-        const char *s = luaL_tolstring(L, v, &n);
-        qvr_str_add(b, s, n);
-        lua_pop(L, 1);
+        luaL_tolstring(L, v, NULL);
     }
 }
 
 static void add_param(lua_State *L, struct qvr_str *b, const char *key, int v)
 {
-    struct qvr_str text;
-    qvr_str_init(&text);
-    add_value(L, &text, v);
-    qvr_url_param(b, key, text.s ? text.s : "", text.len);
-    qvr_str_free(&text);
+    size_t n;
+    const char *text;
+    push_value_text(L, v);
+    text = lua_tolstring(L, -1, &n);
+    qvr_url_param(b, key, text, n);
+    lua_pop(L, 1);
 }
 
 static int cmp_keys(const void *a, const void *b)
@@ -140,23 +144,24 @@ int qvr_session_endpoint_url(const struct session *s, const struct qvr_endpoint 
 {
     struct qvr_req_ctx ctx = {s->prefix, s->sid};
     char small[512], *target = small;
-    size_t len;
+    size_t len, cap = sizeof small;
     enum qvr_req_err rc;
     int port = (ep->flags & QVR_EP_LOGS_PORT) && s->logs_port ? s->logs_port : s->port;
-    rc = qvr_request_build(ep, &ctx, kv, n, small, sizeof small, &len, err);
+    rc = qvr_request_build(ep, &ctx, kv, n, small, cap, &len, err);
     if (rc == QVR_REQ_OVERFLOW) {
-        target = malloc(len + 1);
+        cap = len + 1;
+        target = malloc(cap);
         if (!target) {
             snprintf(err->message, sizeof err->message, "out of memory");
             return -1;
         }
-        rc = qvr_request_build(ep, &ctx, kv, n, target, len + 1, &len, err);
+        rc = qvr_request_build(ep, &ctx, kv, n, target, cap, &len, err);
     }
     if (rc == QVR_REQ_OK) {
         qvr_url_base(url, s->scheme, s->host, port, "");
         qvr_str_add(url, target, len);
     }
-    memset(target, 0, target == small ? sizeof small : len + 1);   /* may hold the sid */
+    memset(target, 0, cap);   /* may hold the sid */
     if (target != small)
         free(target);
     if (rc == QVR_REQ_OK && url->failed)
@@ -180,13 +185,9 @@ static size_t collect_params(lua_State *L, int params, struct qvr_kv *kv, size_t
     lua_pushnil(L);
     while (lua_next(L, params) != 0) {
         if (lua_type(L, -2) == LUA_TSTRING) {
-            struct qvr_str text;
             if (n == max)
                 luaL_error(L, "too many request parameters (at most %d)", (int)max);
-            qvr_str_init(&text);
-            add_value(L, &text, lua_gettop(L));
-            lua_pushlstring(L, text.s ? text.s : "", text.len);
-            qvr_str_free(&text);
+            push_value_text(L, -1);
             kv[n].key = lua_tostring(L, -3);
             kv[n].value = lua_tolstring(L, -1, &kv[n].len);
             lua_rawseti(L, anchor, (lua_Integer)n + 1);
