@@ -7,6 +7,7 @@
  * (login, logout, qplay close).  docs/PROTOCOL.md (the CGIs) and
  * docs/REST.md (API 1.x) describe each endpoint.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -243,12 +244,16 @@ static void put_encoded(struct out *o, const char *s, size_t n, const char *keep
     o->len += qvr_percent_encode_to(room ? o->buf + o->len : NULL, room, s, n, keep);
 }
 
+__attribute__((format(printf, 3, 4)))
 static enum qvr_req_err fail(struct qvr_req_error *err, enum qvr_req_err code,
-                             const char *fmt, const char *a, const char *b)
+                             const char *fmt, ...)
 {
+    va_list ap;
     if (err) {
         err->code = code;
-        snprintf(err->message, sizeof err->message, fmt, a, b);
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
     }
     return code;
 }
@@ -274,8 +279,8 @@ static enum qvr_req_err check_given(const struct qvr_endpoint *ep, const struct 
     for (size_t i = 0; i < n; i++) {
         const struct qvr_param *p = ep->params;
         if (!kv[i].key || (!kv[i].value && kv[i].len))
-            return fail(err, QVR_REQ_BAD_VALUE, "%s: a parameter without a name or value%s",
-                        ep->name, "");
+            return fail(err, QVR_REQ_BAD_VALUE, "%s: a parameter without a name or value",
+                        ep->name);
         while (p->wire && (strcmp(caller_name(p), kv[i].key) != 0 ||
                            (p->flags & (QVR_P_FIXED | QVR_P_SID))))
             p++;
@@ -323,8 +328,7 @@ static enum qvr_req_err build_path(const struct qvr_endpoint *ep, const struct q
         t = close + 1;
         if (name_len == 6 && strncmp(open + 1, "prefix", 6) == 0) {
             if (!ctx || !ctx->prefix)
-                return fail(err, QVR_REQ_MISSING_PARAM, "%s needs the API prefix%s", ep->name,
-                            "");
+                return fail(err, QVR_REQ_MISSING_PARAM, "%s needs the API prefix", ep->name);
             if (ctx->prefix[0] && ctx->prefix[0] != '/')
                 return fail(err, QVR_REQ_BAD_VALUE, "%s: the API prefix '%.40s' does not start "
                             "with '/'", ep->name, ctx->prefix);
@@ -360,8 +364,8 @@ static enum qvr_req_err build_query(const struct qvr_endpoint *ep, const struct 
             continue;
         if (p->flags & QVR_P_SID) {
             if (!ctx || !ctx->sid)
-                return fail(err, QVR_REQ_MISSING_PARAM, "%s needs the session's sid%s",
-                            ep->name, "");
+                return fail(err, QVR_REQ_MISSING_PARAM, "%s needs the session's sid",
+                            ep->name);
             value = ctx->sid;
         } else if (!(p->flags & QVR_P_FIXED) && (v = given(p, kv, n)) != NULL) {
             value = v->value ? v->value : "";
@@ -398,7 +402,7 @@ enum qvr_req_err qvr_request_build(const struct qvr_endpoint *ep, const struct q
     if (cap && buf)
         buf[0] = '\0';
     if (!ep)
-        return fail(err, QVR_REQ_UNKNOWN_ENDPOINT, "no such endpoint%s%s", "", "");
+        return fail(err, QVR_REQ_UNKNOWN_ENDPOINT, "no such endpoint");
     if (!buf)
         o.cap = 0;
     rc = check_given(ep, params, n, err);
@@ -416,8 +420,9 @@ enum qvr_req_err qvr_request_build(const struct qvr_endpoint *ep, const struct q
     if (o.len >= o.cap) {
         if (o.cap)
             memset(buf, 0, o.cap);
-        return fail(err, QVR_REQ_OVERFLOW, "%s: the request does not fit the buffer%s",
-                    ep->name, "");
+        return fail(err, QVR_REQ_OVERFLOW,
+                    "%s: the request does not fit the buffer (%zu bytes needed)", ep->name,
+                    o.len + 1);
     }
     buf[o.len] = '\0';
     return QVR_REQ_OK;
@@ -433,8 +438,8 @@ enum qvr_req_err qvr_request(const char *name, const struct qvr_req_ctx *ctx,
             *len = 0;
         if (cap && buf)
             buf[0] = '\0';
-        return fail(err, QVR_REQ_UNKNOWN_ENDPOINT, "no endpoint named '%.60s'%s",
-                    name ? name : "(null)", "");
+        return fail(err, QVR_REQ_UNKNOWN_ENDPOINT, "no endpoint named '%.60s'",
+                    name ? name : "(null)");
     }
     return qvr_request_build(ep, ctx, params, n, buf, cap, len, err);
 }
