@@ -150,3 +150,45 @@ describe("Playback", function()
     assert.has_error(function() core.playback_set_transfer(pb, "x") end)
   end)
 end)
+
+-- The endpoint table is the one home of paths: no string literal of the Lua
+-- layer or of the bindings spells one (comments may name them).
+describe("endpoint paths", function()
+  local PATHS = { "%.cgi", "/apis/", "StreamingOutput", "qvrip/", "camera/", "ptz/", "/logs/logs",
+                  "/qvrentry", "recvNotify", "configure_retention" }
+
+  local function literals(text, c)
+    local out = {}
+    if c then text = text:gsub("/%*.-%*/", ""):gsub("//[^\n]*", "") end
+    for line in text:gmatch("[^\n]+") do
+      for _, lit in line:gmatch("([\"'])(.-[^\\])%1") do out[#out + 1] = lit end
+    end
+    return out
+  end
+
+  local function files()
+    local list = {}
+    local f = assert(io.popen("cd " .. h.root .. " && find lua csrc/lua bin -type f"))
+    for name in f:lines() do
+      if name:match("%.lua$") or name:match("%.c$") or name == "bin/qvr" then list[#list + 1] = name end
+    end
+    f:close()
+    return list
+  end
+
+  it("holds none in lua/, bin/ or csrc/lua/", function()
+    local checked = 0
+    for _, name in ipairs(files()) do
+      local fh = assert(io.open(h.root .. "/" .. name))
+      local text = fh:read("a")
+      fh:close()
+      for _, lit in ipairs(literals(text, name:match("%.c$"))) do
+        for _, p in ipairs(PATHS) do
+          assert.is_nil(lit:find(p), ("%s spells %q in %q"):format(name, p, lit))
+        end
+      end
+      checked = checked + 1
+    end
+    assert.is_true(checked > 40)
+  end)
+end)

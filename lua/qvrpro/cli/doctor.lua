@@ -35,7 +35,8 @@ local function probe(o, list)
     end
     if name == "HTTP_ERROR" then
       check(list, "reachable", "ok", where .. " answers")
-      return check(list, "api", "fail", ("/qvrentry: %s"):format(tostring(err)), HINTS.HTTP_ERROR)
+      return check(list, "api", "fail", ("%s: %s"):format(err.path or "qvrentry", tostring(err)),
+        HINTS.HTTP_ERROR)
     end
     return check(list, "reachable", "fail", ("%s: %s"):format(where, tostring(err)),
       HINTS[name] or "check the address and that the NVR is up")
