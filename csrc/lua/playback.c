@@ -32,9 +32,10 @@ static struct playback *to_pb(lua_State *L, int i)
  * 0, or -1 when it could not be built. */
 static int close_url(const struct session *s, const char *id, struct qvr_str *url)
 {
-    struct qvr_kv kv = {"session", id, strlen(id)};
+    struct qvr_kv kv[1];
     struct qvr_req_error err;
-    return qvr_session_endpoint_url(s, qvr_endpoint_find("qplay.close"), &kv, 1, url, &err);
+    size_t n = qvr_qplay_close_params(kv, id);
+    return qvr_session_endpoint_url(s, qvr_endpoint_find("qplay.close"), kv, n, url, &err);
 }
 
 /* Sends cmd=close for the qplay session now. */

@@ -287,13 +287,13 @@ static int login_url(struct session *s, struct qvr_str *url)
     struct qvr_str b64;
     struct qvr_req_error err;
     struct qvr_kv kv[2];
+    size_t n;
     int rc;
     qvr_str_init(&b64);
     qvr_base64(&b64, (const unsigned char *)(s->password.s ? s->password.s : ""),
                s->password.len);
-    kv[0] = (struct qvr_kv){"user", s->user, strlen(s->user)};
-    kv[1] = (struct qvr_kv){"pwd", b64.s ? b64.s : "", b64.len};
-    rc = b64.failed ? -1 : qvr_session_endpoint_url(s, qvr_endpoint_find("login"), kv, 2, url, &err);
+    n = qvr_login_params(kv, s->user, b64.s ? b64.s : "", b64.len);
+    rc = b64.failed ? -1 : qvr_session_endpoint_url(s, qvr_endpoint_find("login"), kv, n, url, &err);
     qvr_str_wipe(&b64);
     return rc;
 }

@@ -224,6 +224,19 @@ const struct qvr_endpoint *qvr_endpoint_at(size_t i)
     return i < N_ENDPOINTS ? &endpoints[i] : NULL;
 }
 
+size_t qvr_login_params(struct qvr_kv kv[2], const char *user, const char *pwd, size_t pwd_len)
+{
+    kv[0] = (struct qvr_kv){p_login[0].wire, user, strlen(user)};
+    kv[1] = (struct qvr_kv){p_login[2].wire, pwd, pwd_len};
+    return 2;
+}
+
+size_t qvr_qplay_close_params(struct qvr_kv kv[1], const char *session)
+{
+    kv[0] = (struct qvr_kv){p_qplay_close[2].wire, session, strlen(session)};
+    return 1;
+}
+
 /* --- building ------------------------------------------------------------ */
 
 struct out {

@@ -89,6 +89,13 @@ struct qvr_kv {
     size_t len;
 };
 
+/* The parameters of the two requests the bindings make of their own, so
+ * that no parameter name is spelled outside this file: the login (the user
+ * and the base64 of the password, pwd_len bytes) and qplay's close (the
+ * session id).  Fill kv; return the count. */
+size_t qvr_login_params(struct qvr_kv kv[2], const char *user, const char *pwd, size_t pwd_len);
+size_t qvr_qplay_close_params(struct qvr_kv kv[1], const char *session);
+
 /* What the session fills in: the API prefix ({prefix}) and the sid (for
  * endpoints that carry it; a secret: the caller wipes the buffer). */
 struct qvr_req_ctx {

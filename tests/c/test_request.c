@@ -333,6 +333,21 @@ static void test_overflow(void)
     free(big);
 }
 
+static void test_own_params(void)
+{
+    struct qvr_kv kv[2];
+    char buf[256];
+    size_t n = qvr_login_params(kv, "a d", "cA==", 4);
+    tap_ok(n == 2 && qvr_request("login", &ctx, kv, n, buf, sizeof buf, NULL, NULL) == QVR_REQ_OK &&
+               strcmp(buf, "/cgi-bin/authLogin.cgi?user=a%20d&serviceKey=1&pwd=cA%3D%3D") == 0,
+           "the login's parameters: %s", buf);
+    n = qvr_qplay_close_params(kv, "abc");
+    tap_ok(n == 1 && qvr_request("qplay.close", &ctx, kv, n, buf, sizeof buf, NULL, NULL) ==
+                         QVR_REQ_OK &&
+               strcmp(buf, "/qvrpro/apis/qplay.cgi?ver=v1&cmd=close&session=abc") == 0,
+           "qplay close's parameters: %s", buf);
+}
+
 static void test_table(void)
 {
     int ok = 1, secret = 0;
@@ -363,6 +378,7 @@ int main(void)
     test_encoding();
     test_errors();
     test_overflow();
+    test_own_params();
     test_table();
     return tap_done();
 }
