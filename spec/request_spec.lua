@@ -65,6 +65,9 @@ describe("nvr:call and nvr:endpoint_url", function()
     assert.has_error(function() S.nvr:call("camera.list", { gid = "x" }) end,
       "camera.list takes no parameter 'gid'")
     assert.has_error(function() S.nvr:call("no.such") end)
+    assert.has_error(function() S.nvr:call("camera.list", nil, { method = "POST" }) end,
+      "bad argument #3 to 'call' (an endpoint is sent with its own method)")
+    assert.is_table(assert(S.nvr:call("camera.list", nil, { method = "GET" })))
   end)
 
   it("reads the answer as another kind when asked, errors name the path", function()

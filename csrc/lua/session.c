@@ -541,6 +541,10 @@ static int s_call(lua_State *L)
             c.kind = (enum qvr_kind)luaL_checkoption(L, -1, NULL, kind_names);
         lua_pop(L, 1);
         retry = read_common(L, 4, &c);
+        lua_getfield(L, 4, "method");
+        luaL_argcheck(L, lua_isnil(L, -1) || strcmp(c.req.method, c.ep->method) == 0, 4,
+                      "an endpoint is sent with its own method");
+        lua_pop(L, 1);
     }
     c.req.method = c.ep->method;
     lua_settop(L, 4);
