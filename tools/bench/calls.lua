@@ -34,7 +34,7 @@ local function kept()
   return B.wall() - t0
 end
 
-local cpu_url = nvr:endpoint_url("camera_status.cpu")
+local cpu_url = nvr:url(nvr.prefix .. "/apis/camera_status.cgi", { act = "cpu" })
 local function fresh()
   local out = B.capture(("%s %s %d %s"):format(B.shell_quote(helper), B.shell_quote(cpu_url), N,
     cafile and B.shell_quote(cafile) or ""))
