@@ -88,6 +88,7 @@ build = {
             "tools/sim/camera.c",
             "tools/sim/camrec.c",
             "tools/sim/clip.c",
+            "tools/sim/clip_audio.c",
             "tools/sim/config.c",
             "tools/sim/debug.c",
             "tools/sim/default_config.c",
