@@ -212,8 +212,8 @@ static struct arc_frame last_video(const struct sim *s, const struct camera *c,
     return f;
 }
 
-/* Muxes the frames from the key frame `key` to the video's end (end_ts,
- * exclusive): video frames, and audio frames from key's time that end by
+/* Muxes the frames from the key frame f to the video's end (end_ts,
+ * exclusive): video frames, and audio frames from f's time that end by
  * end_ts. */
 static bool mux_frames(struct muxer *mx, const struct sim *s, const struct camera *c,
                        struct arc_frame f, int64_t end_ts)

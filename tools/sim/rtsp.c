@@ -8,9 +8,10 @@
  * with audio has a second appsrc fed with its fixture audio frames on the
  * same clock (the audio frame at or after the first video frame's time
  * comes first), as RTP MPEG4-GENERIC (AAC, via aacparse: ADTS -> raw),
- * PCMU (G.711 µ-law, payload 0) or AAL2-G726-32.  The frames point into
- * the loaded media (read-only for the simulator's life), so buffers wrap
- * them without copying.
+ * PCMU (G.711 µ-law, payload 0) or G726-32 (force-aal2=false: rtpg726pay
+ * repacks the fixture's big-endian codes as RFC 3551 says).  The frames
+ * point into the loaded media (read-only for the simulator's life), so
+ * buffers wrap them without copying.
  */
 #include "rtsp.h"
 #include "rest.h"
