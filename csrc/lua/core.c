@@ -186,6 +186,7 @@ int luaopen_qvrpro_core(lua_State *L)
         {"sleep", l_sleep},
         {"open_stream", qvr_l_open_stream},
         {"each", qvr_l_each},
+        {"loop", qvr_l_loop},
         {"fd_limit", l_fd_limit},
         {NULL, NULL}
     };

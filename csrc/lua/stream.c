@@ -32,19 +32,24 @@
 #include "errname.h"
 #include "errors.h"
 #include "http.h"
+#include "loop.h"
 #include "stream.h"
 
 #define DEFAULT_CAP (1u << 20)
 #define ERRBODY_MAX 4096
 #define OPEN_POLL_MS 50
+#define SWEEP_MS 250             /* how often the loop looks for stalled streams */
 
 enum st_state { ST_OPENING, ST_OPEN, ST_DONE, ST_FAILED, ST_CLOSED };
 
+/* The loop of a Lua state (csrc/net/loop.c does the mechanics). */
 struct loop {
-    CURLM *multi;
+    struct qvr_loop *q;
+    double next_sweep;           /* monotonic ms of the next stall sweep */
 };
 
 struct stream {
+    struct qvr_loop_member m;    /* first: a member is its stream */
     struct loop *loop;
     CURL *easy;
     qvr_parser *parser;
@@ -79,7 +84,14 @@ struct stream {
     int64_t gap_from;            /* >= 0: a gap from here to the next frame */
     char end_reason[16];
     unsigned view_gen;           /* moves on at every read: a view frame expires */
+    lua_Integer each_index;      /* its index in the list of the qvr.each reading it */
+    int each_ended;              /* that qvr.each has seen its end */
 };
+
+static struct stream *member_stream(struct qvr_loop_member *m)
+{
+    return (struct stream *)(void *)m;     /* m is the first field */
+}
 
 static double mono_ms(void)
 {
@@ -93,9 +105,8 @@ static double mono_ms(void)
 static int loop_gc(lua_State *L)
 {
     struct loop *lp = luaL_checkudata(L, 1, QVR_LOOP_MT);
-    if (lp->multi)
-        curl_multi_cleanup(lp->multi);
-    lp->multi = NULL;
+    qvr_loop_free(lp->q);
+    lp->q = NULL;
     return 0;
 }
 
@@ -107,10 +118,11 @@ static struct loop *push_loop(lua_State *L)
         return lua_touserdata(L, -1);
     lua_pop(L, 1);
     lp = lua_newuserdatauv(L, sizeof *lp, 0);
-    lp->multi = NULL;
+    lp->q = NULL;
+    lp->next_sweep = 0;
     luaL_setmetatable(L, QVR_LOOP_MT);
-    lp->multi = curl_multi_init();
-    if (!lp->multi)
+    lp->q = qvr_loop_new();
+    if (!lp->q)
         luaL_error(L, "cannot create the transfer loop");
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, QVR_LOOP_MT "*");
@@ -163,6 +175,7 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
         st->errbody[st->errbody_len] = '\0';
         return len;
     }
+    qvr_loop_ready(st->loop->q, &st->m);
     if (!st->waiting && qvr_parser_buffered(st->parser) >= st->cap) {
         st->paused = 1;
         return CURL_WRITEFUNC_PAUSE;
@@ -181,8 +194,8 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
 
 static void detach(struct stream *st)
 {
-    if (st->in_multi && st->loop->multi)
-        curl_multi_remove_handle(st->loop->multi, st->easy);
+    if (st->in_multi && st->loop->q)
+        qvr_loop_remove(st->loop->q, st->easy);
     st->in_multi = 0;
 }
 
@@ -201,6 +214,7 @@ static void transfer_done(struct stream *st, CURLcode rc)
 {
     st->result = rc;
     detach(st);
+    qvr_loop_ready(st->loop->q, &st->m);
     if (st->state == ST_FAILED || st->state == ST_CLOSED)
         return;
     if (st->http_status >= 300) {
@@ -234,28 +248,6 @@ static void fail_ended(struct stream *st)
         fail_from_parser(st);
 }
 
-/* One turn of the loop: wait up to wait_ms for a socket (never when a
- * transfer was just resumed: libcurl's timer says run now), move every
- * transfer, collect the finished ones.  Waiting comes first: a transfer that
- * pauses inside curl_multi_perform() has its socket left out of the poll,
- * so polling after it could sleep while that stream has bytes to give. */
-static void loop_turn(struct loop *lp, int wait_ms)
-{
-    int running, msgs;
-    CURLMsg *m;
-    if (wait_ms > 0)
-        curl_multi_poll(lp->multi, NULL, 0, wait_ms, NULL);
-    curl_multi_perform(lp->multi, &running);
-    while ((m = curl_multi_info_read(lp->multi, &msgs)) != NULL) {
-        struct stream *st = NULL;
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&st);
-        if (st)
-            transfer_done(st, m->data.result);
-    }
-}
-
 /* Whether the stream has had no bytes for its stall timeout. */
 static void check_stall(struct stream *st)
 {
@@ -268,7 +260,43 @@ static void check_stall(struct stream *st)
         fail(st, "TIMEOUT", -1, "no bytes for %.1f s (stall_timeout)", idle / 1000.0);
         if (st->renewable)
             st->renew_reason = "stalled";
+        qvr_loop_ready(st->loop->q, &st->m);
     }
+}
+
+/* A transfer of the loop ended (csrc/net/loop.c reports it). */
+static void on_done(CURL *easy, CURLcode rc)
+{
+    struct stream *st = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&st);
+    if (st)
+        transfer_done(st, rc);
+}
+
+/* Every SWEEP_MS, fails the streams that stalled (they go on the ready
+ * list); O(streams) four times a second, not on every turn. */
+static void sweep(struct loop *lp)
+{
+    double now = mono_ms();
+    if (now < lp->next_sweep)
+        return;
+    lp->next_sweep = now + SWEEP_MS;
+    for (struct qvr_loop_member *m = qvr_loop_member_next(lp->q, NULL); m;
+         m = qvr_loop_member_next(lp->q, m))
+        check_stall(member_stream(m));
+}
+
+/* One turn of the loop: wait up to wait_ms for a socket or libcurl's timer
+ * (not at all when a resumed transfer set the timer to now), act on the
+ * ready sockets only, collect the ended transfers, and look for stalls.
+ * Streams with something to hand out go on the loop's ready list. */
+static void loop_turn(struct loop *lp, int wait_ms)
+{
+    long t = (long)(lp->next_sweep - mono_ms());
+    if (qvr_loop_transfers(lp->q) > 0 && t < wait_ms)
+        wait_ms = t < 0 ? 0 : (int)t;
+    qvr_loop_run(lp->q, wait_ms, on_done);
+    sweep(lp);
 }
 
 /* --- frames -------------------------------------------------------------- */
@@ -336,7 +364,7 @@ static int restart(struct stream *st, const char *url, int dedupe)
     st->state = ST_OPENING;
     st->err_name[0] = '\0';
     curl_easy_setopt(st->easy, CURLOPT_URL, url);
-    if (curl_multi_add_handle(st->loop->multi, st->easy) != CURLM_OK) {
+    if (qvr_loop_add(st->loop->q, st->easy) != 0) {
         fail(st, "NETWORK", -1, "cannot start the next transfer");
         return -1;
     }
@@ -523,6 +551,12 @@ static enum pull pull(lua_State *L, int idx, struct stream *st, struct qvr_frame
         return PULL_WAIT;
     }
 }
+
+static int st_try_read(lua_State *L);
+static int l_pollfd(lua_State *L);
+static int l_events(lua_State *L);
+static int l_timeout(lua_State *L);
+static void register_loop(lua_State *L);
 
 /* Registry key (its address) of the Stream metatable: a read checks its
  * argument without hashing the type name. */
@@ -711,6 +745,8 @@ static void stream_free(struct stream *st)
 {
     st->view_gen++;
     detach(st);
+    if (st->loop && st->loop->q)
+        qvr_loop_leave(st->loop->q, &st->m);
     if (st->easy)
         curl_easy_cleanup(st->easy);
     qvr_parser_free(st->parser);
@@ -846,12 +882,13 @@ void qvr_stream_register(lua_State *L)
         {"close", st_close},
         {"set", st_set},
         {"_forget", st_forget},
+        {"try_read", st_try_read},
+        {"pollfd", l_pollfd},
+        {"events", l_events},
+        {"timeout", l_timeout},
         {NULL, NULL}
     };
-    luaL_newmetatable(L, QVR_LOOP_MT);
-    lua_pushcfunction(L, loop_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);
+    register_loop(L);
     qvr_new_type(L, QVR_STREAM_MT, meta, methods);
     qvr_type_fields(L, QVR_STREAM_MT, stream_fields);
     luaL_getmetatable(L, QVR_STREAM_MT);
@@ -1010,7 +1047,7 @@ int qvr_l_open_stream(lua_State *L)
     snprintf(st->desc, sizeof st->desc, "%s", o.desc);
     st->parser = qvr_parser_new(&o.parser);
     st->easy = st->parser ? new_easy(st, url, &o) : NULL;
-    if (!st->easy || curl_multi_add_handle(lp->multi, st->easy) != CURLM_OK) {
+    if (!st->easy || qvr_loop_add(lp->q, st->easy) != 0) {
         qvr_parser_free(st->parser);
         if (st->easy)
             curl_easy_cleanup(st->easy);
@@ -1019,6 +1056,7 @@ int qvr_l_open_stream(lua_State *L)
         return luaL_error(L, "cannot start a transfer");
     }
     st->in_multi = 1;
+    qvr_loop_join(lp->q, &st->m);
     st->state = ST_OPENING;
     st->last_byte = mono_ms();
     await_open(st);
@@ -1032,65 +1070,267 @@ int qvr_l_open_stream(lua_State *L)
 
 /* --- many streams -------------------------------------------------------- */
 
+/* The state of one core.each (upvalue 2 of its iterator). */
+struct each_state {
+    struct loop *loop;
+    unsigned group;              /* its streams' group on the ready list */
+    lua_Integer live;            /* streams not yet ended */
+    int wait;                    /* 0: return false when nothing is ready */
+};
+
+/* The stream at index i of the each's list, checked to be st's slot. */
+static struct stream *each_stream(lua_State *L, lua_Integer i)
+{
+    lua_rawgeti(L, lua_upvalueindex(1), i);
+    return to_stream(L, -1);
+}
+
 /* The iterator of core.each: upvalue 1 is the array of streams, upvalue 2
- * the index served last (round robin, so a busy stream cannot starve the
+ * its state.  Only the streams on the loop's ready list (of this each's
+ * group) are visited, in the order they became ready; one that handed out a
+ * frame goes to the back (round robin, so a busy stream cannot starve the
  * others).  Returns stream, frame; nil when every stream has ended; raises
- * the first failure (like io.lines). */
+ * the first failure (like io.lines).  Without wait: false when no stream has
+ * a frame now. */
 static int each_iter(lua_State *L)
 {
-    lua_Integer n = (lua_Integer)lua_rawlen(L, lua_upvalueindex(1));
-    lua_Integer last = lua_tointeger(L, lua_upvalueindex(2));
-    struct loop *lp = NULL;
+    struct each_state *es = lua_touserdata(L, lua_upvalueindex(2));
+    struct loop *lp = es->loop;
+    int turned = 0;
     for (;;) {
-        int live = 0;
-        for (lua_Integer k = 1; k <= n; k++) {
-            lua_Integer i = (last + k - 1) % n + 1;
-            struct stream *st;
+        struct qvr_loop_member *m;
+        int top = lua_gettop(L);
+        if (!lp->q)
+            return 0;
+        while ((m = qvr_loop_take_ready(lp->q, es->group)) != NULL) {
+            struct stream *st = member_stream(m);
             struct qvr_frame f;
-            lua_rawgeti(L, lua_upvalueindex(1), i);
-            st = to_stream(L, -1);
-            lp = st->loop;
+            if (st->state == ST_CLOSED || each_stream(L, st->each_index) != st) {
+                lua_settop(L, top);
+                continue;          /* closed, or (stale) of another list */
+            }
             switch (pull(L, lua_gettop(L), st, &f)) {
             case PULL_FRAME:
-                lua_pushinteger(L, i);
-                lua_replace(L, lua_upvalueindex(2));
+                qvr_loop_ready(lp->q, m);          /* may hold more: to the back */
                 qvr_push_frame(L, &f);
                 return 2;
             case PULL_ERROR:
                 push_failure(L, st);
                 return lua_error(L);
             case PULL_WAIT:
-                live++;
                 check_stall(st);
-                if (st->state == ST_FAILED && !st->renew_reason) {
+                if (st->renew_reason)
+                    qvr_loop_ready(lp->q, m);
+                else if (st->state == ST_FAILED) {
                     push_failure(L, st);
                     return lua_error(L);
                 }
                 break;
             case PULL_END:
+                if (!st->each_ended) {
+                    st->each_ended = 1;
+                    es->live--;
+                }
                 break;
             }
-            lua_pop(L, 1);
+            lua_settop(L, top);
         }
-        if (!live || !lp)
+        if (es->live <= 0)
             return 0;
-        loop_turn(lp, 100);
+        if (!es->wait && turned) {
+            lua_pushboolean(L, 0);
+            return 1;
+        }
+        loop_turn(lp, es->wait ? 100 : 0);
+        turned = 1;
     }
 }
 
-/* core.each{stream, ...} -> iterator yielding stream, frame */
+/* core.each({stream, ...} [, {wait=true}]) -> iterator yielding stream,
+ * frame.  Puts every stream of the list in a new group of the loop and on
+ * its ready list (frames already buffered are handed out first). */
 int qvr_l_each(lua_State *L)
 {
     lua_Integer n;
+    struct each_state *es;
+    int wait = 1;
     luaL_checktype(L, 1, LUA_TTABLE);
-    n = (lua_Integer)lua_rawlen(L, 1);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, 1, i);
-        check_open(L, -1);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "wait");
+        wait = lua_isnil(L, -1) || lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
+    n = (lua_Integer)lua_rawlen(L, 1);
+    lua_settop(L, 1);
+    es = lua_newuserdatauv(L, sizeof *es, 1);
+    es->loop = push_loop(L);
+    lua_setiuservalue(L, -2, 1);          /* the loop lives as long as the iterator */
+    es->group = qvr_loop_new_group(es->loop->q);
+    es->live = 0;
+    es->wait = wait;
+    for (lua_Integer i = 1; i <= n; i++) {
+        struct stream *st;
+        lua_rawgeti(L, 1, i);
+        st = check_open(L, -1);
+        lua_pop(L, 1);
+        if (st->loop != es->loop)
+            return luaL_error(L, "stream %d belongs to another Lua state", (int)i);
+        if (st->m.group == es->group)
+            continue;                     /* listed twice */
+        qvr_loop_unready(es->loop->q, &st->m);
+        st->m.group = es->group;
+        st->each_index = i;
+        st->each_ended = 0;
+        es->live++;
+        qvr_loop_ready(es->loop->q, &st->m);
+    }
     lua_pushvalue(L, 1);
-    lua_pushinteger(L, 0);
+    lua_insert(L, -2);
     lua_pushcclosure(L, each_iter, 2);
     return 1;
+}
+
+/* --- the pollable loop --------------------------------------------------- */
+
+/* Milliseconds until the loop needs a step without a socket event:
+ * libcurl's timer, or the next stall sweep while transfers run; -1: none. */
+static long loop_due_ms(struct loop *lp)
+{
+    long t = qvr_loop_timeout_ms(lp->q);
+    if (qvr_loop_transfers(lp->q) > 0) {
+        double s = lp->next_sweep - mono_ms();
+        long sw = s <= 0 ? 0 : (long)s + 1;
+        if (t < 0 || sw < t)
+            t = sw;
+    }
+    return t;
+}
+
+static struct loop *check_loop(lua_State *L, int i)
+{
+    struct loop *lp = luaL_checkudata(L, i, QVR_LOOP_MT);
+    if (!lp->q)
+        luaL_error(L, "attempt to use a closed qvrpro.Loop");
+    return lp;
+}
+
+/* The loop of the object at index 1: a Loop, or a Stream's loop. */
+static struct loop *loop_of(lua_State *L)
+{
+    if (luaL_testudata(L, 1, QVR_LOOP_MT))
+        return check_loop(L, 1);
+    return check_open(L, 1)->loop;
+}
+
+/* obj:pollfd() -> the epoll descriptor: readable when the loop has work */
+static int l_pollfd(lua_State *L)
+{
+    lua_pushinteger(L, qvr_loop_fd(loop_of(L)->q));
+    return 1;
+}
+
+/* obj:events() -> "r" */
+static int l_events(lua_State *L)
+{
+    loop_of(L);
+    lua_pushliteral(L, "r");
+    return 1;
+}
+
+/* obj:timeout() -> seconds until the loop needs a step() anyway, or nil */
+static int l_timeout(lua_State *L)
+{
+    long t = loop_due_ms(loop_of(L));
+    if (t < 0)
+        lua_pushnil(L);
+    else
+        lua_pushnumber(L, (lua_Number)t / 1000.0);
+    return 1;
+}
+
+/* loop:step() -> n: runs the work that is ready now (sockets, libcurl's
+ * timer, the stall sweep), never waits; n: socket events handled.  Calls
+ * no Lua. */
+static int l_step(lua_State *L)
+{
+    struct loop *lp = check_loop(L, 1);
+    int n = qvr_loop_run(lp->q, 0, on_done);
+    sweep(lp);
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+/* loop:transfers() -> transfers running, streams on the ready list */
+static int l_transfers(lua_State *L)
+{
+    struct loop *lp = check_loop(L, 1);
+    lua_pushinteger(L, qvr_loop_transfers(lp->q));
+    lua_pushinteger(L, qvr_loop_ready_count(lp->q));
+    return 2;
+}
+
+/* stream:try_read() -> frame | false (nothing yet) | nil (end) | nil, err.
+ * Takes a frame already parsed, else runs one step of the loop and looks
+ * again; never waits for the network (a renewable stream's next transfer
+ * is the exception: its renew function sends its commands). */
+static int st_try_read(lua_State *L)
+{
+    struct stream *st = check_open(L, 1);
+    struct qvr_frame f;
+    for (int pass = 0;; pass++) {
+        switch (pull(L, 1, st, &f)) {
+        case PULL_FRAME:
+            qvr_push_frame(L, &f);
+            return 1;
+        case PULL_END:
+            lua_pushnil(L);
+            return 1;
+        case PULL_ERROR:
+            return push_failure(L, st);
+        case PULL_WAIT:
+            break;
+        }
+        if (st->state == ST_DONE && !st->renew_reason)
+            return lua_pushnil(L), 1;     /* finished and drained */
+        check_stall(st);
+        if (st->renew_reason)
+            continue;
+        if (st->state == ST_FAILED)
+            return push_failure(L, st);
+        if (pass > 0) {
+            lua_pushboolean(L, 0);
+            return 1;
+        }
+        qvr_loop_run(st->loop->q, 0, on_done);
+        sweep(st->loop);
+    }
+}
+
+/* core.loop() -> the Loop of this Lua state (pollable) */
+int qvr_l_loop(lua_State *L)
+{
+    push_loop(L);
+    return 1;
+}
+
+static void register_loop(lua_State *L)
+{
+    static const luaL_Reg meta[] = {
+        {"__gc", loop_gc},
+        {NULL, NULL}
+    };
+    static const luaL_Reg methods[] = {
+        {"pollfd", l_pollfd},
+        {"events", l_events},
+        {"timeout", l_timeout},
+        {"step", l_step},
+        {"transfers", l_transfers},
+        {NULL, NULL}
+    };
+    qvr_new_type(L, QVR_LOOP_MT, meta, methods);
+    luaL_getmetatable(L, QVR_LOOP_MT);
+    lua_getfield(L, -1, "__methods");
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
 }
