@@ -755,12 +755,28 @@ static void stream_free(struct stream *st)
     st->state = ST_CLOSED;
 }
 
-/* close, __close, __gc: stop the transfer and free; harmless twice */
+/* close, __close: stop the transfer and free; harmless twice.  A stream
+ * that a qvr.each reads goes on the ready list once more, so that the each
+ * counts it as ended (the each's list keeps its memory alive). */
 static int st_close(lua_State *L)
+{
+    struct stream *st = to_stream(L, 1);
+    if (st->state != ST_CLOSED) {
+        stream_free(st);
+        if (st->loop && st->loop->q)
+            qvr_loop_ready(st->loop->q, &st->m);
+    }
+    return 0;
+}
+
+/* __gc: as close, and off every list (nothing refers to it any more) */
+static int st_gc(lua_State *L)
 {
     struct stream *st = to_stream(L, 1);
     if (st->state != ST_CLOSED)
         stream_free(st);
+    if (st->loop && st->loop->q)
+        qvr_loop_leave(st->loop->q, &st->m);
     return 0;
 }
 
@@ -869,7 +885,7 @@ static int st_set(lua_State *L)
 void qvr_stream_register(lua_State *L)
 {
     static const luaL_Reg meta[] = {
-        {"__gc", st_close},
+        {"__gc", st_gc},
         {"__close", st_close},
         {"__tostring", st_tostring},
         {NULL, NULL}
@@ -1090,8 +1106,8 @@ static struct stream *each_stream(lua_State *L, lua_Integer i)
  * group) are visited, in the order they became ready; one that handed out a
  * frame goes to the back (round robin, so a busy stream cannot starve the
  * others).  Returns stream, frame; nil when every stream has ended; raises
- * the first failure (like io.lines).  Without wait: false when no stream has
- * a frame now. */
+ * the first failure (like io.lines).  Without wait: nil when no stream has
+ * a frame now, and nil, "ended" once every stream has ended. */
 static int each_iter(lua_State *L)
 {
     struct each_state *es = lua_touserdata(L, lua_upvalueindex(2));
@@ -1105,9 +1121,17 @@ static int each_iter(lua_State *L)
         while ((m = qvr_loop_take_ready(lp->q, es->group)) != NULL) {
             struct stream *st = member_stream(m);
             struct qvr_frame f;
-            if (st->state == ST_CLOSED || each_stream(L, st->each_index) != st) {
+            if (each_stream(L, st->each_index) != st) {
                 lua_settop(L, top);
-                continue;          /* closed, or (stale) of another list */
+                continue;          /* (stale) of another list */
+            }
+            if (st->state == ST_CLOSED) {
+                if (!st->each_ended) {       /* closed by the script: its end */
+                    st->each_ended = 1;
+                    es->live--;
+                }
+                lua_settop(L, top);
+                continue;
             }
             switch (pull(L, lua_gettop(L), st, &f)) {
             case PULL_FRAME:
@@ -1135,10 +1159,15 @@ static int each_iter(lua_State *L)
             }
             lua_settop(L, top);
         }
-        if (es->live <= 0)
-            return 0;
+        if (es->live <= 0) {
+            if (es->wait)
+                return 0;
+            lua_pushnil(L);
+            lua_pushliteral(L, "ended");
+            return 2;
+        }
         if (!es->wait && turned) {
-            lua_pushboolean(L, 0);
+            lua_pushnil(L);
             return 1;
         }
         loop_turn(lp, es->wait ? 100 : 0);

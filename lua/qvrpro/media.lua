@@ -411,8 +411,11 @@ function Camera:live(opts) return self.session:live(self, opts) end
 function Camera:playback(opts) return self.session:playback(self, opts) end
 
 --- for obj, frame in qvr.each{live1, live2, pb3} do ... end: frames from
--- many streams and playbacks in one thread, as they arrive.
-function M.each(list)
+-- many streams and playbacks in one thread, as they arrive.  opts.wait =
+-- false: the iterator returns nil (ending a for loop) when no frame is there
+-- now instead of waiting (use it again once the loop's pollfd is readable),
+-- and nil, "ended" once every stream has ended.
+function M.each(list, opts)
   local streams, owner = {}, {}
   for i, obj in ipairs(list) do
     local st = obj
@@ -424,16 +427,31 @@ function M.each(list)
     streams[i] = st
     owner[st] = obj
   end
-  local iter = core.each(streams)
+  local iter = core.each(streams, opts)
   local n = 0
   return function()
     local st, frame = iter()
-    if not st then return nil end
+    if not st then return nil, frame end
     n = n + 1
     local obj = owner[st]
     if obj ~= st and n % 64 == 0 then keepalive(obj) end
     return obj, frame
   end
 end
+
+--- pb:try_read() -> frame | false (nothing yet) | nil (end) | nil, err:
+-- the non-blocking read (csrc/lua/stream.c); sends `live` like pb:read().
+function Playback:try_read()
+  local st, err = self:stream()
+  if not st then return nil, err end
+  keepalive(self)
+  return st:try_read()
+end
+
+--- The pollable interface (cqueues: obj:pollfd(), obj:events(),
+-- obj:timeout()): a playback polls as the loop its transfer runs in.
+function Playback:pollfd() return core.loop():pollfd() end
+function Playback:events() return "r" end
+function Playback:timeout() return core.loop():timeout() end
 
 return M
