@@ -450,8 +450,8 @@ end
 
 --- The pollable interface (cqueues: obj:pollfd(), obj:events(),
 -- obj:timeout()): a playback polls as the loop its transfer runs in.
-function Playback:pollfd() return core.loop():pollfd() end
-function Playback:events() return "r" end
-function Playback:timeout() return core.loop():timeout() end
+function Playback:pollfd() return (self.transfer or core.loop()):pollfd() end
+function Playback:events() return (self.transfer or core.loop()):events() end
+function Playback:timeout() return (self.transfer or core.loop()):timeout() end
 
 return M
