@@ -76,6 +76,59 @@ describe("the transfer loop", function()
     assert.equal(0, (loop:transfers()))
   end)
 
+  it("opens many live streams at once with nvr:live_many, errors in place", function()
+    local cams = live_cams(S.nvr)
+    local list = {}
+    for i = 1, 60 do list[i] = cams[(i - 1) % #cams + 1] end
+    list[31] = "no such camera"
+    local streams, errors = S.nvr:live_many(list)
+    assert.equal(60, #streams)
+    assert.is_false(streams[31])
+    assert.equal("NO_SUCH_CAMERA", errors[31].name)
+    local open, check = {}, {}
+    for i, st in ipairs(streams) do
+      if i ~= 31 then
+        assert.equal("qvrpro.Stream", getmetatable(st).__name, "stream " .. i)
+        assert.is_nil(errors[i])
+        assert.equal("live", st.kind)
+        assert.equal(list[i], st.camera)
+        open[#open + 1] = st
+        check[st] = order_checker(list[i])
+      end
+    end
+    local n = 0
+    for st, f in qvr.each(open) do
+      check[st].add(f)
+      n = n + 1
+      if n >= 1500 then break end
+    end
+    for i, st in ipairs(open) do
+      assert.same({}, check[st].problems, "stream " .. i)
+      st:close()
+    end
+  end)
+
+  it("nvr:live_many logs in once when the sid expired, and reports refusals", function()
+    local sim = h.start_sim({})
+    local nvr = assert(qvr.connect(h.opts(sim)))
+    local cams = live_cams(nvr)
+    h.control(sim, "expire_sids=1")
+    local streams, errors = nvr:live_many({ cams[1], cams[2 % #cams + 1], cams[1] })
+    for i = 1, 3 do
+      assert.is_truthy(streams[i], "stream " .. i .. ": " .. tostring(errors[i]))
+      assert.is_truthy(streams[i]:read())
+      streams[i]:close()
+    end
+    -- a refusal by the server (a camera that is not connected) is its entry's error
+    streams, errors = nvr:live_many({ "Lobby", cams[1] })     -- Lobby: not connected
+    assert.is_false(streams[1])
+    assert.equal("STREAM_NOT_READY", errors[1].name)
+    assert.is_truthy(streams[2])
+    streams[2]:close()
+    nvr:close()
+    sim.stop()
+  end)
+
   it("goes on with the other streams when one is closed mid-loop", function()
     local cams = live_cams(S.nvr)
     local streams, check = {}, {}

@@ -984,57 +984,70 @@ static CURL *new_easy(struct stream *st, const char *url, const struct open_opts
     return c;
 }
 
+/* Whether the stream's opening is settled: 1 once its code line is in or
+ * it failed (refusal, end before a code line, open timeout), 0 while it
+ * waits.  Never runs the loop. */
+static int open_settled(struct stream *st, double deadline)
+{
+    int r;
+    if (st->state != ST_OPENING && st->state != ST_DONE)
+        return 1;
+    r = qvr_parser_poll_code(st->parser);
+    if (r > 0) {
+        if (st->state == ST_OPENING)
+            st->state = ST_OPEN;
+        return 1;
+    }
+    if (r < 0) {          /* a refusal, or no code line before the end */
+        detach(st);
+        if (qvr_parser_error(st->parser) == QVR_PERR_SERVER_CODE)
+            fail_from_parser(st);
+        else
+            fail_ended(st);
+        return 1;
+    }
+    if (st->state == ST_DONE) {        /* ended before a code line */
+        if (qvr_parser_poll_code(st->parser) <= 0)
+            fail_ended(st);
+        return 1;
+    }
+    if (mono_ms() > deadline) {
+        detach(st);
+        fail(st, "TIMEOUT", -1, "the stream did not start within %.1f s",
+             (double)st->open_ms / 1000.0);
+        return 1;
+    }
+    return 0;
+}
+
+static double open_deadline(const struct stream *st)
+{
+    return mono_ms() + (double)(st->open_ms ? st->open_ms : 10000);
+}
+
 /* Drives the loop until the stream's code line is in, or it fails. */
 static void await_open(struct stream *st)
 {
-    double deadline = mono_ms() + (double)(st->open_ms ? st->open_ms : 10000);
-    while (st->state == ST_OPENING || st->state == ST_DONE) {
-        int r = qvr_parser_poll_code(st->parser);
-        if (r > 0) {
-            if (st->state == ST_OPENING)
-                st->state = ST_OPEN;
-            break;
-        }
-        if (r < 0) {          /* a refusal, or no code line before the end */
-            detach(st);
-            if (qvr_parser_error(st->parser) == QVR_PERR_SERVER_CODE)
-                fail_from_parser(st);
-            else
-                fail_ended(st);
-            break;
-        }
-        if (st->state == ST_DONE) {        /* ended before a code line */
-            if (qvr_parser_poll_code(st->parser) <= 0)
-                fail_ended(st);
-            break;
-        }
-        if (mono_ms() > deadline) {
-            detach(st);
-            fail(st, "TIMEOUT", -1, "the stream did not start within %.1f s",
-                 (double)st->open_ms / 1000.0);
-            break;
-        }
+    double deadline = open_deadline(st);
+    while (!open_settled(st, deadline))
         loop_turn(st->loop, OPEN_POLL_MS);
-    }
 }
 
-/* core.open_stream(url, {mode=, max_size=, stall_timeout=, timeout=, buffer=,
- *                        until_ts=, verify=, cafile=, description=, renew=, gaps=})
- * -> Stream | nil, err.  Returns once the result-code line is in: a server
- * refusal (auth, bad camera, ...) comes back as nil, err here. */
-int qvr_l_open_stream(lua_State *L)
+/* Makes a stream of url with the options of the table at index t and starts
+ * its transfer; pushes it (a Stream whose opening is not awaited yet).
+ * Raises on bad options or when no transfer can be made. */
+static struct stream *start_stream(lua_State *L, const char *url, int t, struct loop *lp,
+                                   int lpidx)
 {
-    const char *url = luaL_checkstring(L, 1);
     struct open_opts o;
     struct stream *st;
-    struct loop *lp;
-    read_open_opts(L, 2, &o);
-    lp = push_loop(L);
+    int top = lua_gettop(L);
+    read_open_opts(L, t, &o);
     st = lua_newuserdatauv(L, sizeof *st, 4);   /* 4: the view frame */
     memset(st, 0, sizeof *st);
     st->state = ST_CLOSED;          /* until built, __gc has nothing to free */
     luaL_setmetatable(L, QVR_STREAM_MT);
-    lua_pushvalue(L, -2);
+    lua_pushvalue(L, lpidx);
     lua_setiuservalue(L, -2, 1);    /* the loop stays alive while the stream is */
     st->loop = lp;
     st->last_ts = -1;
@@ -1069,18 +1082,97 @@ int qvr_l_open_stream(lua_State *L)
             curl_easy_cleanup(st->easy);
         st->parser = NULL;
         st->easy = NULL;
-        return luaL_error(L, "cannot start a transfer");
+        luaL_error(L, "cannot start a transfer");
     }
     st->in_multi = 1;
     qvr_loop_join(lp->q, &st->m);
     st->state = ST_OPENING;
     st->last_byte = mono_ms();
+    if (lua_gettop(L) > top + 1)
+        lua_replace(L, top + 1);    /* the stream in place of the renew function */
+    return st;
+}
+
+/* core.open_stream(url, {mode=, max_size=, stall_timeout=, timeout=, buffer=,
+ *                        until_ts=, verify=, cafile=, description=, renew=, gaps=})
+ * -> Stream | nil, err.  Returns once the result-code line is in: a server
+ * refusal (auth, bad camera, ...) comes back as nil, err here. */
+int qvr_l_open_stream(lua_State *L)
+{
+    const char *url = luaL_checkstring(L, 1);
+    struct stream *st;
+    struct loop *lp;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    lp = push_loop(L);
+    st = start_stream(L, url, 2, lp, 3);
     await_open(st);
     if (st->state == ST_FAILED) {
         int n = push_failure(L, st);
         stream_free(st);       /* frees the transfer now, not at collection */
         return n;
     }
+    return 1;
+}
+
+/* core.open_streams{{url, opts}, ...} -> {Stream | Error, ...}: opens many
+ * streams at once.  Every transfer starts first, then the loop runs until
+ * each has its code line or failed, so N streams take about one round trip,
+ * not N, and each turn costs what is ready (no O(N^2)).  A failed one's
+ * entry is its Error (its transfer freed). */
+int qvr_l_open_streams(lua_State *L)
+{
+    lua_Integer n, left;
+    struct loop *lp;
+    struct stream **pending;
+    double *deadline;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    n = (lua_Integer)lua_rawlen(L, 1);
+    lua_settop(L, 1);
+    lp = push_loop(L);                                   /* 2 */
+    lua_createtable(L, (int)n, 0);                       /* 3: the results */
+    pending = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *pending, 0);        /* 4 */
+    deadline = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *deadline, 0);      /* 5 */
+    for (lua_Integer i = 1; i <= n; i++) {
+        struct stream *st;
+        if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
+            return luaL_error(L, "bad entry %d of open_streams ({url, opts} expected)", (int)i);
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);              /* entry, url, opts */
+        luaL_checktype(L, -1, LUA_TTABLE);
+        st = start_stream(L, luaL_checkstring(L, -2), lua_gettop(L), lp, 2);
+        lua_rawseti(L, 3, i);
+        lua_pop(L, 3);
+        pending[i - 1] = st;
+        deadline[i - 1] = open_deadline(st);
+    }
+    left = n;
+    for (;;) {
+        lua_Integer k = 0;
+        for (lua_Integer j = 0; j < left; j++) {   /* keep the unsettled ones */
+            if (!open_settled(pending[j], deadline[j])) {
+                deadline[k] = deadline[j];
+                pending[k++] = pending[j];
+            }
+        }
+        left = k;
+        if (left == 0)
+            break;
+        loop_turn(lp, OPEN_POLL_MS);
+    }
+    for (lua_Integer i = 1; i <= n; i++) {
+        struct stream *st;
+        lua_rawgeti(L, 3, i);
+        st = lua_touserdata(L, -1);
+        if (st->state == ST_FAILED) {
+            push_failure(L, st);        /* nil, err */
+            stream_free(st);
+            lua_rawseti(L, 3, i);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 3);
     return 1;
 }
 
