@@ -129,6 +129,38 @@ describe("the transfer loop", function()
     sim.stop()
   end)
 
+  it("a second qvr.each after a first one was left takes over without a loss", function()
+    local cams = live_cams(S.nvr)
+    local streams, check = {}, {}
+    for i = 1, 6 do
+      streams[i] = assert(S.nvr:live(cams[(i - 1) % #cams + 1]))
+      check[streams[i]] = order_checker(cams[(i - 1) % #cams + 1])
+    end
+    local n = 0
+    for st, f in qvr.each(streams) do
+      check[st].add(f)
+      n = n + 1
+      if n >= 60 then break end
+    end
+    for i = 4, 6 do streams[i]:close() end
+    collectgarbage()               -- the first iterator goes; its streams stay
+    local kept = { streams[1], streams[2], streams[3] }
+    local before = {}
+    for _, st in ipairs(kept) do before[st] = check[st].n end
+    n = 0
+    for st, f in qvr.each(kept) do
+      assert.is_false(st.closed)
+      check[st].add(f)
+      n = n + 1
+      if n >= 90 then break end
+    end
+    for i, st in ipairs(kept) do
+      assert.is_true(check[st].n > before[st], "stream " .. i .. " moved on")
+      assert.same({}, check[st].problems, "stream " .. i)
+      st:close()
+    end
+  end)
+
   it("goes on with the other streams when one is closed mid-loop", function()
     local cams = live_cams(S.nvr)
     local streams, check = {}, {}

@@ -175,7 +175,7 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
         st->errbody[st->errbody_len] = '\0';
         return len;
     }
-    qvr_loop_ready(st->loop->q, &st->m);
+    qvr_loop_ready(&st->m);
     if (!st->waiting && qvr_parser_buffered(st->parser) >= st->cap) {
         st->paused = 1;
         return CURL_WRITEFUNC_PAUSE;
@@ -214,7 +214,7 @@ static void transfer_done(struct stream *st, CURLcode rc)
 {
     st->result = rc;
     detach(st);
-    qvr_loop_ready(st->loop->q, &st->m);
+    qvr_loop_ready(&st->m);
     if (st->state == ST_FAILED || st->state == ST_CLOSED)
         return;
     if (st->http_status >= 300) {
@@ -260,7 +260,7 @@ static void check_stall(struct stream *st)
         fail(st, "TIMEOUT", -1, "no bytes for %.1f s (stall_timeout)", idle / 1000.0);
         if (st->renewable)
             st->renew_reason = "stalled";
-        qvr_loop_ready(st->loop->q, &st->m);
+        qvr_loop_ready(&st->m);
     }
 }
 
@@ -764,7 +764,7 @@ static int st_close(lua_State *L)
     if (st->state != ST_CLOSED) {
         stream_free(st);
         if (st->loop && st->loop->q)
-            qvr_loop_ready(st->loop->q, &st->m);
+            qvr_loop_ready(&st->m);
     }
     return 0;
 }
@@ -777,6 +777,7 @@ static int st_gc(lua_State *L)
         stream_free(st);
     if (st->loop && st->loop->q)
         qvr_loop_leave(st->loop->q, &st->m);
+    qvr_loop_set_group(&st->m, NULL);
     return 0;
 }
 
@@ -1181,7 +1182,7 @@ int qvr_l_open_streams(lua_State *L)
 /* The state of one core.each (upvalue 2 of its iterator). */
 struct each_state {
     struct loop *loop;
-    unsigned group;              /* its streams' group on the ready list */
+    struct qvr_loop_group *group;   /* its streams and their ready list */
     lua_Integer live;            /* streams not yet ended */
     int wait;                    /* 0: return false when nothing is ready */
 };
@@ -1210,7 +1211,7 @@ static int each_iter(lua_State *L)
         int top = lua_gettop(L);
         if (!lp->q)
             return 0;
-        while ((m = qvr_loop_take_ready(lp->q, es->group)) != NULL) {
+        while ((m = qvr_loop_take_ready(es->group)) != NULL) {
             struct stream *st = member_stream(m);
             struct qvr_frame f;
             if (each_stream(L, st->each_index) != st) {
@@ -1227,7 +1228,7 @@ static int each_iter(lua_State *L)
             }
             switch (pull(L, lua_gettop(L), st, &f)) {
             case PULL_FRAME:
-                qvr_loop_ready(lp->q, m);          /* may hold more: to the back */
+                qvr_loop_ready(m);          /* may hold more: to the back */
                 qvr_push_frame(L, &f);
                 return 2;
             case PULL_ERROR:
@@ -1236,7 +1237,7 @@ static int each_iter(lua_State *L)
             case PULL_WAIT:
                 check_stall(st);
                 if (st->renew_reason)
-                    qvr_loop_ready(lp->q, m);
+                    qvr_loop_ready(m);
                 else if (st->state == ST_FAILED) {
                     push_failure(L, st);
                     return lua_error(L);
@@ -1267,6 +1268,15 @@ static int each_iter(lua_State *L)
     }
 }
 
+/* __gc of an each's state: its group lives on while streams are in it. */
+static int each_gc(lua_State *L)
+{
+    struct each_state *es = lua_touserdata(L, 1);
+    qvr_loop_group_unref(es->group);
+    es->group = NULL;
+    return 0;
+}
+
 /* core.each({stream, ...} [, {wait=true}]) -> iterator yielding stream,
  * frame.  Puts every stream of the list in a new group of the loop and on
  * its ready list (frames already buffered are handed out first). */
@@ -1285,9 +1295,17 @@ int qvr_l_each(lua_State *L)
     n = (lua_Integer)lua_rawlen(L, 1);
     lua_settop(L, 1);
     es = lua_newuserdatauv(L, sizeof *es, 1);
+    es->group = NULL;
+    es->loop = NULL;
+    lua_newtable(L);
+    lua_pushcfunction(L, each_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
     es->loop = push_loop(L);
     lua_setiuservalue(L, -2, 1);          /* the loop lives as long as the iterator */
-    es->group = qvr_loop_new_group(es->loop->q);
+    es->group = qvr_loop_group_new();
+    if (!es->group)
+        return luaL_error(L, "not enough memory");
     es->live = 0;
     es->wait = wait;
     for (lua_Integer i = 1; i <= n; i++) {
@@ -1299,12 +1317,11 @@ int qvr_l_each(lua_State *L)
             return luaL_error(L, "stream %d belongs to another Lua state", (int)i);
         if (st->m.group == es->group)
             continue;                     /* listed twice */
-        qvr_loop_unready(es->loop->q, &st->m);
-        st->m.group = es->group;
+        qvr_loop_set_group(&st->m, es->group);
         st->each_index = i;
         st->each_ended = 0;
         es->live++;
-        qvr_loop_ready(es->loop->q, &st->m);
+        qvr_loop_ready(&st->m);
     }
     lua_pushvalue(L, 1);
     lua_insert(L, -2);
@@ -1382,13 +1399,12 @@ static int l_step(lua_State *L)
     return 1;
 }
 
-/* loop:transfers() -> transfers running, streams on the ready list */
+/* loop:transfers() -> the transfers running */
 static int l_transfers(lua_State *L)
 {
     struct loop *lp = check_loop(L, 1);
     lua_pushinteger(L, qvr_loop_transfers(lp->q));
-    lua_pushinteger(L, qvr_loop_ready_count(lp->q));
-    return 2;
+    return 1;
 }
 
 /* stream:try_read() -> frame | false (nothing yet) | nil (end) | nil, err.

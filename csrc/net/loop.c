@@ -25,9 +25,12 @@ struct qvr_loop {
     double deadline;            /* libcurl's timer (monotonic ms), < 0: none */
     int transfers;
     struct qvr_loop_member members;   /* sentinel of the list of members */
+};
+
+struct qvr_loop_group {
     struct qvr_loop_member ready;     /* sentinel of the ready list */
     int nready;
-    unsigned groups;
+    int refs;
 };
 
 static double now_ms(void)
@@ -71,7 +74,6 @@ struct qvr_loop *qvr_loop_new(void)
         return NULL;
     lp->deadline = -1.0;
     lp->members.next = lp->members.prev = &lp->members;
-    lp->ready.rnext = lp->ready.rprev = &lp->ready;
     lp->epfd = epoll_create1(EPOLL_CLOEXEC);
     lp->multi = lp->epfd >= 0 ? curl_multi_init() : NULL;
     if (!lp->multi) {
@@ -177,7 +179,8 @@ void qvr_loop_join(struct qvr_loop *lp, struct qvr_loop_member *m)
 
 void qvr_loop_leave(struct qvr_loop *lp, struct qvr_loop_member *m)
 {
-    qvr_loop_unready(lp, m);
+    (void)lp;
+    qvr_loop_unready(m);
     if (!m->linked)
         return;
     m->prev->next = m->next;
@@ -192,19 +195,45 @@ struct qvr_loop_member *qvr_loop_member_next(struct qvr_loop *lp, struct qvr_loo
     return n == &lp->members ? NULL : n;
 }
 
-void qvr_loop_ready(struct qvr_loop *lp, struct qvr_loop_member *m)
+struct qvr_loop_group *qvr_loop_group_new(void)
 {
-    if (m->queued || m->group == 0)
-        return;
-    m->rprev = lp->ready.rprev;
-    m->rnext = &lp->ready;
-    lp->ready.rprev->rnext = m;
-    lp->ready.rprev = m;
-    m->queued = 1;
-    lp->nready++;
+    struct qvr_loop_group *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->ready.rnext = g->ready.rprev = &g->ready;
+    g->refs = 1;
+    return g;
 }
 
-void qvr_loop_unready(struct qvr_loop *lp, struct qvr_loop_member *m)
+void qvr_loop_group_unref(struct qvr_loop_group *g)
+{
+    if (g && --g->refs == 0)
+        free(g);
+}
+
+void qvr_loop_set_group(struct qvr_loop_member *m, struct qvr_loop_group *g)
+{
+    qvr_loop_unready(m);
+    if (g)
+        g->refs++;
+    qvr_loop_group_unref(m->group);
+    m->group = g;
+}
+
+void qvr_loop_ready(struct qvr_loop_member *m)
+{
+    struct qvr_loop_group *g = m->group;
+    if (m->queued || !g)
+        return;
+    m->rprev = g->ready.rprev;
+    m->rnext = &g->ready;
+    g->ready.rprev->rnext = m;
+    g->ready.rprev = m;
+    m->queued = 1;
+    g->nready++;
+}
+
+void qvr_loop_unready(struct qvr_loop_member *m)
 {
     if (!m->queued)
         return;
@@ -212,27 +241,19 @@ void qvr_loop_unready(struct qvr_loop *lp, struct qvr_loop_member *m)
     m->rnext->rprev = m->rprev;
     m->rprev = m->rnext = NULL;
     m->queued = 0;
-    lp->nready--;
+    m->group->nready--;
 }
 
-struct qvr_loop_member *qvr_loop_take_ready(struct qvr_loop *lp, unsigned group)
+struct qvr_loop_member *qvr_loop_take_ready(struct qvr_loop_group *g)
 {
-    for (struct qvr_loop_member *m = lp->ready.rnext; m != &lp->ready; m = m->rnext)
-        if (m->group == group) {
-            qvr_loop_unready(lp, m);
-            return m;
-        }
-    return NULL;
+    struct qvr_loop_member *m = g->ready.rnext;
+    if (m == &g->ready)
+        return NULL;
+    qvr_loop_unready(m);
+    return m;
 }
 
-int qvr_loop_ready_count(const struct qvr_loop *lp)
+int qvr_loop_ready_count(const struct qvr_loop_group *g)
 {
-    return lp->nready;
-}
-
-unsigned qvr_loop_new_group(struct qvr_loop *lp)
-{
-    if (++lp->groups == 0)
-        lp->groups = 1;
-    return lp->groups;
+    return g->nready;
 }

@@ -4,7 +4,7 @@
  *
  * Owns: the multi handle, one epoll descriptor holding every socket libcurl
  * asks to watch (CURLMOPT_SOCKETFUNCTION), libcurl's next deadline
- * (CURLMOPT_TIMERFUNCTION), and a ready list: the members (streams) that
+ * (CURLMOPT_TIMERFUNCTION), and ready lists (one per reader): the members that
  * have something to hand out (bytes fed, an end, a failure).  A turn of the
  * loop visits only the sockets epoll reports and the transfers whose timer
  * is due, so its cost follows the traffic, not the number of transfers;
@@ -19,14 +19,16 @@
 
 #include <curl/curl.h>
 
+struct qvr_loop_group;
+
 /* A member of the loop (embedded in a stream): on the list of all members
- * and, while it has something to hand out, on the ready list. */
+ * and, while it has something to hand out, on its group's ready list. */
 struct qvr_loop_member {
     struct qvr_loop_member *prev, *next;           /* all members */
-    struct qvr_loop_member *rprev, *rnext;         /* the ready list */
+    struct qvr_loop_member *rprev, *rnext;         /* its group's ready list */
     int queued;                                    /* on the ready list */
     int linked;                                    /* on the list of members */
-    unsigned group;                                /* who reads it (0: nobody) */
+    struct qvr_loop_group *group;                  /* who reads it (NULL: nobody) */
 };
 
 struct qvr_loop;
@@ -58,22 +60,28 @@ int qvr_loop_run(struct qvr_loop *lp, int wait_ms, qvr_loop_done_fn done);
 /* Transfers in the multi handle. */
 int qvr_loop_transfers(const struct qvr_loop *lp);
 
-/* Members: join once, leave before the member's memory goes. */
+/* Members: join once, leave when the transfer is gone (off the ready list
+ * too; its group stays: qvr_loop_set_group(m, NULL) before its memory goes). */
 void qvr_loop_join(struct qvr_loop *lp, struct qvr_loop_member *m);
 void qvr_loop_leave(struct qvr_loop *lp, struct qvr_loop_member *m);
 /* The first member after m (NULL: the first), NULL after the last. */
 struct qvr_loop_member *qvr_loop_member_next(struct qvr_loop *lp, struct qvr_loop_member *m);
 
-/* The ready list (FIFO): queueing one that is queued does nothing. */
-void qvr_loop_ready(struct qvr_loop *lp, struct qvr_loop_member *m);
-void qvr_loop_unready(struct qvr_loop *lp, struct qvr_loop_member *m);
-/* Takes the first queued member of group off the list (NULL: none).  Members
- * of other groups stay queued. */
-struct qvr_loop_member *qvr_loop_take_ready(struct qvr_loop *lp, unsigned group);
-/* Members on the ready list. */
-int qvr_loop_ready_count(const struct qvr_loop *lp);
+/* Groups: the members one reader (a qvr.each) takes frames from, with
+ * their ready list (FIFO).  A group lives while its reader or a member
+ * holds it (reference counts); a dead reader's list costs nothing. */
+struct qvr_loop_group *qvr_loop_group_new(void);      /* one reference; NULL: no memory */
+void qvr_loop_group_unref(struct qvr_loop_group *g);
+/* Moves m into group g (NULL: none), off any ready list. */
+void qvr_loop_set_group(struct qvr_loop_member *m, struct qvr_loop_group *g);
 
-/* A new group number (never 0). */
-unsigned qvr_loop_new_group(struct qvr_loop *lp);
+/* Queues m on its group's ready list (nothing without a group, or when
+ * queued already); takes it off. */
+void qvr_loop_ready(struct qvr_loop_member *m);
+void qvr_loop_unready(struct qvr_loop_member *m);
+/* Takes the first member off g's ready list (NULL: none). */
+struct qvr_loop_member *qvr_loop_take_ready(struct qvr_loop_group *g);
+/* Members on g's ready list. */
+int qvr_loop_ready_count(const struct qvr_loop_group *g);
 
 #endif
