@@ -2,9 +2,12 @@
  * stream.c - the qvrpro.Stream object and the transfer loop (binding).
  *
  * Owns: media transfers (getstream.cgi, qplay.cgi `get`) on libcurl's multi
- * interface.  Every stream of a Lua state shares one multi handle (the
- * loop, kept in the registry), so reading one stream, or qvr.each over many,
- * moves all of them in one thread.  libcurl's write callback only feeds the
+ * interface.  Every stream of a Lua state shares one loop (csrc/net/loop.c:
+ * curl_multi_socket_action over epoll and libcurl's timer; its userdata is
+ * kept in the registry and is the pollable qvrpro.Loop), so reading one
+ * stream, or qvr.each over many, moves all of them in one thread; a
+ * qvr.each visits only the streams on its ready list (bytes fed, an end, a
+ * failure), and core.open_streams opens many at once.  libcurl's write callback only feeds the
  * frame parser and sets flags; frames reach Lua in read().  When a script
  * reads slower than the server sends, the transfer is paused once the
  * parser holds `cap` bytes (backpressure), and resumed when the script
@@ -183,7 +186,7 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
     if (qvr_parser_feed(st->parser, (const uint8_t *)ptr, len) != 0)
         return 0;
     st->bytes += len;
-    /* One curl_multi_perform() may hand over everything the socket holds
+    /* One socket action may hand over everything the socket holds
      * (libcurl reads up to 100 buffers in a row): once `cap` bytes are in,
      * the reader has enough, so the next chunk pauses even though it asked
      * for more.  A frame bigger than `cap` makes it ask again. */
