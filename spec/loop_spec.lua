@@ -330,3 +330,45 @@ describe("the loop inside other event loops", function()
     end
   end)
 end)
+
+describe("the loop at the descriptor limit", function()
+  local S = h.with_sim({}, { connect = false })
+
+  it("reports TOO_MANY_FILES with its hint for each stream live_many cannot open", function()
+    local url = ("http://admin:admin@127.0.0.1:%d"):format(S.sim.port)
+    local script = [[
+      local qvr = require "qvrpro"
+      local nvr = assert(qvr.connect(os.getenv("QVR_URL")))
+      local list = {}
+      for i = 1, 100 do list[i] = "Garage" end
+      local streams, errors = nvr:live_many(list)
+      local ok, names, hint = 0, {}, ""
+      for i = 1, 100 do
+        if streams[i] then ok = ok + 1 else
+          names[errors[i].name] = (names[errors[i].name] or 0) + 1
+          hint = errors[i].message
+        end
+      end
+      local n = 0
+      for st in qvr.each((function() local t = {} for i = 1, 100 do
+        if streams[i] then t[#t + 1] = streams[i] end end return t end)()) do
+        n = n + 1
+        if n >= 20 then break end
+      end
+      for i = 1, 100 do if streams[i] then streams[i]:close() end end
+      io.write(ok, "|", names.TOO_MANY_FILES or 0, "|", hint, "|", n, "\n")
+      io.write("cpu after:", tostring(nvr:cpu() ~= nil), "\n")
+      nvr:close()]]
+    local out, ok = h.capture(("ulimit -n 40; QVR_URL=%s lua5.4 -e %s 2>&1"):format(url,
+      ("'%s'"):format(script:gsub("'", "'\\''"))), true)
+    assert(ok, "child failed: " .. out)
+    local opened, too_many, hint, frames = out:match("^(%d+)|(%d+)|([^|]*)|(%d+)")
+    assert(opened, out)
+    assert.is_true(tonumber(opened) > 5 and tonumber(opened) < 40, out)
+    assert.equal(100, tonumber(opened) + tonumber(too_many), out)
+    assert.matches("limit of 40 descriptors", hint, 1, true)
+    assert.matches("ulimit -n", hint, 1, true)
+    assert.equal("20", frames)                      -- the opened ones run
+    assert.matches("cpu after:true", out, 1, true)  -- closing gives the descriptors back
+  end)
+end)
