@@ -115,6 +115,7 @@ end
 local open_seq_s = B.wall() - t_open
 for _, st in ipairs(seq) do st:close() end
 -- (tools/bench/run --at an older commit: no live_many there, one by one again)
+local has_many = nvr.live_many ~= nil
 local live_many = nvr.live_many or function(n, cs)
   local out = {}
   for i, cam in ipairs(cs) do out[i] = assert(n:live(cam)) end
@@ -180,7 +181,7 @@ B.say("%d paced live streams over %d cameras (%s), %d s with all of them, %.1f s
   NSTREAMS, #cams, REC and "tools/bench/fakenvr" or "the simulator", SECONDS, SECONDS / 2, NLAG)
 B.say("")
 B.table({ "figure", "qvrpro", "baseline", "ratio" }, {
-  { ("open %d streams at once (nvr:live_many%s)"):format(NSTREAMS, nvr.live_many and "" or
+  { ("open %d streams at once (nvr:live_many%s)"):format(NSTREAMS, has_many and "" or
       ": absent, one by one"), ("%.2f s"):format(open_s),
     ("%.2f s (%d x one open alone, %.3f ms)"):format(one_open * NSTREAMS, NSTREAMS, one_open * 1000),
     ("%.2f"):format(open_s / (one_open * NSTREAMS)) },
