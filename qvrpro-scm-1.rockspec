@@ -48,6 +48,7 @@ build = {
             "csrc/lua/fs.c",
             "csrc/lua/answer.c",
             "csrc/net/http.c",
+            "csrc/net/loop.c",
             "csrc/proto/encode.c",
             "csrc/proto/xml.c",
             "csrc/proto/json.c",
