@@ -60,8 +60,8 @@ local function run_curl(case)
       timecontrol = false }))
     assert(pb:play())
     pbs[i] = pb
-    args[i] = "-o /dev/null " .. B.shell_quote(nvr:url(nvr.prefix .. "/apis/qplay.cgi",
-      { ver = "v1", cmd = "get", session = pb.id }, false))
+    args[i] = "-o /dev/null " .. B.shell_quote(nvr:endpoint_url("qplay.get",
+      { session = pb.id }))
   end
   -- bash's `times`: the children's user and system time from getrusage, to
   -- the millisecond (/proc's clock ticks are 10 ms: 0.1 µs per frame of Garage)
