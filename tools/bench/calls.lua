@@ -61,7 +61,7 @@ local function kept()
   return B.wall() - t0, B.cpu() - c0
 end
 
-local cpu_url = nvr:url(nvr.prefix .. "/apis/camera_status.cgi", { act = "cpu" })
+local cpu_url = nvr:endpoint_url("camera_status.cpu")
 local function fresh_calls(flags)
   local out = B.capture(("%s %s%s %d %s"):format(B.shell_quote(helper), flags,
     B.shell_quote(cpu_url), N, cafile and B.shell_quote(cafile) or ""))
