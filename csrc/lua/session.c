@@ -680,8 +680,7 @@ static void logout(struct session *s)
 
 static void release(struct session *s)
 {
-    if (s->easy)
-        curl_easy_cleanup(s->easy);
+    qvr_http_free(s->easy);
     s->easy = NULL;
     qvr_str_wipe(&s->password);
     free(s->scheme);

@@ -87,9 +87,77 @@ void qvr_http_short_timeout(CURL *c, const struct qvr_http_opts *o)
 CURL *qvr_http_new(const struct qvr_http_opts *o)
 {
     CURL *c = curl_easy_init();
-    if (c)
-        qvr_http_configure(c, o);
+    CURLM *m = c ? curl_multi_init() : NULL;
+    if (!m) {
+        if (c)
+            curl_easy_cleanup(c);
+        return NULL;
+    }
+    curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)m);
+    qvr_http_configure(c, o);
     return c;
+}
+
+static CURLM *multi_of(CURL *c)
+{
+    char *m = NULL;
+    curl_easy_getinfo(c, CURLINFO_PRIVATE, &m);
+    return (CURLM *)m;
+}
+
+void qvr_http_free(CURL *c)
+{
+    CURLM *m;
+    if (!c)
+        return;
+    m = multi_of(c);
+    curl_easy_cleanup(c);
+    if (m)
+        curl_multi_cleanup(m);   /* closes the kept connection */
+}
+
+/* One transfer of c on its own multi handle m, driven the way
+ * curl_easy_perform drives its internal one, but running the transfer
+ * before the first wait: curl_easy_perform polls (with a zero timeout) before
+ * it starts, which on a kept connection is a needless system call per
+ * request.  The connection cache lives in m, so the connection is kept from
+ * call to call as with curl_easy_perform, and libcurl's own checks (a dead
+ * kept connection found before reuse or failing on first use is replaced
+ * and the request sent again) run the same state machine. */
+static CURLcode perform(CURLM *m, CURL *c)
+{
+    CURLcode rc = CURLE_OK;
+    CURLMcode mc;
+    CURLMsg *msg;
+    int running = 0, left;
+    if (!m)
+        return curl_easy_perform(c);
+    mc = curl_multi_add_handle(m, c);
+    if (mc != CURLM_OK)
+        return mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+    for (;;) {
+        mc = curl_multi_perform(m, &running);
+        if (mc != CURLM_OK || !running)
+            break;
+        /* waits at most until libcurl's next timeout (1 s caps it) */
+        mc = curl_multi_poll(m, NULL, 0, 1000, NULL);
+        if (mc != CURLM_OK)
+            break;
+    }
+    if (mc != CURLM_OK)
+        rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+    else {
+        int done = 0;
+        while ((msg = curl_multi_info_read(m, &left)) != NULL)
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == c) {
+                rc = msg->data.result;
+                done = 1;
+            }
+        if (!done)   /* not expected: the transfer stopped without a result */
+            rc = CURLE_RECV_ERROR;
+    }
+    curl_multi_remove_handle(m, c);
+    return rc;
 }
 
 int qvr_http_out_of_fds(void)
@@ -211,7 +279,7 @@ int qvr_http_request(CURL *c, const char *url, const struct qvr_http_req *q,
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    rc = curl_easy_perform(c);
+    rc = perform(multi_of(c), c);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     if (headers) {

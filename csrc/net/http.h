@@ -30,8 +30,12 @@ struct qvr_http_resp {
     char message[CURL_ERROR_SIZE + 64];
 };
 
-/* A configured easy handle, or NULL. */
+/* A configured easy handle, or NULL.  It carries its own multi handle
+ * (CURLOPT_PRIVATE; do not set it) on which qvr_http_request() runs every
+ * transfer and keeps the connection; free it with qvr_http_free(). */
 CURL *qvr_http_new(const struct qvr_http_opts *o);
+/* Frees a handle of qvr_http_new() (and its kept connection); NULL is fine. */
+void qvr_http_free(CURL *c);
 /* Applies (new) options to an existing handle. */
 void qvr_http_configure(CURL *c, const struct qvr_http_opts *o);
 
