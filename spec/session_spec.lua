@@ -289,6 +289,46 @@ describe("session", function()
     end
   end)
 
+  describe("kept connection", function()
+    -- the socket inodes this process holds (Linux: /proc/PID/fd; the shell
+    -- io.popen starts is a child of this process)
+    local function sockets()
+      local f = assert(io.popen("ls -l /proc/$PPID/fd 2>/dev/null"))
+      local set, count = {}, 0
+      for inode in f:read("a"):gmatch("socket:%[(%d+)%]") do
+        set[inode] = true
+        count = count + 1
+      end
+      f:close()
+      return set, count
+    end
+
+    it("makes every call on the one connection", function()
+      local n = assert(qvr.connect(h.opts(sim)))
+      assert(n:cpu())
+      local before, count = sockets()
+      assert.is_true(count > 0)
+      for _ = 1, 20 do assert(n:cpu()) end
+      assert.same(before, (sockets()))
+      n:close()
+    end)
+
+    it("replaces a connection the server closed, logs in again and goes on", function()
+      local a = h.start_sim({})
+      local n = assert(qvr.connect(h.opts(a)))
+      assert(n:cpu())
+      local port = a.port
+      a.stop()      -- the kept connection is closed by the server
+      local b = h.start_sim({ "--port", tostring(port) })
+      assert.equal(port, b.port)
+      assert(n:cpu())
+      assert.equal(2, n.logins)   -- the new server did not know the sid
+      assert.equal(1, h.stats(b).logins_ok)
+      n:close()
+      b.stop()
+    end)
+  end)
+
   describe("expired sid", function()
     it("logs in again once and retries the call", function()
       local n = assert(qvr.connect(h.opts(sim)))
