@@ -1,8 +1,8 @@
 /*
  * http.h - request/response transfers over libcurl (plain C, no Lua).
  *
- * Owns: a reusable easy handle per session (so its connection is kept alive
- * across calls), the timeouts and TLS settings every request carries, and
+ * Owns: a reusable easy handle per session with its own multi handle (so its
+ * connection is kept alive across calls), the timeouts and TLS settings every request carries, and
  * collecting one response: status, content type and a bounded body.
  * Transport failures are classified into stable names (DNS, REFUSED,
  * TIMEOUT, TLS, TRUNCATED, NETWORK) with a message that never holds the URL.
