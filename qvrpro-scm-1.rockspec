@@ -66,8 +66,9 @@ build = {
       -- a module of its own: libavcodec pulls in ~100 shared libraries that
       -- only scripts writing containers should load (csrc/lua/muxobj.c)
       ["qvrpro.mux"] = {
-         sources = { "csrc/lua/muxobj.c", "csrc/lua/joinobj.c", "csrc/media/mux.c",
-                     "csrc/media/join.c", "csrc/media/aacenc.c", "csrc/proto/codec.c" },
+         sources = { "csrc/lua/muxobj.c", "csrc/lua/joinobj.c", "csrc/lua/exportobj.c",
+                     "csrc/media/mux.c", "csrc/media/join.c", "csrc/media/exportloop.c",
+                     "csrc/media/aacenc.c", "csrc/proto/codec.c" },
          libraries = { "avformat", "avcodec", "avutil" },
          incdirs = { "csrc/proto", "csrc/media", "csrc/lua" },
          libdirs = { "$(AVFORMAT_LIBDIR)" },

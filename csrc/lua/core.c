@@ -167,7 +167,7 @@ static int l_fd_limit(lua_State *L)
 static void register_api(lua_State *L)
 {
     static const struct qvr_core_api api = {
-        QVR_CORE_API_VERSION, qvr_check_frame, qvr_push_error};
+        QVR_CORE_API_VERSION, qvr_check_frame, qvr_push_error, qvr_stream_next};
     lua_pushlightuserdata(L, (void *)&api);
     lua_setfield(L, LUA_REGISTRYINDEX, QVR_CORE_API);
 }

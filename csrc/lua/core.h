@@ -82,12 +82,16 @@ void qvr_dump_register(lua_State *L);
 /* What qvrpro.core offers sibling C modules (qvrpro.mux): the registry
  * field QVR_CORE_API holds a light userdata pointing at this table. */
 #define QVR_CORE_API "qvrpro.core.api"
-#define QVR_CORE_API_VERSION 1
+#define QVR_CORE_API_VERSION 2
 struct qvr_core_api {
     int version;
     int (*check_frame)(lua_State *L, int i, struct qvr_frame *out);
     void (*push_error)(lua_State *L, const char *name, int64_t code, const char *message,
                        long http_status);
+    /* The next frame of the Stream at idx, as stream:read() waits for it:
+     * 1 with *f (valid until the next call), 0 at the end, -1 with nil and
+     * the Error pushed (stream.c: qvr_stream_next). */
+    int (*stream_next)(lua_State *L, int idx, struct qvr_frame *f);
 };
 
 #endif

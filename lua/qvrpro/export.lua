@@ -56,10 +56,13 @@ local container = require "qvrpro.sink.container"
 local h264_sink = require "qvrpro.sink.h264"
 local jpeg_sink = require "qvrpro.sink.jpeg"
 local dump_sink = require "qvrpro.sink.dump"
+local journal = require "qvrpro.sink.journal"
+local media = require "qvrpro.media"
 
 local M = {}
 
 local PROGRESS_MS = 250
+local SLICE_MS = 250               -- the bulk path gives Lua control back this often
 local KEY_LOOKBACK_MS = 10000      -- how far before `from` a key-frame start looks
 local RETRYABLE = { CONNECTION_LOST = true, TIMEOUT = true, NETWORK = true, TRUNCATED = true }
 
@@ -112,8 +115,9 @@ end
 function Job:open_output()
   local kind = self.kind
   if kind == "mkv" or kind == "mp4" then
-    local c = container.open(self.part, kind, self.title)
+    local c = container.open(self.part, kind, self.title, self.resumable)
     c.audio_mode = self.opts.audio
+    c.from, c.to, c.floor = self.from, self.to, self.floor or self.from
     return c
   end
   if kind == "h264" then return h264_sink.open(self.part) end
@@ -156,19 +160,113 @@ end
 
 function Job:progress(force)
   local now = core.now_ms()
-  if not force and now - self.last_progress < PROGRESS_MS then return end
+  if not force and now - self.last_progress < PROGRESS_MS then return true end
   self.last_progress = now
   if self.journal and not self.journal.closed then self.journal:flush() end
+  local ts, frames = self.tail.ts, self.frames_seen
+  if self.out.loop and not self.out.m.closed then
+    local st = self.out:refresh()
+    local ok, err = self:journal_sync(st)
+    if not ok then return nil, err end
+    local last = math.max(st.video.cur_ts, st.audio.cur_ts)
+    ts, frames = last >= 0 and last or ts, st.taken
+  elseif self.out.state then
+    frames = self.out.state.taken
+  end
   local cb = self.opts.progress
-  if not cb then return end
+  if not cb then return true end
   local span = math.max(1, self.to - self.from)
-  local done = self.tail.ts and (self.tail.ts - self.from) or 0
+  local done = ts and (ts - self.from) or 0
   local fraction = force and 1 or math.max(0, math.min(1, done / span))
   local elapsed = math.max(1, now - self.started) / 1000
   local bytes = self.out:current_bytes()
-  cb { fraction = fraction, frames = self.frames_seen, bytes = bytes, rate = bytes / elapsed,
+  cb { fraction = fraction, frames = frames, bytes = bytes, rate = bytes / elapsed,
        eta = fraction > 0 and elapsed * (1 - fraction) / fraction or nil,
-       timestamp = self.tail.ts }
+       timestamp = ts }
+  return true
+end
+
+-- ---------------------------------------------------------------------------
+-- the index journal of a resumable Matroska export (qvrpro.sink.journal)
+
+function Job:journal_head()
+  local out = self.out
+  local skipped = next(out.skipped)
+  return { guid = self.guid, format = self.kind, from = self.from, to = self.to,
+           range_id = self.opts.range_id ~= nil and tostring(self.opts.range_id) or nil,
+           data_type = self.data_type, floor = self.floor or self.from, zero = out.zero,
+           title = out.metadata.title, creation_time = out.metadata.creation_time,
+           audio_skipped = out.a == false and skipped or nil }
+end
+
+--- Records the muxer's latest sync point, once there is one and it moved.
+function Job:journal_sync(state)
+  local s = self.out.loop:sync()
+  if not s or s.seq == self.synced then return true end
+  if not self.ijournal then
+    local w, err = journal.create(self.jpath, self:journal_head(), self.out.specs)
+    if not w then return fail("IO_ERROR", "%s: %s", self.jpath, tostring(err)) end
+    self.ijournal = w
+  end
+  local ok, err = self.ijournal:sync(s, state or self.out:refresh())
+  if not ok then return fail("IO_ERROR", "%s: %s", self.jpath, tostring(err)) end
+  self.synced = s.seq
+  return true
+end
+
+--- Continues a resumable export from its index journal: the .part is cut
+-- at the last sync point, the playback continues from there.
+function Job:resume_index()
+  local j, why = journal.load(self.jpath)
+  if not j then
+    return fail("RESUME_FAILED", "cannot resume from %s: %s; the .part and the journal are "
+      .. "kept as they are (remove both, or give force, to start afresh)", self.jpath, why)
+  end
+  local ex = j.head
+  local same_range = (ex.from == self.from and ex.to == self.to)
+    or (self.opts.range_id ~= nil and ex.range_id == tostring(self.opts.range_id))
+  if ex.guid ~= self.guid or ex.format ~= self.kind or not same_range then
+    return fail("RESUME_MISMATCH", "%s holds an unfinished export of another job (camera %s, "
+      .. "%s to %s, format %s); this one is %s to %s, format %s: give the same camera, range "
+      .. "and format to continue it, or start afresh (force)", self.jpath, tostring(ex.guid),
+      ex.from and qtime.iso(ex.from) or "?", ex.to and qtime.iso(ex.to) or "?", tostring(ex.format),
+      qtime.iso(self.from), qtime.iso(self.to), self.kind)
+  end
+  if not j.sync then return true end       -- killed before its first cluster: start over
+  self.from, self.to, self.floor = ex.from, ex.to, ex.floor
+  local out = self.out
+  out.from, out.to, out.floor = ex.from, ex.to, ex.floor
+  local ok, err = out:reopen(j)
+  if not ok then
+    out:abort()
+    self.out = self:open_output()
+    return fail("RESUME_FAILED", "cannot resume from %s: %s; the .part and the journal are kept "
+      .. "as they are", self.jpath, err.message or tostring(err))
+  end
+  -- the journal again, from its last sync point (written aside, then renamed)
+  local w, werr = journal.create(self.jpath, ex, j.streams, j.sync, j.gaps)
+  if not w then return fail("IO_ERROR", "%s: %s", self.jpath, tostring(werr)) end
+  self.ijournal, self.synced = w, nil
+  self.resumed, self.continuing = true, true
+  return true
+end
+
+--- The bulk path: frames from the playback's stream straight into the
+-- muxer (csrc/media/exportloop.c), in slices; Lua sends `live`, reports
+-- progress and records sync points between them.
+function Job:bulk(pb)
+  local st, err = pb:stream()
+  if not st then return nil, err end
+  local loop = self.out.loop
+  while true do
+    media.keepalive(pb)
+    local n, ended = loop:pull(st, SLICE_MS)
+    if not n then return nil, ended end
+    local ok, perr = self:progress()
+    if not ok then return nil, perr end
+    if ended == "to" then self.ended = "to"; return true end
+    if ended == "end" then self.ended = pb:end_reason(); return true end
+  end
 end
 
 --- The journal's frames into a fresh output (resume).  Sets the skip list.
@@ -218,6 +316,7 @@ function Job:meta()
 end
 
 function Job:open_journal()
+  if self.resumable then return true end    -- the index journal comes with the first cluster
   local w, err = dump.writer(self.jpath, self:meta(), { append = self.resumed })
   if not w then return nil, err end
   if self.resumed and w.frames ~= self.frames_seen then
@@ -230,6 +329,25 @@ function Job:open_journal()
 end
 
 function Job:open_playback(exact)
+  local loop = self.out.loop
+  if loop then
+    -- continuing (a dropped connection, a resume): from the earliest medium's
+    -- last frame in the file; the loop drops what it holds already
+    local st, start = self.out:refresh(), nil
+    for _, m in ipairs { "video", "audio" } do
+      local has = (m == "video" and self.out.v) or (m == "audio" and self.out.a)
+      if has then
+        local ts = st[m].cur_ts >= 0 and st[m].cur_ts or (self.floor or self.from)
+        start = start and math.min(start, ts) or ts
+      end
+    end
+    loop:arm_skip()
+    self.pre, self.skip, self.continuing = nil, nil, true
+    local none = self.opts.retries == 0 and 0 or nil
+    return self.nvr:playback(self.cam, { from = start or self.floor or self.from, to = self.to,
+      timecontrol = false, data_type = self.data_type, stream_id = self.opts.stream_id,
+      retries = none, new_sessions = none })
+  end
   local start = self.tail.ts or self.from
   -- key-frame start: from a little earlier, to find the key frame at or before `from`
   self.pre = nil
@@ -262,7 +380,7 @@ function Job:fetch()
     end
     if not pb then
       -- nothing recorded after the resume point: the journal had it all
-      if self.tail.ts and err.name == "SEEK_NO_FILE" then return true end
+      if (self.tail.ts or self.continuing) and err.name == "SEEK_NO_FILE" then return true end
       return nil, err
     end
     local ok, ferr = self:drain(pb)
@@ -274,13 +392,16 @@ function Job:fetch()
 end
 
 function Job:take(f)
-  local ok, werr = self.journal:write(f)
-  if not ok then return nil, werr end
+  if self.journal then
+    local ok, werr = self.journal:write(f)
+    if not ok then return nil, werr end
+  end
   return self:deliver(f)
 end
 
 function Job:drain(pb)
   while true do
+    if self.out.loop and not self.pre then return self:bulk(pb) end
     local f, err = pb:read()
     if not f then
       if err then return nil, err end
@@ -299,25 +420,30 @@ function Job:drain(pb)
       end
     elseif pre then
       self.pre = nil
-      if #pre > 0 then self.floor = pre[1].timestamp end
+      if #pre > 0 then self.floor = pre[1].timestamp; self.out.floor = self.floor end
       for _, p in ipairs(pre) do
         local ok, werr = self:take(p)
         if not ok then return nil, werr end
       end
     end
     if (not pre or f.timestamp >= self.from) and self:accept(f) then
-      local ok, werr = self.journal:write(f)
-      if not ok then return nil, werr end
-      local dok, derr = self:deliver(f)
+      local dok, derr = self:take(f)
       if not dok then return nil, derr end
-      self:progress()
+      local pok, perr = self:progress()
+      if not pok then return nil, perr end
     end
   end
 end
 
 function Job:result()
   local out = self.out
-  local g = out.video_frames > 0 and self.vgaps or self.agaps
+  local vg, ag = self.vgaps, self.agaps
+  if out.state then
+    local v, a = out.state.video, out.state.audio
+    vg = { list = v.gaps, interval = v.ginterval >= 0 and v.ginterval or nil }
+    ag = { list = a.gaps, interval = a.ginterval >= 0 and a.ginterval or nil }
+  end
+  local g = out.video_frames > 0 and vg or ag
   local interval = g.interval or 1000
   local gaps = g.list
   if out.first_ts and out.first_ts - self.from > 2 * interval then
@@ -351,22 +477,30 @@ function Job:complete()
     self.out.bytes = size_of(self.path) or self.out.bytes
   end
   core.fsync(dirname(self.path))
-  if self.kind ~= "qvr" then
-    self.journal:close()
-    os.remove(self.jpath)
-  end
+  if self.ijournal then self.ijournal:close() end
+  if self.journal and self.kind ~= "qvr" then self.journal:close() end
+  if self.kind ~= "qvr" then os.remove(self.jpath) end
   return true
 end
 
 -- Closes what is open after a failure; the .part and journal stay.
 function Job:abandon()
+  if self.out.loop and not self.out.m.closed then pcall(self.journal_sync, self) end
   self.out:abort()
   if self.journal then self.journal:close() end
+  if self.ijournal then self.ijournal:close() end
 end
 
 function Job:execute()
   local ok, err
-  if self.opts.resume and exists(self.jpath) then
+  if self.opts.resume and self.resumable and exists(self.jpath) then
+    ok, err = self:resume_index()
+    if not ok and err.name == "RESUME_MISMATCH" and self.opts.force then
+      ok, err = true, nil     -- start afresh: the journal is rewritten with the first cluster
+      os.remove(self.jpath)
+    end
+    if not ok then return nil, err end
+  elseif self.opts.resume and exists(self.jpath) then
     ok, err = self:replay()
     if not ok and err.name == "RESUME_MISMATCH" and self.opts.force then
       ok, err = true, nil     -- start afresh: the journal is rewritten below
@@ -380,6 +514,7 @@ function Job:execute()
   ok, err = self:open_journal()
   if not ok then return nil, err end
   ok, err = self:fetch()
+  if ok and self.out.loop then self.out:refresh() end
   if ok and self.out.video_frames + self.out.audio_frames == 0 and
      (self.out.pending == nil or #self.out.pending == 0) then
     ok, err = fail("NO_FRAMES", "no recording of this camera between %s and %s",
@@ -428,11 +563,13 @@ function M.run(nvr, cam, opts)
   if to < from then error("bad argument #3 to 'run' (to is before from)", 2) end
   local guid, channel, camobj = camera.resolve(nvr, cam)
   if not guid then return nil, channel end
+  -- Matroska without a transcode: an index journal and the bulk path in C
+  local resumable = kind == "mkv" and opts.audio ~= "aac"
   local job = setmetatable({
     nvr = nvr, cam = camobj or guid, guid = guid, title = camobj and camobj.name or guid,
-    opts = opts, kind = kind, from = from, to = to, path = opts.path,
+    opts = opts, kind = kind, from = from, to = to, path = opts.path, resumable = resumable,
     part = opts.path .. ".part", jpath = kind == "qvr" and opts.path .. ".part" or
-      opts.path .. ".part.qvr",
+      resumable and opts.path .. ".part.idx" or opts.path .. ".part.qvr",
     data_type = kind == "jpg" and "jpeg" or "source",
     frames_seen = 0, tail = { n = 0 }, vgaps = gap_tracker(), agaps = gap_tracker(),
     started = core.now_ms(), last_progress = 0, key_start = opts.start == "key",
