@@ -374,7 +374,8 @@ describe("export", function()
     while (file_size(journal) or 0) < total // 3 and qvr.core.monotonic_ms() < deadline do
       qvr.core.sleep(0.01)
     end
-    assert(h.execute("kill -9 " .. pid), "the child ended before the kill: " .. tostring(h.read_file(dir .. "/child.log")))
+    assert(h.execute("kill -9 " .. pid),
+      "the child ended before the kill: " .. tostring(h.read_file(dir .. "/child.log")))
     h.control(sim, "clear=1")
     assert.is_false(exists(path), "the child finished before the kill")
     local size = file_size(journal)

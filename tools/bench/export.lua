@@ -126,9 +126,9 @@ for _, case in ipairs(cases) do
     ("%.2f"):format(B.median(cpu_ratio)) }
 end
 os.execute("rm -rf " .. B.shell_quote(TMP))
-B.say("%d rounds, each run moving its recording REPEAT times (MB x REPEAT); curl: `curl -o file` of the `get` + `sync file`; export: export.run to .mkv "
-  .. "(synced, renamed); ffmpeg: `ffmpeg -i export.mkv -c copy` (CPU seconds, user + system)",
-  ROUNDS)
+B.say("%d rounds, each run moving its recording REPEAT times (MB x REPEAT); curl: `curl -o "
+  .. "file` of the `get` + `sync file`; export: export.run to .mkv (synced, renamed); ffmpeg: "
+  .. "`ffmpeg -i export.mkv -c copy` (CPU seconds, user + system)", ROUNDS)
 B.say("")
 B.table({ "recording", "MB x REPEAT", "frames", "curl+sync MB/s", "export MB/s",
   "wall export / curl (goal <= 1.5)", "CPU s curl / ffmpeg / export",

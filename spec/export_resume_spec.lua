@@ -1,0 +1,222 @@
+-- Resume of .mkv exports from their index journal (lua/qvrpro/sink/journal.lua,
+-- csrc/media/mux.c sync points): kill -9 at any moment, resume, and the file
+-- holds exactly the packets of an uninterrupted export (ffprobe); the journal
+-- is small beside the footage; a torn journal resumes from its last whole
+-- line; a journal that does not match its .part is refused with a clear
+-- error and nothing is touched.
+local h = require "helpers"
+local probe = h.probe
+local qvr = require "qvrpro"
+local export = require "qvrpro.export"
+local journal = require "qvrpro.sink.journal"
+
+local function q(s) return h.shell_quote(s) end
+
+local function packet_list(path)
+  local _, packets = probe(path)
+  local lines = {}
+  for i, p in ipairs(packets) do
+    lines[i] = ("%d %d %d %s"):format(p.stream, p.pts, p.size, p.key)
+  end
+  return lines
+end
+
+local function file_size(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local n = f:seek("end")
+  f:close()
+  return n
+end
+
+local function child_env()
+  local cpath = (os.getenv("LUA_CPATH_5_4") or ""):gsub("[^;]*/build/asan/%?%.so;", "")
+  return ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s"):format(q(os.getenv("LUA_PATH_5_4") or ""), q(cpath))
+end
+
+-- the result fields an uninterrupted export and a resumed one share
+local function same_result(full, r)
+  for _, k in ipairs { "frames", "video_frames", "audio_frames", "first_ts", "last_ts",
+                       "partial", "format" } do
+    assert.equal(full[k], r[k], k)
+  end
+  assert.same(full.gaps, r.gaps)
+  assert.same(full.skipped, r.skipped)
+end
+
+describe("export resume from the index journal", function()
+  local sim, nvr, t0, dir, archive_start
+  setup(function()
+    -- every killed child leaves its qplay session open until it expires
+    sim = h.start_sim({ "--no-pace", "--max-qplay", "64" })
+    nvr = assert(qvr.connect(h.opts(sim)))
+    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37
+    archive_start = h.stats(sim).archive_start
+    dir = h.tmpdir()
+  end)
+  teardown(function()
+    nvr:close()
+    sim.stop()
+    h.execute("rm -rf " .. q(dir))
+  end)
+  after_each(function() h.control(sim, "clear=1") end)
+
+  -- a child process exporting (slowly: `per` (40) frames a `get`, each after 20 ms)
+  local function start_child(cam, from, to, path, resume, per)
+    local script = dir .. "/child.lua"
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+      local qvr = require "qvrpro"
+      local nvr = assert(qvr.connect{ host = "127.0.0.1", port = %d, user = "admin",
+                                      password = "admin" })
+      assert(require("qvrpro.export").run(nvr, %q, { from = %d, to = %d, path = %q,
+                                                      resume = %s }))
+      print("finished")
+    ]]):format(sim.port, cam, from, to, path, tostring(resume)))
+    f:close()
+    h.control(sim, ("fault=get_frames=%d&fault=get_wait=20"):format(per or 40))
+    local pidfile = dir .. "/child.pid"
+    assert(h.execute(("%s lua5.4 %s >%s 2>&1 & echo $! >%s"):format(child_env(), q(script),
+      q(dir .. "/child.log"), q(pidfile))))
+    f = assert(io.open(pidfile))
+    local pid = assert(tonumber(f:read("l")))
+    f:close()
+    return pid
+  end
+
+  -- kills the child once its .part holds `at` bytes
+  local function kill_at(pid, path, at)
+    local deadline = qvr.core.monotonic_ms() + 60000
+    while (file_size(path .. ".part") or 0) < at and qvr.core.monotonic_ms() < deadline do
+      qvr.core.sleep(0.005)
+    end
+    assert(h.execute("kill -9 " .. pid),
+      "the child ended before the kill: " .. tostring(h.read_file(dir .. "/child.log")))
+    h.control(sim, "clear=1")
+    assert.is_nil(file_size(path), "the child finished before the kill")
+  end
+
+  local cases = {
+    { cam = "Front Door", what = "H.264 + AAC" },
+    { cam = "Back Yard", what = "H.264 + G.711 (small audio frames)" },
+    { cam = "Garage", what = "MJPEG", per = 4 },      -- 900 frames: fewer a `get`
+  }
+  for _, c in ipairs(cases) do
+    it("resumes a .mkv of " .. c.what .. " killed twice with kill -9, to the uninterrupted file",
+      function()
+        local from, to = t0, t0 + 180000
+        local name = c.cam:gsub(" ", "_")
+        local full_path, path = dir .. "/full-" .. name .. ".mkv", dir .. "/killed-" .. name .. ".mkv"
+        local full = assert(export.run(nvr, c.cam, { from = from, to = to, path = full_path }))
+        kill_at(start_child(c.cam, from, to, path, false, c.per), path, full.bytes // 4)
+        local jsize, psize = file_size(path .. ".part.idx"), file_size(path .. ".part")
+        assert.is_truthy(jsize, "no index journal")
+        -- the journal holds offsets, not frames: small beside the footage
+        assert.is_true(jsize * 20 < psize, ("journal %d bytes, .part %d"):format(jsize, psize))
+        kill_at(start_child(c.cam, from, to, path, true, c.per), path, full.bytes * 2 // 3)
+        local r = assert(export.run(nvr, c.cam, { from = from, to = to, path = path,
+                                                  resume = true }))
+        assert.is_true(r.resumed)
+        same_result(full, r)
+        assert.same(packet_list(full_path), packet_list(path))
+        assert.is_nil(file_size(path .. ".part.idx"))
+        assert.is_nil(file_size(path .. ".part"))
+      end)
+  end
+
+  it("keeps the gaps found before the kill (Front Door's hole in the recording)", function()
+    local gap_from, gap_to = archive_start + 3600000, archive_start + 4200000
+    local from, to = gap_from - 60000 + 37, gap_to + 60000
+    local full_path, path = dir .. "/gap-full.mkv", dir .. "/gap-killed.mkv"
+    local full = assert(export.run(nvr, "Front Door", { from = from, to = to, path = full_path }))
+    assert.equal(1, #full.gaps)
+    kill_at(start_child("Front Door", from, to, path, false), path, full.bytes * 3 // 4)
+    local r = assert(export.run(nvr, "Front Door", { from = from, to = to, path = path,
+                                                     resume = true }))
+    assert.is_true(r.resumed)
+    same_result(full, r)
+    assert.same(packet_list(full_path), packet_list(path))
+  end)
+
+  -- a killed export's .part and journal, and the uninterrupted file
+  local function killed(name)
+    local from, to = t0, t0 + 120000
+    local full_path, path = dir .. "/" .. name .. "-full.mkv", dir .. "/" .. name .. ".mkv"
+    local full = assert(export.run(nvr, "Front Door", { from = from, to = to, path = full_path }))
+    kill_at(start_child("Front Door", from, to, path, false), path, full.bytes // 2)
+    return { from = from, to = to, path = path, full = full, full_path = full_path }
+  end
+
+  it("resumes from the last whole line of a journal torn by the kill", function()
+    local k = killed("torn")
+    local jpath = k.path .. ".part.idx"
+    local text = h.read_file(jpath)
+    local j = assert(journal.load(jpath))
+    assert.is_truthy(j.sync)
+    -- the last line cut in the middle, as a kill during its write leaves it
+    local last = text:match("([^\n]*\n)$")
+    local f = assert(io.open(jpath, "wb"))
+    f:write(text, last:sub(1, #last // 2))
+    f:close()
+    local r = assert(export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
+                                                     resume = true }))
+    assert.is_true(r.resumed)
+    same_result(k.full, r)
+    assert.same(packet_list(k.full_path), packet_list(k.path))
+  end)
+
+  it("refuses a journal that does not match its .part, clearly, and touches nothing", function()
+    local k = killed("lying")
+    local jpath, part = k.path .. ".part.idx", k.path .. ".part"
+    local good_journal, good_part = h.read_file(jpath), h.read_file(part)
+    local j = assert(journal.load(jpath))
+    local function lie(change, pattern)
+      local sync = {}
+      for key, v in pairs(j.sync) do sync[key] = v end
+      change(sync)
+      journal.create(jpath, j.head, j.streams, sync, j.gaps):close()
+      local lied = h.read_file(jpath)
+      local r, err = export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
+                                                     resume = true })
+      assert.is_nil(r)
+      assert.equal("RESUME_FAILED", err.name)
+      assert.matches(pattern, err.message)
+      assert.equal(lied, h.read_file(jpath), "the journal is kept")
+      assert.is_true(good_part == h.read_file(part), "the .part is not touched")
+    end
+    lie(function(s) s.offset = #good_part + 4096 end, "fewer than")
+    lie(function(s) s.offset = s.offset - 7 end, "no cluster at byte")
+    lie(function(s) s.header_len = s.header_len + 1 end, "another export")
+    -- a line in the middle that does not read
+    local f = assert(io.open(jpath, "wb"))
+    f:write((good_journal:gsub("\nstream ", "\nstream \1bad=", 1)))
+    f:close()
+    local r, err = export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
+                                                   resume = true })
+    assert.is_nil(r)
+    assert.equal("RESUME_FAILED", err.name)
+    assert.matches("line 2 is corrupt", err.message)
+    assert.is_true(good_part == h.read_file(part), "the .part is not touched")
+    -- the true journal back: the export continues to the uninterrupted file
+    f = assert(io.open(jpath, "wb"))
+    f:write(good_journal)
+    f:close()
+    r = assert(export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
+                                               resume = true }))
+    assert.is_true(r.resumed)
+    same_result(k.full, r)
+    assert.same(packet_list(k.full_path), packet_list(k.path))
+  end)
+
+  it("starts afresh from a journal killed before its first sync point", function()
+    local k = killed("early")
+    local jpath = k.path .. ".part.idx"
+    local j = assert(journal.load(jpath))
+    journal.create(jpath, j.head, j.streams):close()     -- head and streams only
+    local r = assert(export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
+                                                     resume = true }))
+    assert.is_false(r.resumed)
+    same_result(k.full, r)
+    assert.same(packet_list(k.full_path), packet_list(k.path))
+  end)
+end)
