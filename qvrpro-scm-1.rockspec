@@ -150,6 +150,7 @@ build = {
       ["qvrpro.sink.common"] = "lua/qvrpro/sink/common.lua",
       ["qvrpro.sink.container"] = "lua/qvrpro/sink/container.lua",
       ["qvrpro.sink.dump"] = "lua/qvrpro/sink/dump.lua",
+      ["qvrpro.sink.journal"] = "lua/qvrpro/sink/journal.lua",
       ["qvrpro.sink.h264"] = "lua/qvrpro/sink/h264.lua",
       ["qvrpro.sink.jpeg"] = "lua/qvrpro/sink/jpeg.lua",
       ["qvrpro.schedule.common"] = "lua/qvrpro/schedule/common.lua",
