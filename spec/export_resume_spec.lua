@@ -124,6 +124,58 @@ describe("export resume from the index journal", function()
       end)
   end
 
+  -- kills the child once its index journal records a sync point at `at`
+  -- (.h264: bytes, .jpg: images) or later
+  local function kill_at_sync(pid, path, at)
+    local deadline = qvr.core.monotonic_ms() + 60000
+    while qvr.core.monotonic_ms() < deadline do
+      local j = journal.load(path .. ".part.idx")
+      if j and j.sync and j.sync.offset >= at then break end
+      qvr.core.sleep(0.005)
+    end
+    assert(h.execute("kill -9 " .. pid),
+      "the child ended before the kill: " .. tostring(h.read_file(dir .. "/child.log")))
+    h.control(sim, "clear=1")
+    assert.is_nil(file_size(path), "the child finished before the kill")
+  end
+
+  it("resumes a raw .h264 killed with kill -9 by cutting it back, to the uninterrupted file",
+    function()
+      local from, to = t0, t0 + 180000
+      local full_path, path = dir .. "/full.h264", dir .. "/killed.h264"
+      local full = assert(export.run(nvr, "Front Door", { from = from, to = to,
+                                                          path = full_path }))
+      kill_at_sync(start_child("Front Door", from, to, path, false), path, full.bytes // 3)
+      -- the journal holds offsets and state, no frame
+      assert.is_true(file_size(path .. ".part.idx") * 20 < file_size(path .. ".part"))
+      assert.is_nil(file_size(path .. ".part.qvr"), "no copy of the frames")
+      local r = assert(export.run(nvr, "Front Door", { from = from, to = to, path = path,
+                                                       resume = true }))
+      assert.is_true(r.resumed)
+      same_result(full, r)
+      assert.equal(full.bytes, r.bytes)
+      assert.is_true(h.read_file(full_path) == h.read_file(path), "the same bytes")
+      assert.is_nil(file_size(path .. ".part.idx"))
+    end)
+
+  it("resumes a .jpg series killed with kill -9 from the images its journal counts", function()
+    local from, to = t0, t0 + 180000
+    local full_path, path = dir .. "/full/door.jpg", dir .. "/killed/door.jpg"
+    local full = assert(export.run(nvr, "Front Door", { from = from, to = to, path = full_path }))
+    assert.is_true(full.frames >= 6, "images " .. full.frames)
+    kill_at_sync(start_child("Front Door", from, to, path, false, 2), path, full.frames // 3)
+    local r = assert(export.run(nvr, "Front Door", { from = from, to = to, path = path,
+                                                     resume = true }))
+    assert.is_true(r.resumed)
+    same_result(full, r)
+    for i = 1, full.frames do
+      local name = ("/door-%06d.jpg"):format(i)
+      assert.is_true(h.read_file(dir .. "/full" .. name) == h.read_file(dir .. "/killed" .. name),
+        name)
+    end
+    assert.is_nil(file_size(dir .. ("/killed/door-%06d.jpg"):format(full.frames + 1)))
+  end)
+
   it("keeps the gaps found before the kill (Front Door's hole in the recording)", function()
     local gap_from, gap_to = archive_start + 3600000, archive_start + 4200000
     local from, to = gap_from - 60000 + 37, gap_to + 60000

@@ -66,6 +66,10 @@ local SLICE_MS = 250               -- the bulk path gives Lua control back this 
 local KEY_LOOKBACK_MS = 10000      -- how far before `from` a key-frame start looks
 local RETRYABLE = { CONNECTION_LOST = true, TIMEOUT = true, NETWORK = true, TRUNCATED = true }
 
+-- outputs resumed by cutting them back to an index journal's sync point in
+-- Lua (a raw stream, a series of files); .mkv has its own (the muxer's)
+local CUTTABLE = { h264 = true, jpg = true }
+
 local FORMATS = { mkv = "mkv", mp4 = "mp4", h264 = "h264", ["264"] = "h264", jpg = "jpg",
                   jpeg = "jpg", qvr = "qvr" }
 
@@ -164,6 +168,10 @@ function Job:progress(force)
   self.last_progress = now
   if self.journal and not self.journal.closed then self.journal:flush() end
   local ts, frames = self.tail.ts, self.frames_seen
+  if self.cuttable and not force then
+    local ok, err = self:cut_sync()
+    if not ok then return nil, err end
+  end
   if self.out.loop and not self.out.m.closed then
     local st = self.out:refresh()
     local ok, err = self:journal_sync(st)
@@ -214,15 +222,59 @@ function Job:journal_sync(state)
   return true
 end
 
---- Continues a resumable export from its index journal: the .part is cut
--- at the last sync point, the playback continues from there.
-function Job:resume_index()
-  local j, why = journal.load(self.jpath)
-  if not j then
-    return fail("RESUME_FAILED", "cannot resume from %s: %s; the .part and the journal are "
-      .. "kept as they are (remove both, or give force, to start afresh)", self.jpath, why)
+-- The job's state at a sync point of a cuttable output, and back.
+local function tail_keys(tail)
+  local keys = {}
+  for i = 1, tail.n do keys[i] = key_of(tail[i]) end
+  return table.concat(keys, ",")
+end
+
+local function tail_of(ts, keys)
+  local tail = { n = 0, ts = ts }
+  for key in (keys or ""):gmatch("[^,]+") do
+    local m, fourcc, size = key:match("^(%a+):(.*):(%d+)$")
+    if not m then return nil end
+    tail.n = tail.n + 1
+    tail[tail.n] = { media = m, fourcc = fourcc, size = math.tointeger(tonumber(size)) }
   end
-  local ex = j.head
+  return tail
+end
+
+--- Records a sync point of a .h264 or .jpg export: what its output holds
+-- (flushed) and the job's state after the last frame in it.
+function Job:cut_sync()
+  local out = self.out
+  local at, err = out:commit()
+  if not at then return nil, err end
+  if at == self.synced then return true end
+  if not self.ijournal then
+    local w, jerr = journal.create(self.jpath, self:cut_head(), {})
+    if not w then return fail("IO_ERROR", "%s: %s", self.jpath, tostring(jerr)) end
+    self.ijournal = w
+  end
+  local skipped = {}
+  for codec in pairs(out.skipped) do skipped[#skipped + 1] = codec end
+  table.sort(skipped)
+  local vg, ag = self.vgaps, self.agaps
+  local ok, werr = self.ijournal:record({ offset = at, bytes = out.bytes,
+    frames_seen = self.frames_seen, floor = self.floor, vf = out.video_frames,
+    af = out.audio_frames, first_ts = out.first_ts, last_ts = out.last_ts,
+    skipped = table.concat(skipped, ","), tail_ts = self.tail.ts, tail = tail_keys(self.tail),
+    v_interval = vg.interval, v_prev = vg.prev, a_interval = ag.interval, a_prev = ag.prev },
+    { video = vg.list, audio = ag.list })
+  if not ok then return fail("IO_ERROR", "%s: %s", self.jpath, tostring(werr)) end
+  self.synced = at
+  return true
+end
+
+function Job:cut_head()
+  return { guid = self.guid, format = self.kind, from = self.from, to = self.to,
+           range_id = self.opts.range_id ~= nil and tostring(self.opts.range_id) or nil,
+           data_type = self.data_type }
+end
+
+-- The journal's head against this job: true | nil, RESUME_MISMATCH
+function Job:same_job(ex)
   local same_range = (ex.from == self.from and ex.to == self.to)
     or (self.opts.range_id ~= nil and ex.range_id == tostring(self.opts.range_id))
   if ex.guid ~= self.guid or ex.format ~= self.kind or not same_range then
@@ -232,6 +284,57 @@ function Job:resume_index()
       ex.from and qtime.iso(ex.from) or "?", ex.to and qtime.iso(ex.to) or "?", tostring(ex.format),
       qtime.iso(self.from), qtime.iso(self.to), self.kind)
   end
+  return true
+end
+
+--- Continues a .h264 or .jpg export from its index journal: the output is
+-- cut back to the last sync point, the job's state set as it was there.
+function Job:resume_cut()
+  local j, why = journal.load(self.jpath)
+  if not j then
+    return fail("RESUME_FAILED", "cannot resume from %s: %s; the .part and the journal are "
+      .. "kept as they are (remove both, or give force, to start afresh)", self.jpath, why)
+  end
+  local ok, err = self:same_job(j.head)
+  if not ok then return nil, err end
+  local s = j.sync
+  if not s then return true end            -- killed before its first sync point: start over
+  local tail = tail_of(s.tail_ts, s.tail)
+  if not tail or (s.frames_seen or -1) < 0 then
+    return fail("RESUME_FAILED", "cannot resume from %s: its last sync point does not read",
+      self.jpath)
+  end
+  ok, err = self.out:cut(s.offset)
+  if not ok then
+    return fail("RESUME_FAILED", "cannot resume from %s: %s; the .part and the journal are kept "
+      .. "as they are", self.jpath, err.message or tostring(err))
+  end
+  self.from, self.to, self.floor = j.head.from, j.head.to, s.floor
+  local out = self.out
+  out.bytes, out.video_frames, out.audio_frames = s.bytes or 0, s.vf or 0, s.af or 0
+  out.first_ts, out.last_ts = s.first_ts, s.last_ts
+  for codec in (s.skipped or ""):gmatch("[^,]+") do out.skipped[codec] = true end
+  self.frames_seen, self.tail = s.frames_seen, tail
+  self.vgaps = { list = j.gaps.video, interval = s.v_interval, prev = s.v_prev }
+  self.agaps = { list = j.gaps.audio, interval = s.a_interval, prev = s.a_prev }
+  self.resumed = self.frames_seen > 0
+  local w, werr = journal.create(self.jpath, j.head, {}, s, j.gaps)
+  if not w then return fail("IO_ERROR", "%s: %s", self.jpath, tostring(werr)) end
+  self.ijournal, self.synced = w, s.offset
+  return true
+end
+
+--- Continues a resumable export from its index journal: the .part is cut
+-- at the last sync point, the playback continues from there.
+function Job:resume_index()
+  local j, why = journal.load(self.jpath)
+  if not j then
+    return fail("RESUME_FAILED", "cannot resume from %s: %s; the .part and the journal are "
+      .. "kept as they are (remove both, or give force, to start afresh)", self.jpath, why)
+  end
+  local ex = j.head
+  local same, merr = self:same_job(ex)
+  if not same then return nil, merr end
   if not j.sync then return true end       -- killed before its first cluster: start over
   self.from, self.to, self.floor = ex.from, ex.to, ex.floor
   local out = self.out
@@ -316,7 +419,8 @@ function Job:meta()
 end
 
 function Job:open_journal()
-  if self.resumable then return true end    -- the index journal comes with the first cluster
+  -- the index journal comes with the first sync point
+  if self.resumable or self.cuttable then return true end
   local w, err = dump.writer(self.jpath, self:meta(), { append = self.resumed })
   if not w then return nil, err end
   if self.resumed and w.frames ~= self.frames_seen then
@@ -486,6 +590,7 @@ end
 -- Closes what is open after a failure; the .part and journal stay.
 function Job:abandon()
   if self.out.loop and not self.out.m.closed then pcall(self.journal_sync, self) end
+  if self.cuttable then pcall(self.cut_sync, self) end
   self.out:abort()
   if self.journal then self.journal:close() end
   if self.ijournal then self.ijournal:close() end
@@ -493,8 +598,8 @@ end
 
 function Job:execute()
   local ok, err
-  if self.opts.resume and self.resumable and exists(self.jpath) then
-    ok, err = self:resume_index()
+  if self.opts.resume and (self.resumable or self.cuttable) and exists(self.jpath) then
+    if self.resumable then ok, err = self:resume_index() else ok, err = self:resume_cut() end
     if not ok and err.name == "RESUME_MISMATCH" and self.opts.force then
       ok, err = true, nil     -- start afresh: the journal is rewritten with the first cluster
       os.remove(self.jpath)
@@ -568,8 +673,9 @@ function M.run(nvr, cam, opts)
   local job = setmetatable({
     nvr = nvr, cam = camobj or guid, guid = guid, title = camobj and camobj.name or guid,
     opts = opts, kind = kind, from = from, to = to, path = opts.path, resumable = resumable,
+    cuttable = CUTTABLE[kind],
     part = opts.path .. ".part", jpath = kind == "qvr" and opts.path .. ".part" or
-      resumable and opts.path .. ".part.idx" or opts.path .. ".part.qvr",
+      (resumable or CUTTABLE[kind]) and opts.path .. ".part.idx" or opts.path .. ".part.qvr",
     data_type = kind == "jpg" and "jpeg" or "source",
     frames_seen = 0, tail = { n = 0 }, vgaps = gap_tracker(), agaps = gap_tracker(),
     started = core.now_ms(), last_progress = 0, key_start = opts.start == "key",

@@ -123,6 +123,27 @@ function Writer:sync(s, state)
   return true
 end
 
+--- Records a sync point of an export whose output is cut back on resume by
+-- Lua (.h264, .jpg): t is the sync record (a flat table); lists holds each
+-- medium's whole gap list, of which the entries not yet written go first.
+-- true | nil, err
+function Writer:record(t, lists)
+  local lines = {}
+  for _, media in ipairs { "video", "audio" } do
+    local list = lists[media]
+    for i = self.gaps[media] + 1, #list do
+      lines[#lines + 1] = encode("gap", { media = media, from = list[i].from, to = list[i].to })
+    end
+    self.gaps[media] = #list
+    t[media:sub(1, 1) .. "_gaps"] = #list
+  end
+  lines[#lines + 1] = encode("sync", t)
+  local ok, err = self.file:write(table.concat(lines))
+  if ok then ok, err = self.file:flush() end
+  if not ok then return nil, err end
+  return true
+end
+
 function Writer:close()
   if io.type(self.file) == "file" then self.file:close() end
 end
@@ -158,7 +179,7 @@ function M.load(path)
     elseif kind == "gap" and all[t.media] and t.from and t.to then
       local list = all[t.media]
       list[#list + 1] = { from = t.from, to = t.to }
-    elseif kind == "sync" and t.offset and t.header_len and t.zero then
+    elseif kind == "sync" and t.offset then
       j.sync = t
     else
       return nil, ("its line %d is corrupt"):format(n)
