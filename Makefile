@@ -89,9 +89,11 @@ $(BUILD)/asan/qvrpro/mux.so: $(MUX_SRC) $(ALL_HDR)
 asan: $(BUILD)/asan/qvrpro/core.so $(BUILD)/asan/qvrpro/mux.so $(patsubst tests/c/%.c,$(BUILD)/asan/tests/%,$(wildcard tests/c/test_*.c))
 
 # libFuzzer targets, one per parser of untrusted bytes (fuzz/fuzz_NAME.c,
-# seeds in fuzz/corpus_NAME): parser (streams), dump (.qvr files), json (JSON
-# answers), verdict (every kind of answer, text lines), login (login XML),
-# encode (URL and base64 encodings).  Sanitizer reports stop the run.
+# seeds in fuzz/corpus_NAME): parser (streams), dump (.qvr files), wire (one
+# frame header or JPEG record through wire.c, checked against the parser),
+# json (JSON answers), verdict (every kind of answer, text lines), login
+# (login XML), encode (URL and base64 encodings).  Sanitizer reports stop the
+# run.
 FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZERS    := $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_SAN   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

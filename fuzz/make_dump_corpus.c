@@ -2,7 +2,7 @@
  * make_dump_corpus.c - writes the seed corpus of fuzz_dump into a directory.
  *
  *   cc -std=c11 -D_DEFAULT_SOURCE -Icsrc/proto -o build/make_dump_corpus \
- *      fuzz/make_dump_corpus.c csrc/proto/dump.c csrc/proto/parser.c csrc/proto/errors.c
+ *      fuzz/make_dump_corpus.c csrc/proto/dump.c csrc/proto/wire.c csrc/proto/codec.c
  *   build/make_dump_corpus fuzz/corpus_dump
  *
  * Small dumps written by the real writer: H.264 with AAC in both audio

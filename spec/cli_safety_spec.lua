@@ -43,6 +43,40 @@ describe("qvr, safely", function()
     assert.is_nil(out:find("%.lua:%d+:"), out)
   end
 
+  -- runs each case { ARGV, PATTERN, rc =, env = } and checks its exit status (c.rc, else rc,
+  -- else 0), its output and that it printed no traceback
+  local function check_runs(cases, rc0)
+    for _, c in ipairs(cases) do
+      local out, rc = qvr(c[1], c.env)
+      assert.equal(c.rc or rc0 or 0, rc, c[1] .. ": " .. out)
+      assert.matches(c[2], out)
+      no_traceback(out)
+    end
+  end
+
+  -- runs `qvr ARGV` (a shell word list: quote with '...' as the caller would
+  -- inside sh -c '...') in the background as NAME, waits until ready() (100
+  -- tries, pause s apart), interrupts it with SIGINT and waits for its end;
+  -- returns its output, its exit status (text) and whether it got ready
+  local function interrupt(name, argv, ready, pause)
+    local log, pidfile, rcfile = dir .. "/" .. name .. ".log", dir .. "/" .. name .. ".pid",
+      dir .. "/" .. name .. ".rc"
+    h.capture(("( sh -c 'echo $$ >%s; exec env %sQVR_PASSWORD=admin lua5.4 %s/bin/qvr %s' >%s 2>&1; "
+      .. "echo $? >%s ) >/dev/null 2>&1 &"):format(q(pidfile), env, ROOT, argv, q(log), q(rcfile)), true)
+    local went = false
+    for _ = 1, 100 do
+      if ready() then went = true; break end
+      require("qvrpro.core").sleep(pause)
+    end
+    local pid = assert(h.read_file(pidfile):match("%d+"))
+    h.execute("kill -INT " .. pid)
+    for _ = 1, 150 do
+      if exists(rcfile) and h.read_file(rcfile):match("%d") then break end
+      require("qvrpro.core").sleep(0.2)
+    end
+    return h.read_file(log), h.read_file(rcfile):match("%d+"), went
+  end
+
   describe("live --dump", function()
     it("refuses a folder that does not exist, before connecting, with exit status 1", function()
       local out, rc = qvr("live Garage --frames 3 --dump " .. q(dir .. "/missing/x.qvr"))
@@ -123,35 +157,31 @@ describe("qvr, safely", function()
       assert.is_true(r.first_ts >= t0 and r.last_ts <= t0 + 5000)
     end)
 
+    -- `qvr export CAMERA --from FROM --to FROM+LEN --out DIR/FILE EXTRA`
+    local function export_argv(camera, from, len, file, extra)
+      return ("export '%s' --from %d --to %d --out %s%s"):format(camera, from, from + len,
+        q(dir .. "/" .. file), extra or "")
+    end
+
     it("prints gaps and left-out audio in the plain summary", function()
-      local stats = h.stats(sim)
-      local gap_from = stats.archive_start + 3600000
-      local out, rc = qvr(("export 'Front Door' --from %d --to %d --out %s"):format(gap_from - 5000,
-        gap_from + 605000, q(dir .. "/gap.mkv")))
-      assert.equal(0, rc, out)
-      assert.matches("gap: nothing recorded from [%dT:%-]+%.%d+Z to [%dT:%-]+%.%d+Z %(0:10:0%d%)", out)
-      out, rc = qvr(("export 'Back Yard' --from %d --to %d --out %s"):format(t0,
-        t0 + 3000, q(dir .. "/left.h264")))
-      assert.equal(0, rc, out)
-      assert.matches("left out: g711 audio", out)
+      local gap_from = h.stats(sim).archive_start + 3600000
+      check_runs({
+        { export_argv("Front Door", gap_from - 5000, 610000, "gap.mkv"),
+          "gap: nothing recorded from [%dT:%-]+%.%d+Z to [%dT:%-]+%.%d+Z %(0:10:0%d%)" },
+        { export_argv("Back Yard", t0, 3000, "left.h264"), "left out: g711 audio" },
+      })
     end)
 
     it("keeps G.711 audio in .mp4 as AAC, or leaves it out with --audio none, and says so", function()
-      local path = dir .. "/yard.mp4"
-      local out, rc = qvr(("export 'Back Yard' --from %d --to %d --out %s"):format(t0, t0 + 4000,
-        q(path)))
-      assert.equal(0, rc, out)
-      assert.matches("audio: g711 transcoded to AAC", out)
-      local probe = h.capture("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 " .. q(path))
+      check_runs({
+        { export_argv("Back Yard", t0, 4000, "yard.mp4"), "audio: g711 transcoded to AAC" },
+        { export_argv("Back Yard", t0, 4000, "mute.mp4", " --audio none"),
+          "left out: g711 audio %(%-%-audio none%)" },
+        { export_argv("Back Yard", t0, 4000, "typo.mp4", " --audio acc"), "did you mean aac", rc = 2 },
+      })
+      local probe = h.capture("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "
+        .. q(dir .. "/yard.mp4"))
       assert.equal("h264\naac\n", probe)
-      out, rc = qvr(("export 'Back Yard' --from %d --to %d --out %s --audio none"):format(t0,
-        t0 + 4000, q(dir .. "/mute.mp4")))
-      assert.equal(0, rc, out)
-      assert.matches("left out: g711 audio %(%-%-audio none%)", out)
-      out, rc = qvr(("export 'Back Yard' --from %d --to %d --out %s --audio acc"):format(t0,
-        t0 + 4000, q(dir .. "/typo.mp4")))
-      assert.equal(2, rc, out)
-      assert.matches("did you mean aac", out)
     end)
 
     it("says which files a .jpg export writes", function()
@@ -174,25 +204,12 @@ describe("qvr, safely", function()
     end)
 
     it("switches recording off again on Ctrl-C during --for, and exits 130", function()
-      local log, pidfile, rcfile = dir .. "/rec.log", dir .. "/rec.pid", dir .. "/rec.rc"
-      h.capture(("( sh -c 'echo $$ >%s; exec env %sQVR_PASSWORD=admin lua5.4 %s/bin/qvr record "
-        .. "\"Back Yard\" on --for 1m' >%s 2>&1; echo $? >%s ) >/dev/null 2>&1 &"):format(
-        q(pidfile), env, ROOT, q(log), q(rcfile)), true)
-      local on = false
-      for _ = 1, 100 do          -- until recording is on (generous: the machine may be slow)
-        local st = qvr("record 'Back Yard' status --json")
-        if st:find('"recording":true', 1, true) then on = true; break end
-        require("qvrpro.core").sleep(0.2)
-      end
-      assert.is_true(on, "recording never came on: " .. tostring(h.read_file(log)))
-      local pid = assert(h.read_file(pidfile):match("%d+"))
-      h.execute("kill -INT " .. pid)
-      for _ = 1, 150 do
-        if exists(rcfile) and h.read_file(rcfile):match("%d") then break end
-        require("qvrpro.core").sleep(0.2)
-      end
-      local text = h.read_file(log)
-      assert.equal("130", h.read_file(rcfile):match("%d+"), text)
+      -- until recording is on (generous: the machine may be slow)
+      local text, rc, on = interrupt("rec", 'record "Back Yard" on --for 1m', function()
+        return qvr("record 'Back Yard' status --json"):find('"recording":true', 1, true) ~= nil
+      end, 0.2)
+      assert.is_true(on, "recording never came on: " .. text)
+      assert.equal("130", rc, text)
       assert.matches("switched off again", text)
       no_traceback(text)
       local st = qvr("record 'Back Yard' status --json")
@@ -296,12 +313,7 @@ describe("qvr, safely", function()
         { "logs --max -3", "%-%-max \"%-3\": expected a whole number of at least 0" },
         { "logs --since 99999999999999999999999999", "out of range" },
       }
-      for _, c in ipairs(cases) do
-        local out, rc = qvr(c[1])
-        assert.equal(2, rc, c[1] .. ": " .. out)
-        assert.matches(c[2], out)
-        no_traceback(out)
-      end
+      check_runs(cases, 2)
     end)
 
     it("says what URL is wrong instead of a traceback", function()
@@ -312,45 +324,25 @@ describe("qvr, safely", function()
     end)
 
     it("says what happened in the user's words", function()
-      local out, rc = qvr("logs --max 1", "QVR_PASSWORD=admin QVR_URL=" .. q("http://admin@127.0.0.1:"
-        .. sim.port .. "/wrong") .. " ")
-      assert.equal(1, rc, out)
-      assert.matches("HTTP 404.*%(GET /wrong/logs/logs%)", out)
-      out, rc = qvr("cameras", "QVR_PASSWORD=admin QVR_URL=" .. q("http://admin@127.0.0.1:"
-        .. sim.port .. "/wrong") .. " ")
-      assert.equal(1, rc, out)
-      assert.matches("qvr doctor", out)
-      out, rc = qvr("live Lobby")
-      assert.equal(1, rc, out)
-      assert.matches("camera Lobby is offline", out)
-      out, rc = qvr("snapshot Lobby --dir " .. q(dir .. "/lobby"))
-      assert.equal(1, rc, out)
-      assert.matches("Lobby: camera is offline", out)
-      out, rc = qvr("export 'Back Yard' --from 2020-01-01T00:00:00Z --to 2020-01-01T00:01:00Z --out "
-        .. q(dir .. "/none.mkv"))
-      assert.equal(1, rc, out)
-      assert.matches("no recording of Back Yard between 2020%-01%-01 00:00:00 UTC", out)
-      no_traceback(out)
+      local wrong = "QVR_PASSWORD=admin QVR_URL=" .. q("http://admin@127.0.0.1:" .. sim.port
+        .. "/wrong") .. " "
+      check_runs({
+        { "logs --max 1", "HTTP 404.*%(GET /wrong/logs/logs%)", env = wrong },
+        { "cameras", "qvr doctor", env = wrong },
+        { "live Lobby", "camera Lobby is offline" },
+        { "snapshot Lobby --dir " .. q(dir .. "/lobby"), "Lobby: camera is offline" },
+        { "export 'Back Yard' --from 2020-01-01T00:00:00Z --to 2020-01-01T00:01:00Z --out "
+          .. q(dir .. "/none.mkv"), "no recording of Back Yard between 2020%-01%-01 00:00:00 UTC" },
+      }, 1)
     end)
 
     it("exits 130 on Ctrl-C in an export, keeps the .part, and prints no traceback", function()
-      local log, pidfile, rcfile = dir .. "/exp.log", dir .. "/exp.pid", dir .. "/exp.rc"
       local path = dir .. "/long.mkv"
-      h.capture(("( sh -c 'echo $$ >%s; exec env %sQVR_PASSWORD=admin lua5.4 %s/bin/qvr export "
-        .. "\"Back Yard\" --from -20h --to -1h --out %s' >%s 2>&1; echo $? >%s ) >/dev/null 2>&1 &")
-        :format(q(pidfile), env, ROOT, q(path), q(log), q(rcfile)), true)
-      for _ = 1, 100 do         -- until the export has written something
-        if exists(path .. ".part") and #h.read_file(path .. ".part") > 1000000 then break end
-        require("qvrpro.core").sleep(0.1)
-      end
-      local pid = assert(h.read_file(pidfile):match("%d+"))
-      h.execute("kill -INT " .. pid)
-      for _ = 1, 150 do
-        if exists(rcfile) and h.read_file(rcfile):match("%d") then break end
-        require("qvrpro.core").sleep(0.2)
-      end
-      local text = h.read_file(log)
-      assert.equal("130", h.read_file(rcfile):match("%d+"), text)
+      local argv = 'export "Back Yard" --from -20h --to -1h --out ' .. q(path)
+      local text, rc = interrupt("exp", argv, function()   -- until the export has written something
+        return exists(path .. ".part") and #h.read_file(path .. ".part") > 1000000
+      end, 0.1)
+      assert.equal("130", rc, text)
       assert.matches("interrupted", text)
       no_traceback(text)
       assert.is_false(exists(path))

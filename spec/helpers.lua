@@ -92,17 +92,24 @@ end
 --- In a describe block: starts the simulator (with ARGS) and connects to it
 -- as admin in setup, closes both in teardown.  Returns a table that holds
 -- `sim` and `nvr` once setup has run (`connect = false` in opts: no nvr;
+-- `login = USER` (password the same): a sid logged in with curl, in `sid`;
 -- the rest of opts goes to qvr.connect):
 --   local S = h.with_sim({ "--no-pace" })
 --   it("...", function() S.nvr:cameras() end)
+-- A setup registered after it sees them (`setup(function() sim = S.sim end)`).
 function M.with_sim(args, opts)
   local busted = require "busted"
   local env = {}
   busted.setup(function()
     env.sim = M.start_sim(args)
+    if opts and opts.login then
+      env.sid = assert(M.login(env.sim, opts.login, opts.login))
+    end
     if not (opts and opts.connect == false) then
       local extra = {}
-      for k, v in pairs(opts or {}) do if k ~= "connect" then extra[k] = v end end
+      for k, v in pairs(opts or {}) do
+        if k ~= "connect" and k ~= "login" then extra[k] = v end
+      end
       env.nvr = assert(require("qvrpro").connect(M.opts(env.sim, extra)))
     end
   end)
@@ -122,6 +129,24 @@ function M.curl(url, extra)
   f:close()
   local body, status, ctype = out:match("^(.*)\n(%d+) ?([^\n]*)$")
   return body, tonumber(status), ctype
+end
+
+--- A request with curl: METHOD, a path below the simulator's base, an optional
+-- JSON body (sent as application/json); returns body, http_status, content_type.
+function M.request(sim, method, path, body)
+  local args = "-X " .. method
+  if body then
+    args = args .. " -H 'Content-Type: application/json' --data " .. shell_quote(body)
+  end
+  return M.curl(sim.url(path), { args = args, max_time = 30 })
+end
+
+--- The keys of a table, sorted and joined with commas (an answer's shape).
+function M.sorted_keys(t)
+  local k = {}
+  for name in pairs(t) do k[#k + 1] = name end
+  table.sort(k)
+  return table.concat(k, ",")
 end
 
 --- Logs in with curl; returns the sid.

@@ -55,14 +55,8 @@ end
 
 describe("live reconnect", function()
   local sim, nvr
-  setup(function()
-    sim = h.start_sim({})
-    nvr = assert(qvr.connect(h.opts(sim)))
-  end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-  end)
+  local S = h.with_sim({})
+  setup(function() sim, nvr = S.sim, S.nvr end)
   after_each(function() h.control(sim, "clear=1") end)
 
   it("keeps the old behaviour without reconnect: a drop ends the stream with its error", function()

@@ -12,11 +12,7 @@ local LOBBY = "C0FFEE00112233445566778899AA0003"  -- disconnected
 --- A REST call: method, path below /qvrpro/, optional JSON body; returns
 -- body, status, content type.
 local function call(sim, method, path, body)
-  local args = "-X " .. method
-  if body then
-    args = args .. " -H 'Content-Type: application/json' --data " .. h.shell_quote(body)
-  end
-  return h.curl(sim.url("/qvrpro/" .. path), { args = args, max_time = 30 })
+  return h.request(sim, method, "/qvrpro/" .. path, body)
 end
 
 --- Asserts a 0xB1 error answer and returns its decoded body.
@@ -35,12 +31,7 @@ local function past_minute()
   return (h.now_ms() // 60000) * 60000 - 10 * 60000
 end
 
-local function sorted_keys(t)
-  local k = {}
-  for name in pairs(t) do k[#k + 1] = name end
-  table.sort(k)
-  return table.concat(k, ",")
-end
+local sorted_keys = h.sorted_keys
 
 local function probe_url(url)
   local out, ok = h.capture("timeout 60 ffprobe -v error -rtsp_transport tcp -of json "
@@ -50,11 +41,8 @@ end
 
 describe("simulator REST family (--api both)", function()
   local sim, sid
-  setup(function()
-    sim = h.start_sim({})
-    sid = assert(h.login(sim, "admin", "admin"))
-  end)
-  teardown(function() sim.stop() end)
+  local S = h.with_sim({}, { connect = false, login = "admin" })
+  setup(function() sim, sid = S.sim, S.sid end)
 
   describe("camera/list", function()
     it("lists datas with the recorded key types, success the string true", function()
@@ -506,11 +494,8 @@ end)
 
 describe("simulator REST family: a user without surveillance permission", function()
   local sim, sid
-  setup(function()
-    sim = h.start_sim({})
-    sid = assert(h.login(sim, "viewer", "viewer"))
-  end)
-  teardown(function() sim.stop() end)
+  local S = h.with_sim({}, { connect = false, login = "viewer" })
+  setup(function() sim, sid = S.sim, S.sid end)
 
   it("gets Insufficient permissions on every 0xB1 call", function()
     local t = past_minute()
@@ -555,11 +540,8 @@ end)
 
 describe("simulator REST family: --api cgi (an old NVR)", function()
   local sim, sid
-  setup(function()
-    sim = h.start_sim({ "--api", "cgi" })
-    sid = assert(h.login(sim, "admin", "admin"))
-  end)
-  teardown(function() sim.stop() end)
+  local S = h.with_sim({ "--api", "cgi" }, { connect = false, login = "admin" })
+  setup(function() sim, sid = S.sim, S.sid end)
 
   it("answers 404 on every REST path, whatever the method", function()
     for _, p in ipairs({
@@ -588,11 +570,8 @@ end)
 
 describe("simulator REST family: an NVR with API 1.1.0 (--api-version)", function()
   local sim, sid
-  setup(function()
-    sim = h.start_sim({ "--api-version", "1.1.0" })
-    sid = assert(h.login(sim, "admin", "admin"))
-  end)
-  teardown(function() sim.stop() end)
+  local S = h.with_sim({ "--api-version", "1.1.0" }, { connect = false, login = "admin" })
+  setup(function() sim, sid = S.sim, S.sid end)
 
   it("refuses ver=1.2.0, ignores image_ts and refuses start_time/end_time", function()
     assert_b1(-1325400064, call(sim, "GET", "camera/list?sid=" .. sid .. "&ver=1.2.0"))
@@ -615,11 +594,9 @@ end)
 
 describe("simulator REST family: faults", function()
   local sim, sid
-  setup(function()
-    sim = h.start_sim({ "--fault", "http500:camera/list", "--fault", "truncate=100:recordingfile" })
-    sid = assert(h.login(sim, "admin", "admin"))
-  end)
-  teardown(function() sim.stop() end)
+  local S = h.with_sim({ "--fault", "http500:camera/list", "--fault", "truncate=100:recordingfile" },
+                       { connect = false, login = "admin" })
+  setup(function() sim, sid = S.sim, S.sid end)
 
   it("apply to REST paths by target", function()
     local body, status, ctype = call(sim, "GET", "camera/list?sid=" .. sid .. "&ver=1.1.0")
@@ -637,11 +614,8 @@ end)
 
 describe("simulator REST family: --api rest (REST only)", function()
   local sim, sid
-  setup(function()
-    sim = h.start_sim({ "--api", "rest" })
-    sid = assert(h.login(sim, "admin", "admin"))
-  end)
-  teardown(function() sim.stop() end)
+  local S = h.with_sim({ "--api", "rest" }, { connect = false, login = "admin" })
+  setup(function() sim, sid = S.sim, S.sid end)
 
   it("serves REST and answers 404 on the SDK-only CGIs", function()
     assert.equal(200, select(2, call(sim, "GET", "camera/list?ver=1.2.0&sid=" .. sid)))

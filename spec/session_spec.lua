@@ -15,14 +15,8 @@ end
 
 describe("session", function()
   local sim, nvr
-  setup(function()
-    sim = h.start_sim({})
-    nvr = assert(qvr.connect(h.opts(sim)))
-  end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-  end)
+  local S = h.with_sim({})
+  setup(function() sim, nvr = S.sim, S.nvr end)
   after_each(function() h.control(sim, "clear=1") end)
 
   describe("connect", function()
@@ -541,14 +535,8 @@ end)
 
 describe("a camera lookup that fails", function()
   local sim, nvr
-  setup(function()
-    sim = h.start_sim({})
-    nvr = assert(qvr.connect(h.opts(sim)))
-  end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-  end)
+  local S = h.with_sim({})
+  setup(function() sim, nvr = S.sim, S.nvr end)
 
   it("returns its error from every call that takes a camera, and sends nothing", function()
     local before = h.stats(sim).requests

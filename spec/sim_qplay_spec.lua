@@ -70,14 +70,12 @@ end
 
 describe("simulator playback (qplay)", function()
   local sim, sid, t0
-
+  local S = h.with_sim({ "--no-pace" }, { connect = false, login = "admin" })
   setup(function()
-    sim = h.start_sim({ "--no-pace" })
-    sid = assert(h.login(sim, "admin", "admin"))
+    sim, sid = S.sim, S.sid
     -- whole seconds an hour back: key frames fall on whole seconds
     t0 = (os.time() - 3600) * 1000
   end)
-  teardown(function() sim.stop() end)
 
   -- every test sets exactly the switches it wants ($QVR_TEST_SIM_ARGS may add some)
   before_each(function() h.control(sim, "clear=1") end)
@@ -204,77 +202,72 @@ describe("simulator playback (qplay)", function()
       assert.is_true(GONE[code], code)
     end)
 
-    it("answers at most N frames per get with get_frames=N and continues on the next get", function()
-      h.control(sim, "fault=get_frames=7")
-      local want = expected(sim, YARD, t0, t0 + 3000, 1)
-      local session = open(YARD, t0, t0 + 3000, 1)
-      command(session, "timecontrol&enable=0")
-      command(session, "playclose&enable=0")
-      local gets, bodies, ending = drain(session, 1)
-      assert.equal("empty", ending)       -- playclose off: the end is an empty get
-      assert.equal(math.ceil(#want / 7), #gets)
-      for i, g in ipairs(gets) do
-        assert.equal(0, bodies[i].rc)     -- each ends cleanly
-        assert.equal(0, bodies[i].left)   -- after a whole frame
-        assert.equal(math.min(7, #want - 7 * (i - 1)), #g)
-      end
-      assert_frames(want, concat(gets), 1)
-      -- playclose off: the session stays open at the end
-      assert.same({ "v1", "0" }, command(session, "live"))
-      assert.same({ "v1", "0" }, command(session, "close"))
-    end)
+    -- each kind of get, source (Back Yard, time control off) and JPEG (Garage) alike
 
-    it("does the same in JPEG mode (data_type=0)", function()
-      h.control(sim, "fault=get_frames=3")
-      local want = expected(sim, GARAGE, t0, t0 + 4000, 0)
-      assert.equal(21, #want)
-      local session = open(GARAGE, t0, t0 + 4000, 0)
+    --- With the get fault FAULT on, drains a session on the case's range opened with
+    -- playclose off; returns the archive's frames, the session and drain's answers.
+    local function drain_case(c, fault)
+      h.control(sim, "fault=" .. fault)
+      local want = expected(sim, c.guid, t0, t0 + c.to, c.data_type)
+      local session = open(c.guid, t0, t0 + c.to, c.data_type)
+      if c.timecontrol == false then command(session, "timecontrol&enable=0") end
       command(session, "playclose&enable=0")
-      local gets, _, ending = drain(session, 0)
-      assert.equal("empty", ending)
-      assert.equal(7, #gets)
-      for i = 1, 7 do assert.equal(3, #gets[i]) end
-      assert_frames(want, concat(gets), 0)
-      command(session, "close")
-    end)
+      return want, session, drain(session, c.data_type)
+    end
 
-    it("cuts each get after N bytes with get_cut=N and sends the cut frame whole next time", function()
-      h.control(sim, "fault=get_cut=25000")
-      local want = expected(sim, YARD, t0, t0 + 3000, 1)
-      local session = open(YARD, t0, t0 + 3000, 1)
-      command(session, "timecontrol&enable=0")
-      command(session, "playclose&enable=0")
-      local gets, bodies = drain(session, 1)
-      local cut = 0
-      for i, b in ipairs(bodies) do
-        if b.rc == 18 then
-          cut = cut + 1
-          assert.equal(25000, #b.body)             -- exactly N bytes, then the connection ends
-          assert.is_true(b.left > 0, "cut mid-frame")
-          -- the cut frame is the next get's first, sent whole
-          if b.left >= 24 then
-            assert.equal(string.unpack("<I8", b.body, #b.body - b.left + 1 + 16), gets[i + 1][1].ts)
-          end
-        else
-          assert.equal(0, b.left)
+    local BATCHES = {
+      { "answers at most N frames per get with get_frames=N and continues on the next get",
+        guid = YARD, data_type = 1, to = 3000, n = 7, timecontrol = false },
+      { "does the same in JPEG mode (data_type=0)", guid = GARAGE, data_type = 0, to = 4000, n = 3,
+        frames = 21 },
+    }
+    for _, c in ipairs(BATCHES) do
+      it(c[1], function()
+        local want, session, gets, bodies, ending = drain_case(c, "get_frames=" .. c.n)
+        if c.frames then assert.equal(c.frames, #want) end
+        assert.equal("empty", ending)       -- playclose off: the end is an empty get
+        assert.equal(math.ceil(#want / c.n), #gets)
+        for i, g in ipairs(gets) do
+          assert.equal(0, bodies[i].rc)     -- each ends cleanly
+          assert.equal(0, bodies[i].left)   -- after a whole frame
+          assert.equal(math.min(c.n, #want - c.n * (i - 1)), #g)
         end
-      end
-      assert.is_true(cut >= 3, "cut gets: " .. cut)
-      assert_frames(want, concat(gets), 1)
-      command(session, "close")
-    end)
+        assert_frames(want, concat(gets), c.data_type)
+        -- playclose off: the session stays open at the end
+        assert.same({ "v1", "0" }, command(session, "live"))
+        assert.same({ "v1", "0" }, command(session, "close"))
+      end)
+    end
 
-    it("cuts JPEG gets the same way", function()
-      h.control(sim, "fault=get_cut=20000")
-      local want = expected(sim, GARAGE, t0, t0 + 4000, 0)
-      local session = open(GARAGE, t0, t0 + 4000, 0)
-      command(session, "playclose&enable=0")
-      local gets, bodies = drain(session, 0)
-      assert.equal(18, bodies[1].rc)
-      assert.is_true(bodies[1].left > 0)
-      assert_frames(want, concat(gets), 0)
-      command(session, "close")
-    end)
+    local CUTS = {
+      { "cuts each get after N bytes with get_cut=N and sends the cut frame whole next time",
+        guid = YARD, data_type = 1, to = 3000, cut = 25000, timecontrol = false, min_cuts = 3 },
+      { "cuts JPEG gets the same way", guid = GARAGE, data_type = 0, to = 4000, cut = 20000,
+        min_cuts = 1 },
+    }
+    for _, c in ipairs(CUTS) do
+      it(c[1], function()
+        local want, session, gets, bodies = drain_case(c, "get_cut=" .. c.cut)
+        assert.equal(18, bodies[1].rc)                 -- the first get is already cut
+        local cut = 0
+        for i, b in ipairs(bodies) do
+          if b.rc == 18 then
+            cut = cut + 1
+            assert.equal(c.cut, #b.body)               -- exactly N bytes, then the connection ends
+            assert.is_true(b.left > 0, "cut mid-frame")
+            -- the cut frame is the next get's first, sent whole
+            if c.data_type == 1 and b.left >= 24 then
+              assert.equal(string.unpack("<I8", b.body, #b.body - b.left + 1 + 16), gets[i + 1][1].ts)
+            end
+          else
+            assert.equal(0, b.left)
+          end
+        end
+        assert.is_true(cut >= c.min_cuts, "cut gets: " .. cut)
+        assert_frames(want, concat(gets), c.data_type)
+        command(session, "close")
+      end)
+    end
 
     it("waits MS before the frames with get_wait=MS and answers an empty get at the end", function()
       h.control(sim, "fault=get_wait=700&fault=get_frames=40")

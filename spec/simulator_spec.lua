@@ -5,11 +5,8 @@ local core = require "qvrpro.core"
 
 describe("simulator", function()
   local sim, sid
-  setup(function()
-    sim = h.start_sim({ "--sid-idle", "600" })
-    sid = assert(h.login(sim, "admin", "admin"))
-  end)
-  teardown(function() sim.stop() end)
+  local S = h.with_sim({ "--sid-idle", "600" }, { connect = false, login = "admin" })
+  setup(function() sim, sid = S.sim, S.sid end)
 
   local function api(path) return h.curl(sim.url("/qvrpro/apis/" .. path)) end
 

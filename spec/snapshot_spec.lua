@@ -1,6 +1,5 @@
 -- qvrpro.snapshot: rounds of snapshots of many cameras into a folder.
 local h = require "helpers"
-local qvr = require "qvrpro"
 local snap = require "qvrpro.snapshot"
 
 local function is_jpeg(path)
@@ -13,14 +12,8 @@ end
 
 describe("snapshot.capture", function()
   local sim, nvr, dir
-  setup(function()
-    sim = h.start_sim({})
-    nvr = assert(qvr.connect(h.opts(sim)))
-  end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-  end)
+  local S = h.with_sim({})
+  setup(function() sim, nvr = S.sim, S.nvr end)
   before_each(function()
     dir = os.tmpname()
     os.remove(dir)

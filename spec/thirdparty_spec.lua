@@ -4,20 +4,8 @@
 -- The assertions are what those clients need from each answer.
 local h = require "helpers"
 
-local function curl(sim, method, path, body)
-  local args = "-X " .. method
-  if body then
-    args = args .. " -H 'Content-Type: application/json' --data " .. h.shell_quote(body)
-  end
-  return h.curl(sim.url(path), { args = args, max_time = 30 })
-end
-
-local function sorted_keys(t)
-  local k = {}
-  for name in pairs(t) do k[#k + 1] = name end
-  table.sort(k)
-  return table.concat(k, ",")
-end
+local curl = h.request
+local sorted_keys = h.sorted_keys
 
 describe("Home Assistant's qvr_pro integration (pyqvrpro)", function()
   local sim
@@ -113,11 +101,8 @@ end)
 describe("go-qvrpro", function()
   local sim, sid
   local guid = "00089BF9B26200089BF9B26200080000"
-  setup(function()
-    sim = h.start_sim({ "--quirk", "qplay_version_line" })
-    sid = assert(h.login(sim, "admin", "admin"))
-  end)
-  teardown(function() sim.stop() end)
+  local S = h.with_sim({ "--quirk", "qplay_version_line" }, { connect = false, login = "admin" })
+  setup(function() sim, sid = S.sim, S.sid end)
 
   it("lists cameras with ver=1.2.0 and reads the capability with its act", function()
     local body, status, ctype = curl(sim, "GET", "/qvrpro/camera/list?sid=" .. sid .. "&ver=1.2.0")

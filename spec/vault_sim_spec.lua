@@ -9,11 +9,8 @@ local ROOT = "/QVRIP//home/httpd/cgi-bin/qvrpro/apis/"
 
 describe("simulator Metadata Vault", function()
   local sim, sid
-  setup(function()
-    sim = h.start_sim({})
-    sid = assert(h.login(sim, "admin", "admin"))
-  end)
-  teardown(function() sim.stop() end)
+  local S = h.with_sim({}, { connect = false, login = "admin" })
+  setup(function() sim, sid = S.sim, S.sid end)
 
   --- method, path below /qvrpro/qvrip/, body; returns ReturnStatus (or nil), status, ctype, body.
   local function call(method, path, body)

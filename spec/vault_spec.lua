@@ -9,14 +9,8 @@ local FRONT = "00089BF9B26200089BF9B26200080000"
 
 describe("qvrpro.vault", function()
   local sim, nvr
-  setup(function()
-    sim = h.start_sim({})
-    nvr = assert(qvr.connect(h.opts(sim)))
-  end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-  end)
+  local S = h.with_sim({})
+  setup(function() sim, nvr = S.sim, S.nvr end)
 
   it("adds a vault bound to a camera, lists it, and refuses its name twice", function()
     assert.is_false((vault.check_name(nvr, "Till")))

@@ -4,9 +4,12 @@
  * Owns: creating folders (`mkdir -p`), writing a file atomically (temporary
  * name, fsync, rename, fsync of the folder) so a failure never leaves a
  * short file under the final name, fsync of an existing file, cutting a
- * file back to a size (an export resumed from its index journal), and an
+ * file back to a size (an export resumed from its index journal), an
  * exclusive advisory lock on a file (flock(2)) that processes of one user
- * share for small state files (the login back-off).
+ * share for small state files (the login back-off), and lock files placed
+ * with link(2) (the scheduler's per-job locks: a file whose content names
+ * its holder, taken atomically and safely on NFS; whether a holder is alive
+ * is the Lua layer's policy, lua/qvrpro/schedule/store.lua).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -237,6 +240,167 @@ static int l_lock_file(lua_State *L)
     return 1;
 }
 
+/* --- lock files placed with link(2) ------------------------------------- */
+
+#define LINK_LOCK_MAX 4096   /* the most of a lock file's content read back */
+
+/* nil, an IO_ERROR Error ("<what> <path>: <strerror>"), errno; returns 3. */
+static int push_errno(lua_State *L, const char *what, const char *path, int e)
+{
+    errno = e;
+    push_os_error(L, what, path);
+    lua_pushinteger(L, e);
+    return 3;
+}
+
+/* Reads up to LINK_LOCK_MAX bytes of path into buf: the length, or -1 with
+ * errno (ENOENT: there is no such lock). */
+static ssize_t read_small(const char *path, char *buf)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    size_t n = 0;
+    if (fd < 0)
+        return -1;
+    while (n < LINK_LOCK_MAX) {
+        ssize_t k = read(fd, buf + n, LINK_LOCK_MAX - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+    }
+    close(fd);
+    return (ssize_t)n;
+}
+
+/* A name beside path for a temporary file: path..suffix.."XXXXXX" (for
+ * mkstemp), or NULL when it does not fit. */
+static char *beside(const char *path, const char *suffix, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%s%sXXXXXX", path, suffix);
+    return n > 0 && (size_t)n < cap ? buf : NULL;
+}
+
+/* core.link_lock(path, content) -> true | false, holder | nil, err, errno
+ * Creates a new file beside path (O_CREAT|O_EXCL, by mkstemp) holding
+ * content and hard-links it to path: link(2) is atomic and never replaces
+ * an existing file, on NFS too, where a lost reply is told from a refusal
+ * by the temporary file's link count.  true: this call placed the lock.
+ * false, holder: path exists; holder is its content (nil when it vanished
+ * meanwhile: try again).  nil, err, errno: the folder is missing, not
+ * writable, ... (the temporary file is removed in every case). */
+static int l_link_lock(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t n;
+    const char *content = luaL_checklstring(L, 2, &n);
+    char tmp[4200], held[LINK_LOCK_MAX];
+    struct stat sb;
+    int fd, rc, e;
+    ssize_t k;
+    if (!beside(path, ".lock-", tmp, sizeof tmp))
+        return luaL_argerror(L, 1, "path too long");
+    fd = mkstemp(tmp);
+    if (fd < 0)
+        return push_errno(L, "cannot create a lock file beside", path, errno);
+    if (fchmod(fd, 0644) != 0 || write_all(fd, content, n) != 0) {
+        e = errno;
+        close(fd);
+        unlink(tmp);
+        return push_errno(L, "cannot write the lock file", tmp, e);
+    }
+    rc = link(tmp, path);
+    e = errno;
+    if (rc != 0 && fstat(fd, &sb) == 0 && sb.st_nlink == 2)
+        rc = 0;                              /* NFS: the link was made, its reply lost */
+    close(fd);
+    unlink(tmp);
+    if (rc == 0) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (e != EEXIST)
+        return push_errno(L, "cannot place the lock file", path, e);
+    lua_pushboolean(L, 0);
+    k = read_small(path, held);
+    if (k < 0 && errno != ENOENT)
+        return push_errno(L, "cannot read the lock file", path, errno);
+    if (k < 0)
+        return 1;
+    lua_pushlstring(L, held, (size_t)k);
+    return 2;
+}
+
+/* Whether the file at path holds exactly content (n bytes): 1, 0, or -1
+ * with errno. */
+static int holds(const char *path, const char *content, size_t n)
+{
+    char buf[LINK_LOCK_MAX];
+    ssize_t k = read_small(path, buf);
+    if (k < 0)
+        return -1;
+    return (size_t)k == n && memcmp(buf, content, n) == 0;
+}
+
+/* core.break_lock(path, content) -> true | false | nil, err, errno
+ * Removes the lock file path only if it still holds content (a stale lock
+ * the caller judged dead): it is renamed aside first, so a lock another
+ * process placed meanwhile is never removed; when what was moved aside is
+ * not content, it is linked back.  true: removed; false: absent, or it
+ * holds something else now (left, or put back, in place). */
+static int l_break_lock(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t n;
+    const char *content = luaL_checklstring(L, 2, &n);
+    char aside[4200];
+    int fd, same;
+    if (!beside(path, ".stale-", aside, sizeof aside))
+        return luaL_argerror(L, 1, "path too long");
+    fd = mkstemp(aside);                     /* a unique name; rename replaces it */
+    if (fd < 0)
+        return push_errno(L, "cannot create a file beside", path, errno);
+    close(fd);
+    if (rename(path, aside) != 0) {
+        int e = errno;
+        unlink(aside);
+        if (e == ENOENT) {
+            lua_pushboolean(L, 0);
+            return 1;
+        }
+        return push_errno(L, "cannot move the stale lock file", path, e);
+    }
+    same = holds(aside, content, n);
+    if (same != 1)
+        (void)link(aside, path);             /* not the one judged stale: put it back */
+    unlink(aside);
+    lua_pushboolean(L, same == 1);
+    return 1;
+}
+
+/* core.unlink_lock(path, content) -> true | false | nil, err, errno
+ * Removes the lock file path when it holds content (this holder's):
+ * true; false when it is absent or another holder's (left in place). */
+static int l_unlink_lock(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t n;
+    const char *content = luaL_checklstring(L, 2, &n);
+    int same = holds(path, content, n);
+    if (same < 0 && errno != ENOENT)
+        return push_errno(L, "cannot read the lock file", path, errno);
+    if (same == 1 && unlink(path) != 0 && errno != ENOENT)
+        return push_errno(L, "cannot remove the lock file", path, errno);
+    lua_pushboolean(L, same == 1);
+    return 1;
+}
+
 void qvr_fs_register(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -246,6 +410,9 @@ void qvr_fs_register(lua_State *L)
         {"truncate", l_truncate},
         {"isatty", l_isatty},
         {"lock_file", l_lock_file},
+        {"link_lock", l_link_lock},
+        {"break_lock", l_break_lock},
+        {"unlink_lock", l_unlink_lock},
         {NULL, NULL}
     };
     luaL_setfuncs(L, funcs, 0);

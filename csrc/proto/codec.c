@@ -1,5 +1,7 @@
 /*
- * codec.c - codec parameters read from frame payloads (plain C); see codec.h.
+ * codec.c - what frame payloads tell (parameter sets, ADTS, MPEG-4 config,
+ * JPEG picture size) and the date form of JPEG-mode timestamps (plain C);
+ * see codec.h.
  */
 #include <string.h>
 
@@ -78,4 +80,97 @@ size_t qvr_mpeg4_config(const uint8_t *d, size_t n)
         i += 3;
     }
     return 0;
+}
+
+/* ---- JPEG picture size ------------------------------------------------- */
+
+static uint32_t be16(const uint8_t *p)
+{
+    return (uint32_t)(p[0] << 8 | p[1]);
+}
+
+void qvr_jpeg_dims(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h)
+{
+    size_t lim = n < QVR_JPEG_SCAN_MAX ? n : QVR_JPEG_SCAN_MAX, i = 2;
+    *w = *h = 0;
+    if (lim < 4 || d[0] != 0xff || d[1] != 0xd8)
+        return;
+    while (i + 4 <= lim && d[i] == 0xff) {
+        uint8_t m = d[i + 1];
+        if (m == 0xff || m == 0x01 || m == 0xd8 || (m >= 0xd0 && m <= 0xd7)) {
+            i += m == 0xff ? 1 : 2;   /* fill byte or marker without length */
+            continue;
+        }
+        if (m == 0xd9 || m == 0xda || be16(d + i + 2) < 2)
+            return;
+        if (m >= 0xc0 && m <= 0xc2) {
+            if (i + 9 <= lim) {
+                *h = be16(d + i + 5);
+                *w = be16(d + i + 7);
+            }
+            return;
+        }
+        i += 2 + be16(d + i + 2);
+    }
+}
+
+/* ---- dates --------------------------------------------------------------- */
+
+/* n decimal digits at s into *v, within [lo, hi]. */
+static int fixed_num(const uint8_t *s, size_t n, unsigned lo, unsigned hi, unsigned *v)
+{
+    unsigned acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)s[i] - '0';
+        if (d > 9)
+            return 0;
+        acc = acc * 10 + d;
+    }
+    *v = acc;
+    return acc >= lo && acc <= hi;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t era;
+    unsigned yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static unsigned days_in_month(unsigned y, unsigned m)
+{
+    static const unsigned char dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : dm[m - 1];
+}
+
+int qvr_parse_datetime(const uint8_t *s, size_t n, uint64_t *ms)
+{
+    unsigned y, mo, d, h, mi, sec, frac = 0;
+    if (n && s[n - 1] == 'Z')
+        n--;
+    if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') ||
+        s[13] != ':' || s[16] != ':')
+        return 0;
+    if (!fixed_num(s, 4, 1970, 9999, &y) || !fixed_num(s + 5, 2, 1, 12, &mo) ||
+        !fixed_num(s + 11, 2, 0, 23, &h) || !fixed_num(s + 14, 2, 0, 59, &mi) ||
+        !fixed_num(s + 17, 2, 0, 59, &sec) ||
+        !fixed_num(s + 8, 2, 1, days_in_month(y, mo), &d))
+        return 0;
+    if (n > 19) {
+        size_t k = n - 20;
+        if (s[19] != '.' || k < 1 || k > 3 || !fixed_num(s + 20, k, 0, 999, &frac))
+            return 0;
+        for (; k < 3; k++)
+            frac *= 10;
+    }
+    *ms = ((uint64_t)days_from_civil(y, mo, d) * 86400u + h * 3600u + mi * 60u + sec) *
+              1000u + frac;
+    return 1;
 }

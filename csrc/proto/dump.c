@@ -21,7 +21,7 @@
 
 #include "dump.h"
 
-#define RESERVED_MAX  (64u * 1024u)   /* the parser's bound on a video dwReserved */
+#define RESERVED_MAX  (64u * 1024u)   /* the stream parser's bound on dwReserved */
 #define WRITE_BUFFER  (256u * 1024u)
 #define WALK_BACK_MAX 64              /* index entries searched for a seek point */
 
@@ -598,9 +598,6 @@ struct qvr_dump_reader {
     uint64_t pos;
     uint8_t *buf;
     size_t cap;
-    qvr_parser *parser;
-    enum qvr_parse_mode pmode;
-    enum qvr_audio_layout playout;
     struct qvr_dump_summary sum;
     int have_sum;
     struct qvr_dump_err err;
@@ -613,7 +610,6 @@ void qvr_dump_close(qvr_dump_reader *r)
         return;
     if (r->fd >= 0)
         close(r->fd);
-    qvr_parser_free(r->parser);
     free(r->index);
     free(r->meta);
     free(r->buf);
@@ -740,104 +736,117 @@ int qvr_dump_next_record(qvr_dump_reader *r, struct qvr_dump_rec *rec, const uin
     return 1;
 }
 
-/* ---- frames through the parser ---------------------------------------- */
+/* ---- frames, decoded as the stream parser decodes them (wire.h) ------ */
 
-static int disagree(qvr_dump_reader *r, const struct qvr_dump_rec *rec, const char *why)
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int disagree(qvr_dump_reader *r, const struct qvr_dump_rec *rec, const char *fmt, ...)
 {
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
     return seterr(&r->err, QVR_DERR_FRAME, "record at offset %" PRIu64 ": %s", rec->offset,
                   why);
 }
 
-/* For a source record: the audio layout its lengths imply and the reserved
- * gap a video header announces (dropped from the payload on the wire). */
-static int plan_source(qvr_dump_reader *r, const struct qvr_dump_rec *rec, const uint8_t *h,
-                       enum qvr_audio_layout *layout, uint32_t *gap)
+static int bad_fourcc(qvr_dump_reader *r, const struct qvr_dump_rec *rec, const uint8_t *h)
 {
-    const struct qvr_fourcc_info *fi = qvr_fourcc_lookup(h);
-    uint32_t size = qvr_le32(h + QVR_OFF_SIZE), res = qvr_le32(h + QVR_OFF_RESERVED);
+    char shown[24];
+    size_t o = 0;
+    for (int i = 0; i < 4; i++) {
+        if (h[i] >= 0x20 && h[i] < 0x7f && h[i] != '"' && h[i] != '\\')
+            shown[o++] = (char)h[i];
+        else
+            o += (size_t)snprintf(shown + o, sizeof shown - o, "\\x%02x", h[i]);
+    }
+    shown[o] = '\0';
+    return disagree(r, rec, "unknown fourcc \"%s\"", shown);
+}
+
+/* For a source record: the audio layout its lengths imply.  A video
+ * header's reserved gap is dropped from the payload on the wire, so its
+ * size must be the payload's. */
+static int plan_source(qvr_dump_reader *r, const struct qvr_dump_rec *rec,
+                       const struct qvr_frame_header *h, enum qvr_audio_layout *layout)
+{
     uint32_t hl = rec->header_len, pl = rec->payload_len;
-    int ext_ok = res >= QVR_AUDIO_EXT_SIZE && size >= QVR_AUDIO_EXT_SIZE;
-    *gap = 0;
-    if (!fi)
-        return 0;                 /* the parser names the unknown fourcc */
-    if (fi->media != QVR_MEDIA_AUDIO) {
-        if (hl != QVR_HDR_SIZE || size != pl)
+    int ext_ok = h->reserved >= QVR_AUDIO_EXT_SIZE && h->size >= QVR_AUDIO_EXT_SIZE;
+    if (h->media != QVR_MEDIA_AUDIO) {
+        if (hl != QVR_HDR_SIZE || h->size != pl)
             return disagree(r, rec, "the frame header's size disagrees with the record");
-        if (res > RESERVED_MAX)
+        if (h->reserved > RESERVED_MAX)
             return disagree(r, rec, "the frame header's reserved field is over 64 KiB");
-        *gap = res;
+        *layout = QVR_AUDIO_AUTO;     /* a video frame's extent needs none */
         return 0;
     }
-    if (hl == QVR_HDR_SIZE + QVR_AUDIO_EXT_SIZE && pl == size)
+    if (hl == QVR_HDR_SIZE + QVR_AUDIO_EXT_SIZE && pl == h->size)
         *layout = QVR_AUDIO_EXT_THEN_SIZE;
-    else if (hl == QVR_HDR_SIZE + QVR_AUDIO_EXT_SIZE && ext_ok && pl == size - QVR_AUDIO_EXT_SIZE)
+    else if (hl == QVR_HDR_SIZE + QVR_AUDIO_EXT_SIZE && ext_ok && pl == h->size - QVR_AUDIO_EXT_SIZE)
         *layout = QVR_AUDIO_SIZE_INCLUDES_EXT;
-    else if (hl == QVR_HDR_SIZE && pl == size && !ext_ok)
+    else if (hl == QVR_HDR_SIZE && pl == h->size && !ext_ok)
         *layout = QVR_AUDIO_SIZE_INCLUDES_EXT;
     else
         return disagree(r, rec, "the audio header's sizes disagree with the record");
+    if (h->size > QVR_DUMP_PAYLOAD_MAX || h->reserved > RESERVED_MAX)
+        return disagree(r, rec, "the audio header declares %s %" PRIu32 ", over the limit of %u",
+                        h->size > QVR_DUMP_PAYLOAD_MAX ? "data size" : "reserved",
+                        h->size > QVR_DUMP_PAYLOAD_MAX ? h->size : h->reserved,
+                        h->size > QVR_DUMP_PAYLOAD_MAX ? QVR_DUMP_PAYLOAD_MAX : RESERVED_MAX);
     return 0;
 }
 
-static int use_parser(qvr_dump_reader *r, enum qvr_parse_mode mode, enum qvr_audio_layout l)
+/* A source record: its header and payload are the frame's wire bytes with
+ * a video frame's reserved gap left out. */
+static int source_frame(qvr_dump_reader *r, const struct qvr_dump_rec *rec, const uint8_t *b,
+                        struct qvr_frame *out)
 {
-    struct qvr_parser_opts o = {mode, QVR_DUMP_PAYLOAD_MAX, l};
-    if (r->parser && r->pmode == mode && r->playout == l)
-        return 0;
-    qvr_parser_free(r->parser);
-    r->parser = qvr_parser_new(&o);
-    if (!r->parser || qvr_parser_feed(r->parser, (const uint8_t *)"0\n", 2) != 0 ||
-        qvr_parser_poll_code(r->parser) != 1)
-        return seterr(&r->err, QVR_DERR_NOMEM, "out of memory for a parser");
-    r->pmode = mode;
-    r->playout = l;
-    return 0;
+    struct qvr_frame_header h;
+    struct qvr_frame_extent x;
+    enum qvr_audio_layout layout = QVR_AUDIO_AUTO;
+    size_t n = (size_t)rec->header_len + rec->payload_len;
+    int st = qvr_wire_decode_header(b, rec->header_len, &h);
+    if (st == QVR_WIRE_FOURCC)
+        return bad_fourcc(r, rec, b);
+    if (st != QVR_WIRE_OK)
+        return disagree(r, rec, "frame header: %s", qvr_wire_status_text(st));
+    if (plan_source(r, rec, &h, &layout) != 0)
+        return -1;
+    qvr_wire_extent(&h, layout, &x);
+    x.total -= x.data_off - x.header_len;   /* the gap is not in the record */
+    x.data_off = x.header_len;
+    if (x.header_len != rec->header_len || x.total != n)
+        return disagree(r, rec, "its frame does not span exactly the record's bytes");
+    return qvr_wire_source_frame(b, n, &h, &x, out) == QVR_WIRE_OK
+               ? 0 : disagree(r, rec, "its frame does not span exactly the record's bytes");
 }
 
-static int feed_zeros(qvr_parser *p, uint32_t n)
+/* A JPEG record: its header is the record's text lines, its payload the
+ * JPEG. */
+static int jpeg_frame(qvr_dump_reader *r, const struct qvr_dump_rec *rec, const uint8_t *b,
+                      struct qvr_frame *out)
 {
-    static const uint8_t zeros[1024];
-    while (n) {
-        uint32_t k = n < sizeof zeros ? n : (uint32_t)sizeof zeros;
-        if (qvr_parser_feed(p, zeros, k) != 0)
-            return -1;
-        n -= k;
-    }
+    struct qvr_jpeg_header jh;
+    size_t skip, used;
+    int st = qvr_wire_decode_jpeg_header(b, rec->header_len, &jh, &skip, &used);
+    if (st == QVR_WIRE_SHORT || (st == QVR_WIRE_OK && (used != rec->header_len ||
+                                                       jh.length != rec->payload_len)))
+        return disagree(r, rec, "its frame does not span exactly the record's bytes");
+    if (st != QVR_WIRE_OK)
+        return disagree(r, rec, "JPEG record lines: %s", qvr_wire_status_text(st));
+    qvr_wire_jpeg_frame(&jh, b + skip, used - skip, b + used, out);
     return 0;
-}
-
-static void drop_parser(qvr_dump_reader *r)
-{
-    qvr_parser_free(r->parser);
-    r->parser = NULL;
 }
 
 static int rebuild(qvr_dump_reader *r, const struct qvr_dump_rec *rec, const uint8_t *b,
                    struct qvr_frame *out)
 {
-    enum qvr_parse_mode mode = rec->type == QVR_DUMP_JPEG ? QVR_MODE_JPEG : QVR_MODE_SOURCE;
-    enum qvr_audio_layout layout = r->parser ? r->playout : QVR_AUDIO_AUTO;
-    enum qvr_parse_status st;
-    uint32_t gap = 0;
-    if (mode == QVR_MODE_SOURCE && plan_source(r, rec, b, &layout, &gap) != 0)
+    int k = rec->type == QVR_DUMP_JPEG ? jpeg_frame(r, rec, b, out)
+                                       : source_frame(r, rec, b, out);
+    if (k != 0)
         return -1;
-    if (use_parser(r, mode, layout) != 0)
-        return -1;
-    if (qvr_parser_feed(r->parser, b, rec->header_len) != 0 || feed_zeros(r->parser, gap) != 0 ||
-        qvr_parser_feed(r->parser, b + rec->header_len, rec->payload_len) != 0) {
-        drop_parser(r);
-        return seterr(&r->err, QVR_DERR_NOMEM, "out of memory parsing a record");
-    }
-    st = qvr_parser_next(r->parser, out);
-    if (st == QVR_PARSE_ERROR) {
-        disagree(r, rec, qvr_parser_message(r->parser));
-        drop_parser(r);
-        return -1;
-    }
-    if (st != QVR_PARSE_FRAME || qvr_parser_buffered(r->parser) != 0) {
-        drop_parser(r);
-        return disagree(r, rec, "its frame does not span exactly the record's bytes");
-    }
     if (out->timestamp != rec->timestamp)
         return disagree(r, rec, "the record's timestamp differs from its frame's");
     return 0;
@@ -904,7 +913,6 @@ int qvr_dump_seek(qvr_dump_reader *r, uint64_t ts)
     r->failed = 0;
     r->err.kind = QVR_DERR_NONE;
     r->err.msg[0] = '\0';
-    drop_parser(r);
     return r->hard ? seek_index(r, ts) : seek_scan(r, ts);
 }
 

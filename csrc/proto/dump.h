@@ -5,8 +5,8 @@
  * writer appends records, keeps the seek points in memory and writes the
  * index and trailer on finish; it can also reopen a file a killed writer
  * left behind and continue after its last complete record.  The reader walks
- * the records, rebuilds each frame through the stream parser (so its fields
- * are those of the original stream), seeks by time with the index or by a
+ * the records, decodes each frame with the stream parser's decoders (wire.h,
+ * so its fields are those of the original stream), seeks by time with the index or by a
  * scan, and never reads or allocates past what the file really holds.
  *
  * Seek points: a record is one when it is a JPEG record, or a source record
@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "parser.h"
+#include "wire.h"
 #include "qvr_dump.h"
 
 #define QVR_DUMP_PAYLOAD_MAX (32u * 1024u * 1024u)
@@ -130,7 +130,7 @@ int qvr_dump_indexed(const qvr_dump_reader *r, uint64_t *entries);
  * payload, valid until the next call), 0 at the end, -1 on error. */
 int qvr_dump_next_record(qvr_dump_reader *r, struct qvr_dump_rec *rec, const uint8_t **bytes);
 
-/* The next frame, rebuilt through the stream parser: 1, 0 at the end, -1 on
+/* The next frame, decoded as the stream parser decodes it: 1, 0 at the end, -1 on
  * error.  out's pointers are valid until the next call. */
 int qvr_dump_next(qvr_dump_reader *r, struct qvr_frame *out);
 

@@ -4,7 +4,9 @@
  * Owns: the byte buffer of one getstream.cgi or qplay.cgi `get` body and the
  * state machine that cuts it into frames: result-code line (with one
  * optional blank or version line before it), then 56-byte source frames or
- * JPEG-mode records.  See parser.h for the API, qvr_wire.h for the header.
+ * JPEG-mode records.  See parser.h for the API; the frame header, the audio
+ * extension and the JPEG-mode lines are decoded by wire.c (the dump reader
+ * decodes records with the same functions).
  *
  * Memory: qvr_parser_feed() moves the unread tail to the front of the buffer
  * and appends the chunk, so the buffer holds at most one unfinished frame
@@ -30,9 +32,8 @@
 #include "verdict.h"
 
 #define CODE_LINE_MAX  64u               /* longest code or version line */
-#define JPEG_LINE_MAX  256u              /* longest JPEG-mode text line */
+#define JPEG_LINE_MAX  QVR_JPEG_LINE_MAX /* longest JPEG-mode text line */
 #define RESERVED_MAX   (64u * 1024u)     /* bound on dwReserved */
-#define SOF_SCAN_MAX   (64u * 1024u)     /* JPEG bytes searched for SOFn */
 #define BUF_MIN        4096u
 
 enum stage {
@@ -67,7 +68,9 @@ struct qvr_parser {
     int jline;                     /* JPEG: 0 name, 1 timestamp, 2 length */
     uint64_t need;                 /* whole frame length; 0: audio undecided */
     uint64_t nframes;              /* frames returned so far */
-    struct qvr_frame cur;          /* the frame being assembled */
+    struct qvr_frame_header hdr;   /* source mode: the header of the frame being read */
+    struct qvr_frame_extent ext;   /* ... and its extent, once its layout is known */
+    struct qvr_jpeg_header jh;     /* JPEG mode: the lines of the record being read */
     char pre_text[40];             /* the skipped line, escaped, for messages */
     enum qvr_parse_error err;
     char msg[224];
@@ -294,27 +297,18 @@ static int step_code(qvr_parser *p)
 static int fail_truncated(qvr_parser *p, uint64_t need)
 {
     uint64_t have = p->end - p->pos;
-    const struct qvr_frame *f = &p->cur;
+    const struct qvr_frame_header *h = &p->hdr;
     return fail(p, QVR_PERR_TRUNCATED, "stream ended inside frame %" PRIu64
                 " (%s %s, at stream offset %" PRIu64 "): %" PRIu64 " of %" PRIu64
-                " bytes missing", p->nframes + 1, f->fourcc, qvr_media_name(f->media),
+                " bytes missing", p->nframes + 1, h->fourcc, qvr_media_name(h->media),
                 p->offset, need - have, need);
 }
 
-/* Sets the frame's extent for an audio layout. */
-static void audio_apply(qvr_parser *p, enum qvr_audio_layout l)
+/* The frame's extent for a layout (wire.c), and the bytes it needs. */
+static void apply_extent(qvr_parser *p, enum qvr_audio_layout l)
 {
-    struct qvr_frame *f = &p->cur;
-    int ext = l == QVR_AUDIO_EXT_THEN_SIZE ||
-              (f->reserved >= QVR_AUDIO_EXT_SIZE && f->size >= QVR_AUDIO_EXT_SIZE);
-    f->header_len = QVR_HDR_SIZE + (ext ? QVR_AUDIO_EXT_SIZE : 0);
-    if (l == QVR_AUDIO_EXT_THEN_SIZE) {
-        p->need = (uint64_t)QVR_HDR_SIZE + QVR_AUDIO_EXT_SIZE + f->size;
-        f->len = f->size;
-    } else {
-        p->need = (uint64_t)QVR_HDR_SIZE + f->size;
-        f->len = ext ? f->size - QVR_AUDIO_EXT_SIZE : f->size;
-    }
+    qvr_wire_extent(&p->hdr, l, &p->ext);
+    p->need = p->ext.total;
 }
 
 static int known_at(const qvr_parser *p, uint64_t off)
@@ -326,8 +320,8 @@ static int known_at(const qvr_parser *p, uint64_t off)
 static int audio_detect(qvr_parser *p)
 {
     uint64_t avail = p->end - p->pos;
-    uint64_t a = (uint64_t)QVR_HDR_SIZE + QVR_AUDIO_EXT_SIZE + p->cur.size;
-    uint64_t c = (uint64_t)QVR_HDR_SIZE + p->cur.size;
+    uint64_t a = (uint64_t)QVR_HDR_SIZE + QVR_AUDIO_EXT_SIZE + p->hdr.size;
+    uint64_t c = (uint64_t)QVR_HDR_SIZE + p->hdr.size;
     enum qvr_audio_layout l;
     if (avail >= a + 4) {
         int ka = known_at(p, a), kc = known_at(p, c);
@@ -341,26 +335,18 @@ static int audio_detect(qvr_parser *p)
     } else {
         return QVR_PARSE_NEED_MORE;
     }
-    audio_apply(p, l);
+    apply_extent(p, l);
     return STEP_AGAIN;
-}
-
-static void read_osd(char *dst, const uint8_t *s, size_t n)
-{
-    const uint8_t *z = memchr(s, 0, n);
-    size_t k = z ? (size_t)(z - s) : n;
-    memcpy(dst, s, k);
-    dst[k] = '\0';
 }
 
 static int step_header(qvr_parser *p)
 {
     const uint8_t *h = p->buf + p->pos;
     size_t avail = p->end - p->pos;
-    const struct qvr_fourcc_info *fi;
-    struct qvr_frame *f = &p->cur;
+    struct qvr_frame_header *f = &p->hdr;
     char shown[24];
-    if (avail < QVR_HDR_SIZE) {
+    int r = qvr_wire_decode_header(h, avail, f);
+    if (r == QVR_WIRE_SHORT) {
         if (!p->finished)
             return QVR_PARSE_NEED_MORE;
         if (avail == 0) {
@@ -371,41 +357,22 @@ static int step_header(qvr_parser *p)
                     PRIu64 " (at stream offset %" PRIu64 "): %zu of %d bytes missing",
                     p->nframes + 1, p->offset, (size_t)QVR_HDR_SIZE - avail, QVR_HDR_SIZE);
     }
-    fi = qvr_fourcc_lookup(h);
-    if (!fi) {
+    if (r == QVR_WIRE_FOURCC) {
         escape(shown, sizeof shown, h, 4);
         return fail(p, QVR_PERR_FOURCC, "unknown fourcc \"%s\" in frame %" PRIu64
                     " (at stream offset %" PRIu64 ")", shown, p->nframes + 1, p->offset);
     }
-    f->size = qvr_le32(h + QVR_OFF_SIZE);
-    f->reserved = qvr_le32(h + QVR_OFF_RESERVED);
     if (f->size > p->max_size || f->reserved > p->max_reserved)
         return fail(p, QVR_PERR_TOO_BIG, "frame %" PRIu64 " (%s at stream offset %"
                     PRIu64 ") declares %s %" PRIu32 ", over the limit of %" PRIu32,
-                    p->nframes + 1, fi->fourcc, p->offset,
+                    p->nframes + 1, f->fourcc, p->offset,
                     f->size > p->max_size ? "data size" : "reserved",
                     f->size > p->max_size ? f->size : f->reserved,
                     f->size > p->max_size ? p->max_size : p->max_reserved);
-    memcpy(f->fourcc, fi->fourcc, sizeof f->fourcc);
-    f->media = fi->media;
-    f->codec = fi->codec;
-    f->flags = qvr_le32(h + QVR_OFF_FLAGS);
-    f->key = (f->flags & QVR_FLAG_KEY) != 0;
-    f->width = qvr_le32(h + QVR_OFF_WIDTH);
-    f->height = qvr_le32(h + QVR_OFF_HEIGHT);
-    f->timestamp = qvr_le64(h + QVR_OFF_TIMESTAMP);
-    read_osd(f->osd, h + QVR_OFF_OSD, QVR_OSD_LEN);
-    f->sample_rate = 0;
-    f->bits = f->channels = 0;
-    if (fi->media != QVR_MEDIA_AUDIO) {
-        f->header_len = QVR_HDR_SIZE;
-        f->len = f->size;
-        p->need = (uint64_t)QVR_HDR_SIZE + f->reserved + f->size;
-    } else if (p->layout != QVR_AUDIO_AUTO) {
-        audio_apply(p, p->layout);
-    } else {
+    if (f->media != QVR_MEDIA_AUDIO || p->layout != QVR_AUDIO_AUTO)
+        apply_extent(p, p->layout);
+    else
         p->need = 0;
-    }
     p->stage = ST_BODY;
     return STEP_AGAIN;
 }
@@ -420,14 +387,7 @@ static int step_body(qvr_parser *p, struct qvr_frame *out)
     }
     if (p->end - p->pos < p->need)
         return p->finished ? fail_truncated(p, p->need) : QVR_PARSE_NEED_MORE;
-    *out = p->cur;
-    out->header = h;
-    out->data = h + p->need - out->len;
-    if (out->header_len > QVR_HDR_SIZE) {
-        out->sample_rate = qvr_le32(h + QVR_HDR_SIZE);
-        out->bits = qvr_le16(h + QVR_HDR_SIZE + 4);
-        out->channels = qvr_le16(h + QVR_HDR_SIZE + 6);
-    }
+    qvr_wire_source_frame(h, p->end - p->pos, &p->hdr, &p->ext, out);
     consume(p, (size_t)p->need);
     p->nframes++;
     p->stage = ST_HEADER;
@@ -437,131 +397,6 @@ static int step_body(qvr_parser *p, struct qvr_frame *out)
 /* ---- JPEG-mode records ------------------------------------------------ */
 
 static const char *const jline_names[] = {"name", "timestamp", "length"};
-
-/* Digits only (after trimming spaces) into *v; 0 on junk or overflow. */
-static int parse_u64(const uint8_t *s, size_t n, uint64_t *v)
-{
-    uint64_t acc = 0;
-    while (n && (*s == ' ' || *s == '\t')) {
-        s++;
-        n--;
-    }
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    if (n == 0 || n > 20)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned d = (unsigned)s[i] - '0';
-        if (d > 9 || acc > (UINT64_MAX - d) / 10)
-            return 0;
-        acc = acc * 10 + d;
-    }
-    *v = acc;
-    return 1;
-}
-
-/* n decimal digits at s into *v, within [lo, hi]. */
-static int fixed_num(const uint8_t *s, size_t n, unsigned lo, unsigned hi, unsigned *v)
-{
-    unsigned acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned d = (unsigned)s[i] - '0';
-        if (d > 9)
-            return 0;
-        acc = acc * 10 + d;
-    }
-    *v = acc;
-    return acc >= lo && acc <= hi;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    int64_t era;
-    unsigned yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static unsigned days_in_month(unsigned y, unsigned m)
-{
-    static const unsigned char dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
-/* "YYYY-MM-DD HH:MM:SS" (or 'T'), optional ".m" to ".mmm", optional 'Z'. */
-static int parse_datetime(const uint8_t *s, size_t n, uint64_t *ms)
-{
-    unsigned y, mo, d, h, mi, sec, frac = 0;
-    if (n && s[n - 1] == 'Z')
-        n--;
-    if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') ||
-        s[13] != ':' || s[16] != ':')
-        return 0;
-    if (!fixed_num(s, 4, 1970, 9999, &y) || !fixed_num(s + 5, 2, 1, 12, &mo) ||
-        !fixed_num(s + 11, 2, 0, 23, &h) || !fixed_num(s + 14, 2, 0, 59, &mi) ||
-        !fixed_num(s + 17, 2, 0, 59, &sec) ||
-        !fixed_num(s + 8, 2, 1, days_in_month(y, mo), &d))
-        return 0;
-    if (n > 19) {
-        size_t k = n - 20;
-        if (s[19] != '.' || k < 1 || k > 3 || !fixed_num(s + 20, k, 0, 999, &frac))
-            return 0;
-        for (; k < 3; k++)
-            frac *= 10;
-    }
-    *ms = ((uint64_t)days_from_civil(y, mo, d) * 86400u + h * 3600u + mi * 60u + sec) *
-              1000u + frac;
-    return 1;
-}
-
-static int parse_timestamp(const uint8_t *s, size_t n, uint64_t *ms)
-{
-    while (n && (*s == ' ' || *s == '\t')) {
-        s++;
-        n--;
-    }
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    return parse_u64(s, n, ms) || parse_datetime(s, n, ms);
-}
-
-static uint32_t be16(const uint8_t *p)
-{
-    return (uint32_t)(p[0] << 8 | p[1]);
-}
-
-/* Width and height from the first SOF0/SOF1/SOF2 segment, searching the
- * marker chain within the first SOF_SCAN_MAX bytes; 0 when not found. */
-static void jpeg_dims(const uint8_t *d, size_t n, uint32_t *w, uint32_t *h)
-{
-    size_t lim = n < SOF_SCAN_MAX ? n : SOF_SCAN_MAX, i = 2;
-    *w = *h = 0;
-    if (lim < 4 || d[0] != 0xff || d[1] != 0xd8)
-        return;
-    while (i + 4 <= lim && d[i] == 0xff) {
-        uint8_t m = d[i + 1];
-        if (m == 0xff || m == 0x01 || m == 0xd8 || (m >= 0xd0 && m <= 0xd7)) {
-            i += m == 0xff ? 1 : 2;   /* fill byte or marker without length */
-            continue;
-        }
-        if (m == 0xd9 || m == 0xda || be16(d + i + 2) < 2)
-            return;
-        if (m >= 0xc0 && m <= 0xc2) {
-            if (i + 9 <= lim) {
-                *h = be16(d + i + 5);
-                *w = be16(d + i + 7);
-            }
-            return;
-        }
-        i += 2 + be16(d + i + 2);
-    }
-}
 
 static int fail_jtruncated(qvr_parser *p, const char *line, uint64_t missing, uint64_t of)
 {
@@ -574,34 +409,20 @@ static int fail_jtruncated(qvr_parser *p, const char *line, uint64_t missing, ui
                 " JPEG bytes missing", p->nframes + 1, p->offset, missing, of);
 }
 
-/* One complete text line of a record (without '\r\n'). */
+/* One complete text line of a record (without '\n'), decoded by wire.c. */
 static int jpeg_field(qvr_parser *p, const uint8_t *s, size_t n)
 {
-    struct qvr_frame *f = &p->cur;
-    uint64_t v;
     char shown[40];
-    if (p->jline == 0) {
-        size_t k = n < QVR_OSD_LEN ? n : QVR_OSD_LEN;
-        memcpy(f->osd, s, k);
-        f->osd[k] = '\0';
-        return STEP_AGAIN;
-    }
-    escape(shown, sizeof shown, s, n);
-    if (p->jline == 1) {
-        if (!parse_timestamp(s, n, &f->timestamp))
-            return fail(p, QVR_PERR_RECORD, "JPEG record %" PRIu64 ": bad timestamp "
-                        "\"%s\"", p->nframes + 1, shown);
-        return STEP_AGAIN;
-    }
-    if (!parse_u64(s, n, &v))
-        return fail(p, QVR_PERR_RECORD, "JPEG record %" PRIu64 ": bad length \"%s\"",
-                    p->nframes + 1, shown);
-    if (v > p->max_size)
+    int r = qvr_wire_jpeg_line((enum qvr_jpeg_line)p->jline, s, n, &p->jh);
+    if (r == QVR_WIRE_OK && p->jline == QVR_JLINE_LENGTH && p->jh.length > p->max_size)
         return fail(p, QVR_PERR_TOO_BIG, "JPEG record %" PRIu64 " declares %" PRIu64
-                    " bytes, over the limit of %" PRIu32, p->nframes + 1, v, p->max_size);
-    f->size = (uint32_t)v;
-    f->len = (size_t)v;
-    return STEP_AGAIN;
+                    " bytes, over the limit of %" PRIu32, p->nframes + 1, p->jh.length,
+                    p->max_size);
+    if (r == QVR_WIRE_OK)
+        return STEP_AGAIN;
+    escape(shown, sizeof shown, s, strip_cr(s, n));
+    return fail(p, QVR_PERR_RECORD, "JPEG record %" PRIu64 ": bad %s \"%s\"", p->nframes + 1,
+                r == QVR_WIRE_TIMESTAMP ? "timestamp" : "length", shown);
 }
 
 static int step_jline(qvr_parser *p)
@@ -628,13 +449,13 @@ static int step_jline(qvr_parser *p)
         consume(p, len + 1);
         return STEP_AGAIN;
     }
-    r = jpeg_field(p, s, n);
+    r = jpeg_field(p, s, len);
     if (r != STEP_AGAIN)
         return r;
     p->line += len + 1;
     p->scan = 0;
     if (++p->jline == 3) {
-        p->need = (uint64_t)p->line + p->cur.len;
+        p->need = (uint64_t)p->line + p->jh.length;
         p->stage = ST_JDATA;
     }
     return STEP_AGAIN;
@@ -647,21 +468,9 @@ static int step_jdata(qvr_parser *p, struct qvr_frame *out)
     if (have < p->need) {
         if (!p->finished)
             return QVR_PARSE_NEED_MORE;
-        return fail_jtruncated(p, NULL, p->need - have, p->cur.len);
+        return fail_jtruncated(p, NULL, p->need - have, p->jh.length);
     }
-    *out = p->cur;
-    memcpy(out->fourcc, "JPEG", 5);
-    out->media = QVR_MEDIA_VIDEO;
-    out->codec = QVR_CODEC_JPEG;
-    out->flags = QVR_FLAG_KEY;
-    out->key = 1;
-    out->reserved = 0;
-    out->sample_rate = 0;
-    out->bits = out->channels = 0;
-    out->header = h;
-    out->header_len = p->line;
-    out->data = h + p->line;
-    jpeg_dims(out->data, out->len, &out->width, &out->height);
+    qvr_wire_jpeg_frame(&p->jh, h, p->line, h + p->line, out);
     consume(p, (size_t)p->need);
     p->nframes++;
     p->line = 0;
@@ -782,17 +591,4 @@ size_t qvr_parser_buffered(const qvr_parser *p)
 enum qvr_audio_layout qvr_parser_audio_layout(const qvr_parser *p)
 {
     return p->layout;
-}
-
-const char *qvr_codec_name(enum qvr_codec c)
-{
-    static const char *const names[] = {
-        "unknown", "h264", "mpeg4", "mjpeg", "jpeg", "g711", "g726", "aac", "pcm", "g729"};
-    return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "unknown";
-}
-
-const char *qvr_media_name(enum qvr_media m)
-{
-    static const char *const names[] = {"unknown", "video", "audio"};
-    return (unsigned)m < sizeof names / sizeof names[0] ? names[m] : "unknown";
 }

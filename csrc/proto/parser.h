@@ -11,7 +11,7 @@
  * The stream starts with a result-code line ("0\n" is success, a negative
  * number is a 32-bit server code printed signed); an optional leading blank
  * or version line is skipped.  Then come either source frames (56-byte
- * header, see qvr_wire.h) or, in JPEG mode (qplay data_type=0), records of
+ * header, see qvr_wire.h; decoded by wire.h) or, in JPEG mode (qplay data_type=0), records of
  * "name\n" "timestamp\n" "length\n" and `length` bytes of JPEG.
  */
 #ifndef QVR_PARSER_H
@@ -20,21 +20,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "qvr_wire.h"
+#include "wire.h"   /* struct qvr_frame, enum qvr_audio_layout, the decoders */
 
 #define QVR_PARSER_DEFAULT_MAX_SIZE (32u * 1024u * 1024u)
 
 enum qvr_parse_mode {
     QVR_MODE_SOURCE = 0,  /* getstream.cgi, qplay get with data_type=1 */
     QVR_MODE_JPEG = 1     /* qplay get with data_type=0 */
-};
-
-/* How audio frames are laid out; AUTO detects it from the stream and then
- * keeps it (see docs/PROTOCOL.md, "Live stream frames"). */
-enum qvr_audio_layout {
-    QVR_AUDIO_AUTO = 0,
-    QVR_AUDIO_EXT_THEN_SIZE,      /* 8-byte audio header, then `size` bytes (reserved 8 or 0) */
-    QVR_AUDIO_SIZE_INCLUDES_EXT   /* `size` counts the 8-byte audio header too */
 };
 
 enum qvr_parse_status {
@@ -53,25 +45,6 @@ enum qvr_parse_error {
     QVR_PERR_RECORD,        /* a malformed JPEG-mode record header */
     QVR_PERR_TRUNCATED,     /* the stream ended inside a frame */
     QVR_PERR_NOMEM          /* an allocation failed */
-};
-
-struct qvr_frame {
-    char fourcc[5];            /* NUL-terminated; "JPEG" in JPEG mode */
-    enum qvr_media media;
-    enum qvr_codec codec;
-    uint32_t flags;            /* raw dwFlags */
-    int key;                   /* flags bit 0 (always 1 in JPEG mode) */
-    uint32_t width, height;
-    uint64_t timestamp;        /* ms since 1970 UTC */
-    char osd[QVR_OSD_LEN + 1]; /* channel name (NUL-terminated); JPEG mode: the name line */
-    uint32_t reserved;         /* raw dwReserved */
-    uint32_t size;             /* raw dwFrameDataSize */
-    uint32_t sample_rate;      /* audio only */
-    uint16_t bits, channels;   /* audio only */
-    const uint8_t *header;     /* the raw header bytes as received (56 or 64 in source mode) */
-    size_t header_len;
-    const uint8_t *data;       /* payload */
-    size_t len;                /* payload length */
 };
 
 struct qvr_parser_opts {
@@ -118,8 +91,5 @@ uint32_t qvr_parser_server_code(const qvr_parser *p);
 size_t qvr_parser_buffered(const qvr_parser *p);
 /* The audio layout detected so far (QVR_AUDIO_AUTO while undecided). */
 enum qvr_audio_layout qvr_parser_audio_layout(const qvr_parser *p);
-
-const char *qvr_codec_name(enum qvr_codec c);   /* "h264", ..., "unknown" */
-const char *qvr_media_name(enum qvr_media m);   /* "video", "audio", "unknown" */
 
 #endif

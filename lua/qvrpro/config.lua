@@ -15,12 +15,14 @@
 -- first level that names a host; the other options (user, password, verify,
 -- cafile, timeout, ...) field by field.  Within a level, QVR_USER and
 -- QVR_PASSWORD (or the table's user and password) win over the URL's.
+local address = require "qvrpro.address"
+
 local M = {}
 
 local ADDRESS = { scheme = true, host = true, port = true, prefix = true }
 
 local function parse_url(url, what)
-  local ok, o = pcall(require("qvrpro").parse_url, url)
+  local ok, o = pcall(address.parse, url)
   if not ok then
     return nil, ("%s: %s (expected http://user@host:port)"):format(what,
       tostring(o):gsub("^.-:%d+: ", ""):gsub(" %(expected.*%)$", ""))

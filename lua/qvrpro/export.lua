@@ -26,13 +26,19 @@
 -- to path .. ".part" (for .jpg: the folder path .. ".part/"), synced and
 -- renamed only when complete; a failure returns nil, err and keeps it.
 --
--- Resume: besides the .part, every frame goes into a journal,
--- path .. ".part.qvr" (for .qvr the .part itself is the dump), flushed a few
--- times a second.  resume = true rebuilds the .part from the journal's
--- complete records (the output is a pure function of the frame sequence, so
--- the result is the file an uninterrupted export writes), then continues the
--- playback from the journal's last timestamp, skipping the frames it already
--- holds.  Only the same job is continued: same camera, format and range
+-- Resume (docs/API.md lists the journal of each format): .mkv (audio not
+-- transcoded), .h264 and .jpg keep an index journal, path .. ".part.idx"
+-- (qvrpro.sink.journal), of sync points: what the output holds up to a point
+-- (for .mkv the end of a whole cluster, csrc/media/mux.c) and the job's state
+-- there; resume = true cuts the output back to the last one and continues
+-- the playback from there, dropping the frames it holds.  .mkv frames go
+-- from the stream to the muxer in C (mux.export_loop), Lua getting control
+-- back between slices.  .mp4 (and .mkv with audio = "aac"), whose muxer or
+-- encoder cannot be continued from a cut file, journal every frame into
+-- path .. ".part.qvr" and rebuild the .part from its complete records (the
+-- output is a pure function of the frame sequence); .qvr's .part is the
+-- dump itself.  Either way the result is the file an uninterrupted export
+-- writes.  Only the same job is continued: same camera, format and range
 -- (or the same opts.range_id, e.g. the range as the user typed it, so a
 -- relative "-1h" resumed later continues the original range); another job
 -- fails with RESUME_MISMATCH and keeps the journal, unless force = true,

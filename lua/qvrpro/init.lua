@@ -3,6 +3,7 @@
 -- objects are C; conveniences (URL form, time parsing, camera lookup,
 -- paging iterators) live here and are added to the C types as methods.
 local core = require "qvrpro.core"
+local address = require "qvrpro.address"
 local camera = require "qvrpro.camera"
 local qtime = require "qvrpro.time"
 local rest = require "qvrpro.rest"
@@ -43,36 +44,9 @@ function M.code_info(code)
   return core.code_info(code)
 end
 
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
---- Reads "scheme://user:password@host:port/prefix" into connect options.
--- Credentials may be percent-encoded; a raw '@' in the password works too
--- (the host starts after the last '@').
-function M.parse_url(url)
-  local scheme, tail = url:match("^(%a[%w+.-]*)://(.*)$")
-  if not scheme then error("bad URL (expected http://user:password@host:port)", 3) end
-  scheme = scheme:lower()
-  local authority, path = tail:match("^([^/]*)(/?.*)$")
-  local at = authority:find("@[^@]*$")
-  local opts = { scheme = scheme }
-  local hostport = authority
-  if at then
-    local cred = authority:sub(1, at - 1)
-    hostport = authority:sub(at + 1)
-    local user, password = cred:match("^([^:]*):(.*)$")
-    opts.user = unescape(user or cred)
-    opts.password = password and unescape(password) or nil
-  end
-  local host, port = hostport:match("^%[(.-)%]:?(%d*)$")
-  if not host then host, port = hostport:match("^([^:]*):?(%d*)$") end
-  if not host or host == "" then error("bad URL: no host", 3) end
-  opts.host = host
-  opts.port = tonumber(port) or (scheme == "https" and 443 or 8080)
-  if path ~= "" and path ~= "/" then opts.prefix = path:gsub("/$", "") end
-  return opts
-end
+--- Reads "scheme://user:password@host:port/prefix" into connect options
+-- (qvrpro.address).
+M.parse_url = address.parse
 
 local function discover_prefix(nvr)
   local entry, err = nvr:request("json", "/qvrentry", nil, { sid = false })

@@ -11,7 +11,11 @@
 --   * tell a failed login after earlier failures (the NVR may be refusing
 --     this address for now) from a first one (wrong user name or password).
 -- A success forgets the failures.
+--
+-- It sits above the library: it wraps qvr.connect, so it requires qvrpro
+-- when it loads (qvrpro never requires it: no cycle).
 local core = require "qvrpro.core"
+local qvr = require "qvrpro"
 
 local M = {}
 
@@ -110,7 +114,6 @@ end
 --- qvr.connect with the shared back-off; returns the session, or nil, err
 -- with a message that says which case it is.
 function M.connect(o)
-  local qvr = require "qvrpro"
   local who = key_of(o)
   local wait, failures = M.check(o)
   if wait then

@@ -518,6 +518,50 @@ static void test_hostile(const struct tframe *fs)
            "append refuses a corrupt dump: %s", e.msg);
 }
 
+/* A JPEG record: type 2, the text lines `lines` as its header, `jpeg` as
+ * its payload, timestamp ts. */
+static size_t jpeg_rec(uint8_t *rec, const char *lines, const char *jpeg, uint64_t ts)
+{
+    size_t hl = strlen(lines), pl = strlen(jpeg);
+    memset(rec, 0, 16);
+    rec[0] = QVR_DUMP_JPEG;
+    rec[1] = 1;
+    qvr_put_le16(rec + 2, (uint16_t)hl);
+    qvr_put_le32(rec + 4, (uint32_t)pl);
+    qvr_put_le64(rec + 8, ts);
+    memcpy(rec + 16, lines, hl);
+    memcpy(rec + 16 + hl, jpeg, pl);
+    return 16 + hl + pl;
+}
+
+static void test_hostile_jpeg(void)
+{
+    struct qvr_dump_err e;
+    uint8_t rec[512];
+    int next = 0;
+    size_t n = jpeg_rec(rec, "Cam\r\n7\r\n3\r\n", "abc", 7);
+    tap_ok(open_crafted(rec, n, &e, &next) == 0 && next == 1,
+           "a JPEG record with CRLF lines reads");
+    n = jpeg_rec(rec, "\r\n\nCam\n2023-11-14 22:13:20.5\n3\n", "abc", 1700000000500ull);
+    tap_ok(open_crafted(rec, n, &e, &next) == 0 && next == 1,
+           "blank lines before the name, a date timestamp");
+    n = jpeg_rec(rec, "Cam\n7\n", "3\nabc", 7);
+    tap_ok(open_crafted(rec, n, &e, &next) == 0 && next == -1 && e.kind == QVR_DERR_FRAME,
+           "the length line in the payload, not the header: %s", e.msg);
+    n = jpeg_rec(rec, "Cam\n7\n3\nab", "c", 7);
+    tap_ok(open_crafted(rec, n, &e, &next) == 0 && next == -1 && e.kind == QVR_DERR_FRAME,
+           "JPEG bytes in the header: %s", e.msg);
+    n = jpeg_rec(rec, "Cam\n7\n4\n", "abc", 7);
+    tap_ok(open_crafted(rec, n, &e, &next) == 0 && next == -1 && e.kind == QVR_DERR_FRAME,
+           "the length line disagrees with the payload: %s", e.msg);
+    n = jpeg_rec(rec, "Cam\nnoon\n3\n", "abc", 7);
+    tap_ok(open_crafted(rec, n, &e, &next) == 0 && next == -1 && e.kind == QVR_DERR_FRAME &&
+           strstr(e.msg, "bad timestamp") != NULL, "a bad timestamp line: %s", e.msg);
+    n = jpeg_rec(rec, "Cam\n8\n3\n", "abc", 7);
+    tap_ok(open_crafted(rec, n, &e, &next) == 0 && next == -1 && e.kind == QVR_DERR_FRAME,
+           "the record's timestamp differs from its lines': %s", e.msg);
+}
+
 static void test_writer_refuses(void)
 {
     qvr_dump_writer *w = create(tmp("refuse.qvr"));
@@ -555,6 +599,7 @@ int main(void)
     test_append(fs, NFRAMES);
     test_no_seek_points();
     test_hostile(fs);
+    test_hostile_jpeg();
     test_writer_refuses();
     {
         char cmd[128];

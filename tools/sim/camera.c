@@ -9,6 +9,7 @@
 #include "answer.h"
 #include "archive.h"
 #include "auth.h"
+#include "camrec.h"
 #include "handlers.h"
 #include "http.h"
 #include "logs.h"
@@ -42,14 +43,6 @@ static enum MHD_Result bad_param(struct req *r, unsigned status)
     return answer_error_status(r, status, E_CAM_PARAM, "illegal parameter or missing of parameter");
 }
 
-static bool recording(struct sim *s, const struct camera *c)
-{
-    pthread_mutex_lock(&s->lock);
-    bool manual = s->manual_rec[c->index];
-    pthread_mutex_unlock(&s->lock);
-    return manual || !strcmp(c->rec_state, "RECORDING");
-}
-
 static double bit_rate(const struct sim *s, const struct camera *c)
 {
     if (c->dump)
@@ -61,12 +54,6 @@ static double bit_rate(const struct sim *s, const struct camera *c)
         bps += (double)a->total_payload * 8.0 * (1000.0 / (double)c->audio_ms) / (double)a->n;
     }
     return (double)(int64_t)bps;
-}
-
-/* Frames per second: configured, or estimated from a dump. */
-static int camera_fps(const struct camera *c)
-{
-    return c->dump ? c->dump->fps : c->fps;
 }
 
 static void add_settings(cJSON *o, const struct sim *s, const struct camera *c)
@@ -93,7 +80,7 @@ static void add_state(cJSON *o, struct sim *s, const struct camera *c, bool rec_
     char fps[16];
     snprintf(fps, sizeof fps, "%d", up ? camera_fps(c) : -1);
     cJSON_AddStringToObject(o, "status", status_names[c->status]);
-    cJSON_AddStringToObject(o, "rec_state", recording(s, c) ? "RECORDING" : c->rec_state);
+    cJSON_AddStringToObject(o, "rec_state", camera_recording(s, c) ? "RECORDING" : c->rec_state);
     cJSON_AddNumberToObject(o, "rec_state_err_code", 0);
     cJSON_AddStringToObject(o, "frame_rate", fps);
     cJSON_AddNumberToObject(o, "bit_rate", up ? bit_rate(s, c) : 0);
@@ -109,16 +96,7 @@ static void add_state(cJSON *o, struct sim *s, const struct camera *c, bool rec_
 static cJSON *camera_json(struct sim *s, const struct camera *c, bool rec_days)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "channel_index", c->index);
-    cJSON_AddStringToObject(o, "name", c->name);
-    cJSON_AddStringToObject(o, "umsid", c->umsid);
-    cJSON_AddStringToObject(o, "guid", c->guid);
-    cJSON_AddStringToObject(o, "brand", c->brand);
-    cJSON_AddStringToObject(o, "model", c->model);
-    cJSON_AddStringToObject(o, "mac", c->mac);
-    cJSON_AddStringToObject(o, "ver", c->ver);
-    cJSON_AddStringToObject(o, "ip", c->ip);
-    cJSON_AddStringToObject(o, "port", c->port);
+    camera_fields(o, c);
     add_settings(o, s, c);
     add_state(o, s, c, rec_days);
     return o;
@@ -214,7 +192,7 @@ static enum MHD_Result act_rec_status(struct req *r)
         return bad_param(r, 200);
     cJSON *root = cJSON_CreateObject();
     cJSON_AddTrueToObject(root, "success");
-    cJSON_AddNumberToObject(root, "rec_status", recording(r->sim, c) ? 1 : 0);
+    cJSON_AddNumberToObject(root, "rec_status", camera_recording(r->sim, c) ? 1 : 0);
     return answer_json(r, root);
 }
 

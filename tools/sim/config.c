@@ -133,7 +133,7 @@ static int load_media_fields(struct camera *c, const cJSON *o, struct ctx *x, si
     if ((c->video = video_kind_by_name(video)) < 0)
         return fail(x, "unknown video \"%s\" (h264_720p, h264_360p, mjpeg)", video, i);
     if ((c->audio = audio_kind_by_name(audio)) < 0)
-        return fail(x, "unknown audio \"%s\" (aac, g711, none)", audio, i);
+        return fail(x, "unknown audio \"%s\" (aac, g711, g726, none)", audio, i);
     if (parse_status(status, &c->status) != 0)
         return fail(x, "unknown status \"%s\"", status, i);
     const cJSON *fps = cJSON_GetObjectItemCaseSensitive(o, "fps");
@@ -284,15 +284,26 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
     return rc;
 }
 
-/* A camera named name, backed by a dump: the built-in defaults, a guid and
- * umsid derived from the name. */
-static int add_dump_camera(struct config *c, const char *name, struct ctx *x)
+/* Appends the camera the JSON object text describes, as a config's camera. */
+static int append_camera(struct config *c, const char *text, struct ctx *x)
 {
     struct camera *v = realloc(c->cameras, (c->ncameras + 1) * sizeof *v);
     if (!v)
         return fail(x, "%s", "out of memory", c->ncameras);
     c->cameras = v;
     size_t i = c->ncameras;
+    cJSON *o = cJSON_Parse(text);
+    memset(&c->cameras[i], 0, sizeof c->cameras[i]);
+    int rc = o ? load_camera(&c->cameras[i], o, x, i) : fail(x, "%s", "out of memory", i);
+    cJSON_Delete(o);
+    c->ncameras++; /* freed with the others, also on failure */
+    return rc;
+}
+
+/* A camera named name, backed by a dump: the built-in defaults, a guid and
+ * umsid derived from the name. */
+static int add_dump_camera(struct config *c, const char *name, struct ctx *x)
+{
     uint64_t h = 1469598103934665603ull;
     for (const char *p = name; *p; p++)
         h = hash64(h ^ (unsigned char)*p);
@@ -301,14 +312,39 @@ static int add_dump_camera(struct config *c, const char *name, struct ctx *x)
              "{\"guid\": \"%016llX%016llX\", \"umsid\": \"%016llX\", \"brand\": \"qvrsim\", "
              "\"model\": \"qvr dump\"}", (unsigned long long)h,
              (unsigned long long)hash64(h), (unsigned long long)hash64(h + 1));
-    cJSON *o = cJSON_Parse(text);
-    memset(&c->cameras[i], 0, sizeof c->cameras[i]);
-    int rc = o ? load_camera(&c->cameras[i], o, x, i) : fail(x, "%s", "out of memory", i);
-    cJSON_Delete(o);
-    c->ncameras++; /* freed with the others, also on failure */
+    int rc = append_camera(c, text, x);
     if (rc == 0)
-        copy_str(c->cameras[i].name, sizeof c->cameras[i].name, name);
+        copy_str(c->cameras[c->ncameras - 1].name, sizeof c->cameras[0].name, name);
     return rc;
+}
+
+/* --extra-camera NAME: cameras the default config leaves out, so that the
+ * camera lists the specs count stay as they are. */
+static const char *const extra_cameras[][2] = {
+    {"g726", "{\"name\": \"Side Gate\", \"guid\": \"6726A0D10C0A4B1E9F2E3D4C5B6A0004\", "
+             "\"umsid\": \"0000000500600031\", \"brand\": \"DAHUA\", "
+             "\"model\": \"IPC-HFW1230\", \"mac\": \"3C:EF:8C:10:20:30\", "
+             "\"ver\": \"2.800.0000000.9.R\", \"ip\": \"10.64.104.147\", \"port\": \"80\", "
+             "\"video\": \"h264_360p\", \"audio\": \"g726\", \"fps\": 10, "
+             "\"status\": \"connected\", \"rec_state\": \"RECORDING\", \"gaps\": []}"},
+};
+
+bool config_extra_known(const char *name)
+{
+    for (size_t i = 0; i < sizeof extra_cameras / sizeof extra_cameras[0]; i++)
+        if (!strcmp(extra_cameras[i][0], name))
+            return true;
+    return false;
+}
+
+int config_extra_camera(struct config *c, const char *name, char *err, size_t errlen)
+{
+    struct ctx x = {err, errlen, ""};
+    for (size_t i = 0; i < sizeof extra_cameras / sizeof extra_cameras[0]; i++)
+        if (!strcmp(extra_cameras[i][0], name))
+            return append_camera(c, extra_cameras[i][1], &x) || check_unique(c, &x);
+    snprintf(err, errlen, "unknown extra camera '%s' (g726)", name);
+    return -1;
 }
 
 int config_dump_camera(struct config *c, const char *spec, char *err, size_t errlen)

@@ -76,6 +76,11 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen);
 int config_dump_camera(struct config *c, const char *spec, char *err, size_t errlen);
 void config_free(struct config *c);
 
+/* --extra-camera NAME: appends the built-in camera NAME ("g726": Side Gate,
+ * H.264 360p with G.726 audio); config_extra_known says whether NAME is one. */
+bool config_extra_known(const char *name);
+int config_extra_camera(struct config *c, const char *name, char *err, size_t errlen);
+
 const struct camera *config_camera_by_guid(const struct config *c, const char *guid);
 int config_user_by_name(const struct config *c, const char *name);
 

@@ -46,9 +46,12 @@ bad:
     return -1;
 }
 
-/* --dump-camera, then every camera's dump. */
+/* --extra-camera, --dump-camera, then every camera's dump. */
 static int load_dumps(struct sim *s, char *err, size_t errlen)
 {
+    for (size_t i = 0; i < s->opt.nextra_cameras; i++)
+        if (config_extra_camera(&s->cfg, s->opt.extra_cameras[i], err, errlen) != 0)
+            return -1;
     for (size_t i = 0; i < s->opt.ndump_cameras; i++)
         if (config_dump_camera(&s->cfg, s->opt.dump_cameras[i], err, errlen) != 0)
             return -1;

@@ -21,6 +21,7 @@ const struct audio_info audio_kinds[AUDIO_KINDS] = {
     {"none", NULL, "", 0, 0, 0, 0, SPLIT_WHOLE},
     {"aac", "aac_16k.adts", "0AAC", 16000, 16, 1, 64, SPLIT_ADTS},
     {"g711", "g711_8k.ulaw", "G711", 8000, 16, 1, 20, SPLIT_G711},
+    {"g726", "g726_8k.g726", "G726", 8000, 4, 1, 20, SPLIT_G726},
 };
 
 int video_kind_by_name(const char *name)
@@ -223,6 +224,7 @@ static int load_clip(struct clip *c, const char *dir, const char *file, enum spl
     case SPLIT_MJPEG: rc = split_mjpeg(c); break;
     case SPLIT_ADTS: rc = split_adts(c); break;
     case SPLIT_G711: rc = split_fixed(c, 160); break;
+    case SPLIT_G726: rc = split_fixed(c, 80); break;
     default: rc = add_frame(c, &cap, 0, c->size, true); break;
     }
     if (rc != 0)

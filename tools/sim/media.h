@@ -5,7 +5,8 @@
  * audio parameters), loading the fixture files from the media directory and
  * splitting them into frames at startup: H.264 Annex B on AUD NALs (key =
  * the access unit holds an IDR), MJPEG from SOI to EOI, AAC on the ADTS
- * frame-length field, G.711 in 160-byte chunks.  Read-only after loading.
+ * frame-length field, G.711 in 160-byte chunks, G.726 (32 kbit/s) in 80-byte
+ * chunks (both 20 ms).  Read-only after loading.
  */
 #ifndef SIM_MEDIA_H
 #define SIM_MEDIA_H
@@ -15,10 +16,10 @@
 #include <stdint.h>
 
 enum video_kind { VIDEO_H264_720P, VIDEO_H264_360P, VIDEO_MJPEG, VIDEO_KINDS };
-enum audio_kind { AUDIO_NONE, AUDIO_AAC, AUDIO_G711, AUDIO_KINDS };
+enum audio_kind { AUDIO_NONE, AUDIO_AAC, AUDIO_G711, AUDIO_G726, AUDIO_KINDS };
 
 /* How a fixture file is cut into frames. */
-enum split_kind { SPLIT_ANNEXB, SPLIT_MJPEG, SPLIT_ADTS, SPLIT_G711, SPLIT_WHOLE };
+enum split_kind { SPLIT_ANNEXB, SPLIT_MJPEG, SPLIT_ADTS, SPLIT_G711, SPLIT_G726, SPLIT_WHOLE };
 
 #define SNAPSHOT_FILES 4
 
@@ -36,7 +37,7 @@ struct audio_info {
     const char *file;
     const char *fourcc;
     uint32_t sample_rate;
-    uint16_t bits, channels;
+    uint16_t bits, channels;  /* the frame header's bits: G.726, its code size */
     int interval_ms;      /* duration of one frame */
     enum split_kind split;
 };

@@ -1,6 +1,7 @@
 /*
  * options.c - parses qvrsim's command line and prints --help.
  */
+#include "config.h"
 #include "options.h"
 #include "util.h"
 
@@ -57,6 +58,8 @@ static const char usage[] =
 "  --dump-camera NAME=FILE  the camera named NAME (added when the config has\n"
 "                      none) plays the .qvr dump FILE live (in a loop) and\n"
 "                      as its archive (repeatable; config key \"dump\")\n"
+"  --extra-camera NAME  add a built-in camera the default config leaves out:\n"
+"                      g726 (Side Gate: H.264 360p, G.726 32 kbit/s audio)\n"
 "  --print-default-config  print the built-in config JSON and exit\n"
 "  --write-dump FILE --camera NAME --from MS --to MS [--with-jpeg] [--no-index]\n"
 "                      write the frames playback of camera NAME (name or guid)\n"
@@ -192,6 +195,15 @@ static int add_dump_camera(struct options *o, const char *v)
     return add_switch(o->dump_cameras, &o->ndump_cameras, v);
 }
 
+static int add_extra_camera(struct options *o, const char *v)
+{
+    if (!config_extra_known(v)) {
+        fprintf(stderr, "qvrsim: --extra-camera wants g726, got '%s'\n", v);
+        return -1;
+    }
+    return add_switch(o->extra_cameras, &o->nextra_cameras, v);
+}
+
 /* One option with its value; returns 0 or -1. */
 static int apply(struct options *o, const char *name, const char *v)
 {
@@ -217,6 +229,7 @@ static int apply(struct options *o, const char *name, const char *v)
     if (!strcmp(name, "--tls-key")) { o->tls_key = v; return 0; }
     if (!strcmp(name, "--log")) { o->log = v; return 0; }
     if (!strcmp(name, "--dump-camera")) return add_dump_camera(o, v);
+    if (!strcmp(name, "--extra-camera")) return add_extra_camera(o, v);
     if (!strcmp(name, "--write-dump")) { o->write_dump = v; return 0; }
     if (!strcmp(name, "--camera")) { o->camera = v; return 0; }
     if (!strcmp(name, "--from")) return time_arg(name, v, &o->from, &o->has_from);

@@ -41,6 +41,8 @@ struct options {
     bool print_config;      /* --print-default-config */
     const char *dump_cameras[MAX_SWITCH_ARGS];  /* --dump-camera NAME=FILE */
     size_t ndump_cameras;
+    const char *extra_cameras[MAX_SWITCH_ARGS]; /* --extra-camera NAME */
+    size_t nextra_cameras;
     /* --write-dump FILE --camera NAME --from MS --to MS [--with-jpeg] [--no-index] */
     const char *write_dump;
     const char *camera;

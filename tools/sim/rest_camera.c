@@ -4,6 +4,7 @@
  */
 #include "archive.h"
 #include "auth.h"
+#include "camrec.h"
 #include "clip.h"
 #include "http.h"
 #include "logs.h"
@@ -26,14 +27,6 @@ static const char *status_name(const struct camera *c)
     }
 }
 
-static bool recording(struct sim *s, const struct camera *c)
-{
-    pthread_mutex_lock(&s->lock);
-    bool manual = s->manual_rec[c->index];
-    pthread_mutex_unlock(&s->lock);
-    return manual || !strcmp(c->rec_state, "RECORDING");
-}
-
 /* "H264", "MJPEG": the REST list writes the codec without the dot. */
 static void codec_name(const struct camera *c, char *out, size_t n)
 {
@@ -52,11 +45,6 @@ static void resolution(const struct camera *c, char *out, size_t n)
              c->dump ? c->dump->height : vi->height);
 }
 
-static int fps_of(const struct camera *c)
-{
-    return c->dump ? c->dump->fps : c->fps;
-}
-
 static double bit_rate(const struct sim *s, const struct camera *c)
 {
     if (c->dump)
@@ -72,7 +60,7 @@ static void add_settings(cJSON *o, const struct camera *c)
     cJSON_AddStringToObject(o, "video_codec_setting", text);
     resolution(c, text, sizeof text);
     cJSON_AddStringToObject(o, "video_resolution_setting", text);
-    snprintf(text, sizeof text, "%d", fps_of(c));
+    snprintf(text, sizeof text, "%d", camera_fps(c));
     cJSON_AddStringToObject(o, "frame_rate_setting", text);
     cJSON_AddStringToObject(o, "video_quality_setting", "Quality 1");
 }
@@ -91,32 +79,23 @@ static void add_stream_state(cJSON *o, struct sim *s, const struct camera *c, bo
     cJSON_AddStringToObject(st, "status", status_name(c));
     cJSON_AddStringToObject(st, "rec_state", rec ? "RECORDING" : c->rec_state);
     cJSON_AddNumberToObject(st, "rec_state_err_code", 0);
-    cJSON_AddNumberToObject(st, "frame_rate", fps_of(c));
+    cJSON_AddNumberToObject(st, "frame_rate", camera_fps(c));
     cJSON_AddNumberToObject(st, "bit_rate", bit_rate(s, c));
     cJSON_AddItemToArray(arr, st);
 }
 
 static cJSON *camera_json(struct sim *s, const struct camera *c)
 {
-    bool up = c->status == CAM_CONNECTED, rec = recording(s, c);
+    bool up = c->status == CAM_CONNECTED, rec = camera_recording(s, c);
     char text[16];
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "channel_index", c->index);
-    cJSON_AddStringToObject(o, "name", c->name);
-    cJSON_AddStringToObject(o, "umsid", c->umsid);
-    cJSON_AddStringToObject(o, "guid", c->guid);
-    cJSON_AddStringToObject(o, "brand", c->brand);
-    cJSON_AddStringToObject(o, "model", c->model);
-    cJSON_AddStringToObject(o, "mac", c->mac);
-    cJSON_AddStringToObject(o, "ver", c->ver);
-    cJSON_AddStringToObject(o, "ip", c->ip);
-    cJSON_AddStringToObject(o, "port", c->port);
+    camera_fields(o, c);
     add_settings(o, c);
     add_stream_state(o, s, c, rec);
     cJSON_AddStringToObject(o, "status", status_name(c));
     cJSON_AddStringToObject(o, "rec_state", rec ? "RECORDING" : c->rec_state);
     cJSON_AddNumberToObject(o, "rec_state_err_code", 0);
-    snprintf(text, sizeof text, "%d", up ? fps_of(c) : -1);
+    snprintf(text, sizeof text, "%d", up ? camera_fps(c) : -1);
     cJSON_AddStringToObject(o, "frame_rate", text);
     cJSON_AddNumberToObject(o, "bit_rate", up ? bit_rate(s, c) : -1);
     return o;
@@ -234,15 +213,25 @@ enum MHD_Result rest_capability(struct req *r)
     return rest_json(r, 200, root, true);
 }
 
+/* The root {"success": true} of an answer, or NULL when the request is
+ * refused (answered, *rc set). */
+static cJSON *success_root(struct req *r, enum MHD_Result *rc)
+{
+    if (rest_refused(r, rc))
+        return NULL;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddTrueToObject(root, "success");
+    return root;
+}
+
 /* The brands and models of the configured cameras, UMSIDs as configured. */
 enum MHD_Result rest_support(struct req *r)
 {
     enum MHD_Result rc;
-    if (rest_refused(r, &rc))
+    cJSON *root = success_root(r, &rc);
+    if (!root)
         return rc;
     const struct sim *s = r->sim;
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddTrueToObject(root, "success");
     cJSON *brands = cJSON_AddArrayToObject(root, "brands");
     for (size_t i = 0; i < s->cfg.ncameras; i++) {
         const struct camera *c = &s->cfg.cameras[i];
@@ -269,11 +258,10 @@ enum MHD_Result rest_support(struct req *r)
 enum MHD_Result rest_search(struct req *r)
 {
     enum MHD_Result rc;
-    if (rest_refused(r, &rc))
+    cJSON *root = success_root(r, &rc);
+    if (!root)
         return rc;
     const struct sim *s = r->sim;
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddTrueToObject(root, "success");
     cJSON *data = cJSON_AddArrayToObject(root, "data");
     for (size_t i = 0; i < s->cfg.ncameras; i++) {
         const struct camera *c = &s->cfg.cameras[i];

@@ -28,7 +28,7 @@ local function init(opts)
     args.die(("%s exists: pass --force to replace it"):format(path))
   end
   if not opts.url then args.usage("--url is missing (e.g. --url http://192.168.1.10:8080)") end
-  local ok, perr = pcall(require("qvrpro").parse_url, opts.url)
+  local ok, perr = pcall(require("qvrpro.address").parse, opts.url)
   if not ok then args.usage("--url %s: %s", opts.url, tostring(perr):gsub("^.-:%d+: ", "")) end
   local password = opts.password_stdin and read_password() or nil
   local lines = { "-- qvrpro config (qvr config init): read by qvr, the scheduler and qvr.connect()",

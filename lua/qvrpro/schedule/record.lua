@@ -45,7 +45,11 @@ end
 function M.take_window_lock(self, job)
   if self.held[job.name] then return true end
   local ok, holder = store.lock(lock_path(self.cfg, job))
-  if not ok then
+  if ok == nil then
+    self:log("error", "cannot take the job's lock: " .. tostring(holder), job)
+    note(self.summary.failed, job, self.clock())
+    return false
+  elseif not ok then
     if not self.busy_logged then self.busy_logged = {} end
     if not self.busy_logged[job.name] then
       self:log("info", ("busy: lock held by pid %s; not touching recording"):format(tostring(holder)), job)

@@ -134,7 +134,11 @@ function Runner:with_lock(job, fn)
   local path = lock_path(self.cfg, job)
   if self.held[job.name] then return fn() end
   local ok, holder = store.lock(path)
-  if not ok then
+  if ok == nil then
+    self:log("error", "cannot take the job's lock: " .. tostring(holder), job)
+    note(self.summary.failed, job, self.clock())
+    return nil, "no lock"
+  elseif not ok then
     self:log("info", ("busy: the job's lock is held by pid %s; skipped"):format(tostring(holder)), job)
     note(self.summary.skipped, job, self.clock())
     return nil, "busy"
@@ -200,7 +204,7 @@ function Runner:tick_job(job, now)
       write_state(self.cfg, job, st)
     end
   end)
-  if not ok and err == "busy" then return now + RETRY_MS end
+  if not ok and (err == "busy" or err == "no lock") then return now + RETRY_MS end
   return next_ms(job.cron, job.zone, now)
 end
 

@@ -1,12 +1,9 @@
 --- qvrpro.schedule.store: the scheduler's files: a job's state file, its
 -- lock file, the state directory.
+local core = require "qvrpro.core"
 local sconfig = require "qvrpro.schedule.config"
 
 local M = {}
-
-local function shell_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
 
 local function read_file(path)
   local f = io.open(path, "rb")
@@ -29,10 +26,7 @@ local function write_file(path, text)
 end
 
 local function mkdir_p(dir)
-  local ok, core = pcall(require, "qvrpro.core")
-  if ok and core.mkdir_p then return core.mkdir_p(dir) end
-  if os.execute("mkdir -p -- " .. shell_quote(dir)) then return true end
-  return nil, "cannot create directory " .. dir
+  return core.mkdir_p(dir)
 end
 
 local function dirname(path)
@@ -66,44 +60,36 @@ local function holder_alive(content)
   return now_start ~= nil and now_start == start and state ~= "Z"
 end
 
---- Takes the lock file `path` for this process: written to a temporary file
--- and hard-linked into place (link(2) is atomic and never replaces an
--- existing file).  A lock whose process is gone (or is another process that
--- reused its pid) is taken over.  Returns true, or false, holder pid.
+--- Takes the lock file `path` for this process: its content (pid and start
+-- time) is placed with link(2) (`core.link_lock`: atomic, never replaces an
+-- existing file, safe on NFS).  A lock whose process is gone (or is another
+-- process that reused its pid) is taken over: `core.break_lock` removes it
+-- only if it still holds what was judged stale.  Re-entrant.  Returns true,
+-- or false, holder pid (nil when unreadable), or nil, err, errno when the
+-- lock cannot be placed at all (folder missing, not writable, ...).
 function M.lock(path)
-  local id = my_id()
-  local tmp = ("%s.%s.tmp"):format(path, id:gsub(" ", "-"))
-  local ok, err = write_file(tmp, id .. "\n")
-  if not ok then return nil, err end
+  local id = my_id() .. "\n"
   local held_by
   for _ = 1, 5 do
-    if os.execute(("ln %s %s 2>/dev/null"):format(shell_quote(tmp), shell_quote(path))) then
-      os.remove(tmp)
-      return true
-    end
-    local content = read_file(path)
-    if content then
-      held_by = content:match("^(%d+)")
-      if content == id .. "\n" then os.remove(tmp); return true end
-      if holder_alive(content) then os.remove(tmp); return false, tonumber(held_by) end
-      -- stale: move it aside atomically, and make sure what was moved is the
-      -- dead one (another process may have taken it over meanwhile)
-      local aside = ("%s.%s.stale"):format(path, id:gsub(" ", "-"))
-      if os.rename(path, aside) then
-        if read_file(aside) ~= content then
-          os.execute(("ln %s %s 2>/dev/null"):format(shell_quote(aside), shell_quote(path)))
-        end
-        os.remove(aside)
-      end
+    local ok, held, code = core.link_lock(path, id)
+    if ok then return true end
+    if ok == nil then return nil, held, code end
+    if held then
+      held_by = held:match("^(%d+)")
+      if held == id then return true end
+      if holder_alive(held) then return false, tonumber(held_by) end
+      local bok, berr, bcode = core.break_lock(path, held)
+      if bok == nil then return nil, berr, bcode end
     end
   end
-  os.remove(tmp)
   return false, tonumber(held_by)
 end
 
---- Releases a lock this process holds.
+--- Releases a lock this process holds (another holder's is left alone).
+-- Returns true when it removed the lock, false when it held none, or nil,
+-- err, errno.
 function M.unlock(path)
-  if read_file(path) == my_id() .. "\n" then os.remove(path) end
+  return core.unlink_lock(path, my_id() .. "\n")
 end
 
 local function state_path(cfg, job) return cfg.state_dir .. "/" .. job.file_key .. ".state" end
