@@ -158,6 +158,31 @@ describe("export resume from the index journal", function()
       assert.is_nil(file_size(path .. ".part.idx"))
     end)
 
+  it("refuses a .h264 journal that counts more bytes than its .part; force starts afresh",
+    function()
+      local from, to = t0, t0 + 120000
+      local full_path, path = dir .. "/full2.h264", dir .. "/lying.h264"
+      local full = assert(export.run(nvr, "Front Door", { from = from, to = to,
+                                                          path = full_path }))
+      kill_at_sync(start_child("Front Door", from, to, path, false), path, full.bytes // 3)
+      local jpath, part = path .. ".part.idx", path .. ".part"
+      local j = assert(journal.load(jpath))
+      j.sync.offset = file_size(part) + 1000
+      journal.create(jpath, j.head, j.streams, j.sync, j.gaps):close()
+      local before = h.read_file(part)
+      local r, err = export.run(nvr, "Front Door", { from = from, to = to, path = path,
+                                                     resume = true })
+      assert.is_nil(r)
+      assert.equal("RESUME_FAILED", err.name)
+      assert.matches("cannot cut .* it holds", err.message)
+      assert.is_true(before == h.read_file(part), "the .part is not touched")
+      r = assert(export.run(nvr, "Front Door", { from = from, to = to, path = path,
+                                                 resume = true, force = true }))
+      assert.is_false(r.resumed)
+      same_result(full, r)
+      assert.is_true(h.read_file(full_path) == h.read_file(path), "the same bytes")
+    end)
+
   it("resumes a .jpg series killed with kill -9 from the images its journal counts", function()
     local from, to = t0, t0 + 180000
     local full_path, path = dir .. "/full/door.jpg", dir .. "/killed/door.jpg"

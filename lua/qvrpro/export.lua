@@ -606,9 +606,11 @@ function Job:execute()
   local ok, err
   if self.opts.resume and (self.resumable or self.cuttable) and exists(self.jpath) then
     if self.resumable then ok, err = self:resume_index() else ok, err = self:resume_cut() end
-    if not ok and err.name == "RESUME_MISMATCH" and self.opts.force then
-      ok, err = true, nil     -- start afresh: the journal is rewritten with the first cluster
+    if not ok and (err.name == "RESUME_MISMATCH" or err.name == "RESUME_FAILED")
+       and self.opts.force then
+      ok, err = true, nil     -- start afresh: the journal is rewritten at the first sync point
       os.remove(self.jpath)
+      self.out = self:open_output()
     end
     if not ok then return nil, err end
   elseif self.opts.resume and exists(self.jpath) then
