@@ -40,6 +40,9 @@ struct mstream {
     qvr_aacenc *enc;            /* camera audio turned into AAC (aac = 1) */
     int index;
     int64_t held_tag[QVR_MUX_TAG];   /* the caller's tag of the held packet */
+    AVBufferPool *pool;         /* packet buffers of pool_size bytes (resumable muxers) */
+    size_t pool_size;
+    AVPacket *spare;            /* a packet struct to reuse */
 };
 
 #define MUX_IOBUF (1 << 20)
@@ -432,7 +435,11 @@ static int emit_resumable(qvr_mux *m, struct mstream *s, AVPacket *pkt)
     int64_t before = avio_tell(m->oc->pb), pts = pkt->pts;
     av_packet_rescale_ts(pkt, MS, s->st->time_base);
     rc = av_write_frame(m->oc, pkt);
-    av_packet_free(&pkt);
+    av_packet_unref(pkt);
+    if (s->spare)
+        av_packet_free(&pkt);
+    else
+        s->spare = pkt;
     if (rc < 0)
         return fail_av(m, "cannot write a frame", rc);
     if (avio_tell(m->oc->pb) != before)
@@ -511,6 +518,45 @@ int qvr_mux_write_tagged(qvr_mux *m, int stream, const uint8_t *d, size_t n, int
     return put(m, s, d, n, ts_ms, key, tag);
 }
 
+/* A packet of n bytes.  A resumable muxer (one packet at a time, straight to
+ * the Matroska writer) takes its buffers from a pool of the stream, grown
+ * to the largest frame so far in powers of two, and reuses packet structs:
+ * no large allocation per frame. */
+static AVPacket *new_packet(qvr_mux *m, struct mstream *s, size_t n)
+{
+    AVPacket *pkt;
+    size_t need = n + AV_INPUT_BUFFER_PADDING_SIZE;
+    if (!m->resumable || n > (1u << 26)) {
+        pkt = av_packet_alloc();
+        if (pkt && av_new_packet(pkt, (int)n) < 0)
+            av_packet_free(&pkt);
+        return pkt;
+    }
+    if (need > s->pool_size) {
+        size_t size = 4096;
+        while (size < need)
+            size *= 2;
+        av_buffer_pool_uninit(&s->pool);     /* freed once its buffers come back */
+        s->pool = av_buffer_pool_init(size, NULL);
+        s->pool_size = s->pool ? size : 0;
+        if (!s->pool)
+            return NULL;
+    }
+    pkt = s->spare ? s->spare : av_packet_alloc();
+    s->spare = NULL;
+    if (!pkt)
+        return NULL;
+    pkt->buf = av_buffer_pool_get(s->pool);
+    if (!pkt->buf) {
+        av_packet_free(&pkt);
+        return NULL;
+    }
+    pkt->data = pkt->buf->data;
+    pkt->size = (int)n;
+    memset(pkt->data + n, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+    return pkt;
+}
+
 /* One packet of a stream, held until the next gives its duration. */
 static int put(qvr_mux *m, struct mstream *s, const uint8_t *d, size_t n, int64_t ts_ms, int key,
                const int64_t *tag)
@@ -524,11 +570,9 @@ static int put(qvr_mux *m, struct mstream *s, const uint8_t *d, size_t n, int64_
         pts = s->last_pts + 1;
         m->stats.adjusted++;
     }
-    pkt = av_packet_alloc();
-    if (!pkt || av_new_packet(pkt, (int)n) < 0) {
-        av_packet_free(&pkt);
+    pkt = new_packet(m, s, n);
+    if (!pkt)
         return fail(m, "out of memory for a packet of %zu bytes", n);
-    }
     if (n)
         memcpy(pkt->data, d, n);
     pkt->pts = pkt->dts = pts;
@@ -632,6 +676,8 @@ void qvr_mux_free(qvr_mux *m)
         return;
     for (int i = 0; i < m->n; i++) {
         av_packet_free(&m->s[i].held);
+        av_packet_free(&m->s[i].spare);
+        av_buffer_pool_uninit(&m->s[i].pool);   /* freed once its buffers come back */
         qvr_aacenc_free(m->s[i].enc);
     }
     if (m->oc) {
