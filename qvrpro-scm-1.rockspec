@@ -155,6 +155,7 @@ build = {
       ["qvrpro.sink.container"] = "lua/qvrpro/sink/container.lua",
       ["qvrpro.sink.dump"] = "lua/qvrpro/sink/dump.lua",
       ["qvrpro.sink.journal"] = "lua/qvrpro/sink/journal.lua",
+      ["qvrpro.export.index"] = "lua/qvrpro/export/index.lua",
       ["qvrpro.sink.h264"] = "lua/qvrpro/sink/h264.lua",
       ["qvrpro.sink.jpeg"] = "lua/qvrpro/sink/jpeg.lua",
       ["qvrpro.schedule.common"] = "lua/qvrpro/schedule/common.lua",
