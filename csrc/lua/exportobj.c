@@ -38,14 +38,9 @@ static double mono_ms(void)
 
 static enum qvr_codec codec_of(lua_State *L, int t)
 {
-    static const char *const names[] = {"h264", "mpeg4", "mjpeg", "jpeg", "aac", "g711",
-                                        "g726", "pcm", NULL};
-    static const enum qvr_codec codecs[] = {QVR_CODEC_H264, QVR_CODEC_MPEG4, QVR_CODEC_MJPEG,
-                                            QVR_CODEC_JPEG, QVR_CODEC_AAC, QVR_CODEC_G711,
-                                            QVR_CODEC_G726, QVR_CODEC_PCM};
     enum qvr_codec c = QVR_CODEC_UNKNOWN;
     if (lua_getfield(L, t, "codec") == LUA_TSTRING)
-        c = codecs[luaL_checkoption(L, -1, NULL, names)];
+        c = qvr_codec_option(L, -1);
     lua_pop(L, 1);
     return c;
 }

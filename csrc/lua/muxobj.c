@@ -185,22 +185,27 @@ static int l_muxer(lua_State *L)
     return 1;
 }
 
-static enum qvr_codec codec_arg(lua_State *L, int t, int *alaw)
+enum qvr_codec qvr_codec_option(lua_State *L, int i)
 {
     static const char *const names[] = {"h264", "mpeg4", "mjpeg", "jpeg", "aac", "g711",
                                         "g726", "pcm", NULL};
     static const enum qvr_codec codecs[] = {QVR_CODEC_H264, QVR_CODEC_MPEG4, QVR_CODEC_MJPEG,
                                             QVR_CODEC_JPEG, QVR_CODEC_AAC, QVR_CODEC_G711,
                                             QVR_CODEC_G726, QVR_CODEC_PCM};
-    int i;
+    return codecs[luaL_checkoption(L, i, NULL, names)];
+}
+
+static enum qvr_codec codec_arg(lua_State *L, int t, int *alaw)
+{
+    enum qvr_codec c;
     lua_getfield(L, t, "codec");
-    i = luaL_checkoption(L, -1, NULL, names);
+    c = qvr_codec_option(L, -1);
     lua_getfield(L, t, "fourcc");
     lua_getfield(L, t, "alaw");
     *alaw = lua_toboolean(L, -1) ||
             (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "A711") == 0);
     lua_pop(L, 3);
-    return codecs[i];
+    return c;
 }
 
 static unsigned opt_uint(lua_State *L, int t, const char *k)
