@@ -124,6 +124,24 @@ describe("export resume from the index journal", function()
       end)
   end
 
+  it("moves a .mkv export's frames in C: Lua reads only the first seconds", function()
+    local Playback = qvr.core.methods("qvrpro.Playback")
+    local read, n = Playback.read, 0
+    Playback.read = function(self)
+      n = n + 1
+      return read(self)
+    end
+    local ok, r = pcall(export.run, nvr, "Front Door", { from = t0, to = t0 + 180000,
+      path = dir .. "/bulk.mkv" })
+    Playback.read = read
+    assert(ok, r)
+    assert(r)
+    -- the container waits about 2 s of recorded time for its streams; then
+    -- the export loop takes the frames straight from the stream
+    assert.is_true(r.frames > 3000, "frames " .. r.frames)
+    assert.is_true(n < r.frames // 20, ("%d of %d frames read through Lua"):format(n, r.frames))
+  end)
+
   -- kills the child once its index journal records a sync point at `at`
   -- (.h264: bytes, .jpg: images) or later
   local function kill_at_sync(pid, path, at)
