@@ -92,8 +92,8 @@ asan: $(BUILD)/asan/qvrpro/core.so $(BUILD)/asan/qvrpro/mux.so $(patsubst tests/
 # seeds in fuzz/corpus_NAME): parser (streams), dump (.qvr files), wire (one
 # frame header or JPEG record through wire.c, checked against the parser),
 # json (JSON answers), verdict (every kind of answer, text lines), login
-# (login XML), encode (URL and base64 encodings).  Sanitizer reports stop the
-# run.
+# (login XML), encode (URL and base64 encodings), request (the request
+# builder).  Sanitizer reports stop the run.
 FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZERS    := $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_SAN   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

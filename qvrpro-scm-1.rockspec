@@ -56,6 +56,7 @@ build = {
             "csrc/proto/parser.c",
             "csrc/proto/errors.c",
             "csrc/proto/rest.c",
+            "csrc/proto/request.c",
             "csrc/proto/errname.c",
             "csrc/proto/verdict.c",
             "csrc/proto/dump.c",

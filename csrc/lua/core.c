@@ -179,6 +179,7 @@ int luaopen_qvrpro_core(lua_State *L)
         {"error", qvr_l_new_error},
         {"parse", qvr_l_parse},
         {"session", qvr_l_session},
+        {"request", qvr_l_request},
         {"methods", l_methods},
         {"now_ms", l_now_ms},
         {"monotonic_ms", l_monotonic_ms},
@@ -204,5 +205,7 @@ int luaopen_qvrpro_core(lua_State *L)
     register_api(L);
     lua_pushliteral(L, QVR_VERSION);
     lua_setfield(L, -2, "version");
+    lua_pushliteral(L, QVR_DEFAULT_PREFIX);
+    lua_setfield(L, -2, "default_prefix");
     return 1;
 }

@@ -20,7 +20,9 @@ M.keepalive_ms = 60000
 -- options, guid, playing, reverse, play_speed, playclose_off, last_live.
 local state = setmetatable({}, { __mode = "k" })
 
-local function qplay_path(nvr) return nvr.prefix .. "/apis/qplay.cgi" end
+-- the playback's `get` transfer: core.playback_set_transfer, captured here
+-- (a Playback has no public setter)
+local set_transfer = core.playback_set_transfer
 
 local function stream_opts(nvr, opts, extra)
   local o = {
@@ -101,8 +103,7 @@ function Session:live(cam, opts)
   local q = { ch_sid = guid, stream_id = opts.stream_id or 0 }
   if opts.audio ~= nil then q.audio = opts.audio and 1 or 0 end
   local desc = "live " .. (camobj and camobj.name or guid)
-  local path = self.prefix .. "/streaming/getstream.cgi"
-  local function make_url() return self:url(path, q) end
+  local function make_url() return self:endpoint_url("getstream", q) end
   local extra = { description = desc }
   if opts.reconnect then
     extra.renew = live_renewer(self, make_url, reconnect_policy(opts.reconnect))
@@ -133,9 +134,10 @@ end
 --- Opens a qplay session; the server's session id | nil, err.
 local function open_session(nvr, guid, from, to, opts)
   local stream_id = opts.stream_id or 0
-  local lines, err = nvr:request("lines", qplay_path(nvr), {
-    ver = "v1", cmd = "open", ch_sid = guid, query_type = 0, start_time = from, end_time = to,
-    recording_type = opts.recording_type or 0, stream = stream_id, stream_id = stream_id,
+  -- (the request sends the stream as `stream` and `stream_id`, the SDK's two names)
+  local lines, err = nvr:call("qplay.open", {
+    ch_sid = guid, start_time = from, end_time = to,
+    recording_type = opts.recording_type or 0, stream_id = stream_id,
     data_type = data_type(opts.data_type),
   })
   if not lines then return nil, err end
@@ -191,10 +193,9 @@ local function command(pb, cmd, params, internal)
   if not internal and (cmd == "seek" or REVERSE[cmd]) and pb.transfer then
     pb.transfer:_forget()
   end
-  local q = { ver = "v1", cmd = cmd, session = pb.id }
+  local q = { session = pb.id }
   for k, v in pairs(params or {}) do q[k] = v end
-  local nvr = pb.session
-  local lines, err = nvr:request("lines", qplay_path(nvr), q, { sid = false })
+  local lines, err = pb.session:call("qplay." .. cmd, q)
   if not lines then return nil, err end
   ps.last_live = qtime.now()
   return true
@@ -234,8 +235,7 @@ M.idle_gets = 20
 local SESSION_OVER = { [0x93010203] = true, [0x93010202] = true }
 
 local function get_url(pb)
-  local nvr = pb.session
-  return nvr:url(qplay_path(nvr), { ver = "v1", cmd = "get", session = pb.id }, false)
+  return pb.session:endpoint_url("qplay.get", { session = pb.id })
 end
 
 -- Puts the playback on a new session at ts, in the state the old one had.
@@ -329,7 +329,7 @@ function Playback:stream()
     if err.name == "TIMEOUT" then pcall(self._rebind, self) end
     return nil, err
   end
-  self:set("transfer", st)
+  set_transfer(self, st)
   return st
 end
 

@@ -60,8 +60,8 @@ local function run_curl(case)
       timecontrol = false }))
     assert(pb:play())
     pbs[i] = pb
-    args[i] = "-o /dev/null " .. B.shell_quote(nvr:url(nvr.prefix .. "/apis/qplay.cgi",
-      { ver = "v1", cmd = "get", session = pb.id }, false))
+    args[i] = "-o /dev/null " .. B.shell_quote(nvr:endpoint_url("qplay.get",
+      { session = pb.id }))
   end
   local script = "curl -s -w '%{http_code} %{size_download} %{time_total}\\n' "
     .. table.concat(args, " ") .. "; read -r s < /proc/$$/stat; echo \"$s\""
