@@ -282,6 +282,16 @@ describe("export resume from the index journal", function()
     lie(function(s) s.offset = #good_part + 4096 end, "fewer than")
     lie(function(s) s.offset = s.offset - 7 end, "no cluster at byte")
     lie(function(s) s.header_len = s.header_len + 1 end, "another export")
+    -- no .part at all: refused, and no empty one made
+    os.rename(part, part .. ".away")
+    journal.create(jpath, j.head, j.streams, j.sync, j.gaps):close()
+    local r0, err0 = export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
+                                                     resume = true })
+    assert.is_nil(r0)
+    assert.equal("RESUME_FAILED", err0.name)
+    assert.matches("is missing", err0.message)
+    assert.is_nil(file_size(part))
+    os.rename(part .. ".away", part)
     -- a line in the middle that does not read
     local f = assert(io.open(jpath, "wb"))
     f:write((good_journal:gsub("\nstream ", "\nstream \1bad=", 1)))
