@@ -425,6 +425,7 @@ function Job:complete()
   if self.ijournal then self.ijournal:close() end
   if self.journal and self.kind ~= "qvr" then self.journal:close() end
   if self.kind ~= "qvr" then os.remove(self.jpath) end
+  os.remove(self.jpath .. ".tmp")     -- an index journal a kill left half rewritten
   return true
 end
 
