@@ -73,6 +73,17 @@ $(BUILD)/asan/tests/%: tests/c/%.c $(PROTO_SRC) $(PROTO_HDR) tests/c/tap.h
 	@mkdir -p $(BUILD)/asan/tests
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c $(PROTO_INC) -o $@ $< $(PROTO_SRC) $(PROTO_LIB)
 
+# the transfer loop's tests link csrc/net/loop.c and libcurl, not the protocol
+LOOP_TEST_DEPS := tests/c/test_loop.c csrc/net/loop.c csrc/net/loop.h tests/c/tap.h
+LOOP_TEST_LIBS := $(shell pkg-config --libs libcurl) -lpthread
+$(BUILD)/tests/test_loop: $(LOOP_TEST_DEPS)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CSTD) $(WARN) -O1 -g -Itests/c -Icsrc/net -o $@ $< csrc/net/loop.c $(LOOP_TEST_LIBS)
+
+$(BUILD)/asan/tests/test_loop: $(LOOP_TEST_DEPS)
+	@mkdir -p $(BUILD)/asan/tests
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c -Icsrc/net -o $@ $< csrc/net/loop.c $(LOOP_TEST_LIBS)
+
 ctest: $(CTESTS)
 
 # qvrpro/core.so built with ASan+UBSan, loaded by the stock lua5.4 with the

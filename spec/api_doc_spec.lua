@@ -29,13 +29,17 @@ local TARGETS = {
   ["cam:"] = function() return core.methods("qvrpro.Camera") end,
   ["stream:"] = function() return core.methods("qvrpro.Stream") end,
   ["pb:"] = function() return core.methods("qvrpro.Playback") end,
+  ["loop:"] = function() return core.methods("qvrpro.Loop") end,
   ["frame:"] = function() return core.methods("qvrpro.Frame") end,
   ["writer:"] = function() return core.methods("qvrpro.DumpWriter") end,
   ["dump."] = function() return require "qvrpro.dump" end,
   ["mux."] = function() return require "qvrpro.mux" end,
   ["muxer:"] = function() require "qvrpro.mux"; return core.methods("qvrpro.Muxer") end,
   ["reader:"] = function() return core.methods("qvrpro.DumpReader") end,
-  ["loop:"] = function() require "qvrpro.mux"; return debug.getregistry()["qvrpro.ExportLoop"].__index end,
+  ["xloop:"] = function()
+    require "qvrpro.mux"
+    return debug.getregistry()["qvrpro.ExportLoop"].__index
+  end,
 }
 
 local function documented()

@@ -95,4 +95,41 @@ describe("tools/bench fake NVR", function()
       end
       assert.equal(3, rows, out)
     end)
+
+  it("serves paced live streams of the recorded cameras, on their grids", function()
+    local qvr = require "qvrpro"
+    local nvr = assert(qvr.connect(("http://admin:admin@127.0.0.1:%d"):format(fake_port)))
+    local guids = {}
+    for line in io.lines(dir .. "/manifest.txt") do
+      local guid = line:match("^(%x+)\t")
+      if guid then guids[#guids + 1] = guid end
+    end
+    local streams, step = {}, {}
+    for i, guid in ipairs(guids) do
+      streams[i] = assert(nvr:live(guid))
+      step[streams[i]] = { video = 1000 // assert(nvr:camera(guid)).frame_rate }
+    end
+    local AUDIO = { aac = 64, g711 = 20 }
+    local last, n, lags = {}, {}, {}
+    local deadline = qvr.core.monotonic_ms() + 1500
+    for st, f in qvr.each(streams) do
+      local d = f.media == "video" and step[st].video or AUDIO[f.codec]
+      assert.is_number(d, f.codec)
+      assert.equal(0, f.timestamp % d, "on the grid")
+      last[st] = last[st] or {}
+      if last[st][f.media] then assert.equal(last[st][f.media] + d, f.timestamp) end
+      last[st][f.media] = f.timestamp
+      n[st] = (n[st] or 0) + 1
+      lags[#lags + 1] = qvr.time.now() - f.timestamp
+      if qvr.core.monotonic_ms() > deadline then break end
+    end
+    for i, st in ipairs(streams) do
+      assert.is_true((n[st] or 0) >= 3, "stream " .. i)   -- paced: 1.5 s of frames, not all at once
+      assert.is_true(n[st] < 1000, "stream " .. i .. " is not paced: " .. n[st])
+      st:close()
+    end
+    table.sort(lags)
+    assert.is_true(lags[1] >= -50, "a frame came long before its time")
+    nvr:close()
+  end)
 end)

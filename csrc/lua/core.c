@@ -186,7 +186,9 @@ int luaopen_qvrpro_core(lua_State *L)
         {"read_answer", qvr_l_read_answer},
         {"sleep", l_sleep},
         {"open_stream", qvr_l_open_stream},
+        {"open_streams", qvr_l_open_streams},
         {"each", qvr_l_each},
+        {"loop", qvr_l_loop},
         {"fd_limit", l_fd_limit},
         {NULL, NULL}
     };

@@ -314,6 +314,9 @@ function Camera:recording(stream_id) return self.session:recording(self, stream_
 
 local media = require "qvrpro.media"
 M.each = media.each
+--- qvr.loop() -> the transfer loop of this Lua state (pollable: pollfd,
+-- events, timeout, step; docs/API.md "Loop")
+M.loop = core.loop
 M.open_dump = require("qvrpro.dump").open
 
 return M
