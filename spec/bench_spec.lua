@@ -32,6 +32,9 @@ describe("tools/bench fake NVR", function()
     out, ok = h.capture(("cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra "
       .. "-Werror -o %s %s -pthread 2>&1"):format(q(exe), q(bench .. "/fakenvr.c")))
     assert(ok, "building fakenvr: " .. out)
+    out, ok = h.capture(("cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra "
+      .. "-Werror -o %s %s -lcurl 2>&1"):format(q(dir .. "/fresh_calls"), q(bench .. "/fresh_calls.c")))
+    assert(ok, "building fresh_calls: " .. out)
     fake = assert(io.popen(("echo $$; exec env -u LD_PRELOAD %s %s"):format(q(exe), q(dir)), "r"))
     fake_pid = fake:read("l")
     fake_port = tonumber((fake:read("l") or ""):match("^listening port=(%d+)"))
@@ -45,6 +48,22 @@ describe("tools/bench fake NVR", function()
     end
     sim.stop()
     if dir then h.execute("rm -rf " .. q(dir)) end
+  end)
+
+  it("calls.lua measures the four clients' calls and CPU against the fake NVR", function()
+    local out, ok = h.capture(("%s QVR_BENCH_BUILD=%s QVR_BENCH_SERVER_PID=%s QVR_URL=%s lua5.4 %s 40 2 2>&1")
+      :format(lua_path, q(dir), fake_pid, q(("http://admin:admin@127.0.0.1:%d"):format(fake_port)),
+        q(bench .. "/calls.lua")), true)
+    assert(ok, "calls.lua: " .. out)
+    assert.matches("server CPU: process " .. fake_pid, out, 1, true)
+    for _, row in ipairs({ "one session (kept connection)", "fresh libcurl easy handle per call",
+                           "a new connection per call (connection alone)", "`qvr.connect`" }) do
+      assert.matches(row, out, 1, true)
+    end
+    local wall, cpu = out:match("ratio qvrpro / new connection per call: ([%d.]+) %b(); CPU per call, "
+      .. "client %+ server: ([%d.]+)")
+    assert.is_true(tonumber(wall) > 0 and tonumber(cpu) > 0, out)
+    assert.truthy(out:match("ratio qvrpro / new connection per call, connection alone: [%d.]+"), out)
   end)
 
   it("serves the recorded playbacks to the public API in every client mode", function()

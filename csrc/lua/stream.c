@@ -87,9 +87,15 @@ struct stream {
     int64_t gap_from;            /* >= 0: a gap from here to the next frame */
     char end_reason[16];
     unsigned view_gen;           /* moves on at every read: a view frame expires */
+    uint8_t *batch;              /* write_to's gathered frames (BATCH bytes), or NULL */
+    size_t batch_len;
     lua_Integer each_index;      /* its index in the list of the qvr.each reading it */
     int each_ended;              /* that qvr.each has seen its end */
 };
+
+/* User values of a Stream: 1 the loop, 2 the attributes, 3 the renew
+ * function, 4 the view frame. */
+#define STREAM_UVS 4
 
 static struct stream *member_stream(struct qvr_loop_member *m)
 {
@@ -659,6 +665,83 @@ static int st_read_view(lua_State *L)
     }
 }
 
+/* The clock of per-frame deadlines: the coarse monotonic clock reads no
+ * time-stamp counter (a few ns); its resolution (a few ms) is ample for a
+ * keep-alive due about once a minute. */
+static int64_t coarse_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The state of a frames iterator (its upvalue 2). */
+struct frames_it {
+    struct stream *st;           /* the stream of upvalue 1, which keeps it alive */
+    int view;
+    int64_t due;                 /* coarse_ms() when the tick is due; -1: no tick */
+};
+
+/* The iterator of stream:frames() and playback frames: one C call per
+ * frame.  Upvalue 1 the stream, 2 the state, 3 the tick function (or nil):
+ * called when due, it does its periodic work (a playback's keep-alive) and
+ * returns the milliseconds until it is due again.  Raises the stream's
+ * failure (like io.lines). */
+static int frames_next(lua_State *L)
+{
+    const int self = lua_upvalueindex(1);     /* the stream, used in place */
+    struct frames_it *it = lua_touserdata(L, lua_upvalueindex(2));
+    struct stream *st = it->st;
+    struct qvr_frame f;
+    if (st->state == ST_CLOSED)
+        return luaL_error(L, "attempt to use a closed qvrpro.Stream");
+    if (it->due >= 0 && coarse_ms() >= it->due) {
+        lua_Integer ms;
+        lua_pushvalue(L, lua_upvalueindex(3));
+        lua_call(L, 0, 1);
+        ms = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        it->due = coarse_ms() + (ms > 0 ? ms : 1);
+        if (st->state == ST_CLOSED)
+            return luaL_error(L, "attempt to use a closed qvrpro.Stream");
+    }
+    switch (wait_frame(L, self, st, &f)) {
+    case PULL_FRAME:
+        if (it->view)
+            qvr_push_view(L, self, &st->view_gen, &f);
+        else
+            qvr_push_frame(L, &f);
+        return 1;
+    case PULL_END:
+        return 0;
+    default:
+        push_failure(L, st);
+        return lua_error(L);
+    }
+}
+
+/* Pushes the generic-for triple of the stream at index 1, with the
+ * to-be-closed value: iter, nil, nil, object (index obj). */
+static int push_frames(lua_State *L, int view, int tick, int obj)
+{
+    struct stream *st = check_open(L, 1);
+    struct frames_it *it;
+    lua_pushvalue(L, 1);
+    it = lua_newuserdatauv(L, sizeof *it, 0);
+    it->st = st;
+    it->view = view;
+    it->due = tick ? 0 : -1;
+    if (tick)
+        lua_pushvalue(L, tick);
+    else
+        lua_pushnil(L);
+    lua_pushcclosure(L, frames_next, 3);
+    lua_pushnil(L);
+    lua_pushnil(L);
+    lua_pushvalue(L, obj);
+    return 4;
+}
+
 /* stream:frames([{view=true}]) -> iter, nil, nil, stream (the to-be-closed
  * value); view: one frame object refilled for every frame, valid until the
  * next one */
@@ -673,7 +756,21 @@ static int st_frames(lua_State *L)
         lua_pop(L, 1);
     }
     lua_settop(L, 1);
-    return qvr_push_frames_iter(L, view ? st_read_view : st_read);
+    return push_frames(L, view, 0, 1);
+}
+
+/* stream:_frames(view, tick, owner) -> iter, nil, nil, owner: the frames
+ * iterator of a playback (lua/qvrpro/media.lua): tick() sends its keep-alive
+ * when due and returns the milliseconds until the next is due; owner is the
+ * loop's to-be-closed value. */
+static int st_frames_tick(lua_State *L)
+{
+    int view = lua_toboolean(L, 2);
+    check_open(L, 1);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    luaL_checkany(L, 4);
+    lua_settop(L, 4);
+    return push_frames(L, view, 3, 4);
 }
 
 /* The options of stream:write_to: {raw=, max_frames=, max_ms=}. */
@@ -700,12 +797,39 @@ static void read_write_opts(lua_State *L, int t, struct write_opts *o)
     lua_pop(L, 3);
 }
 
+/* The bulk path's output: small frames are gathered in the stream's batch
+ * buffer (st->batch, BATCH bytes) and written with one fwrite when it is
+ * full, before the loop waits for bytes, and before write_to returns: one
+ * write(2) per BATCH bytes instead of one per stdio buffer or per frame.  A
+ * frame of at least BATCH / 4 bytes goes out with its own fwrite (after what
+ * is gathered).  -1 (errno set) when the file refuses bytes. */
+#define BATCH (256u * 1024u)
+
+static int batch_flush(struct stream *st, FILE *f)
+{
+    size_t k = st->batch_len;
+    st->batch_len = 0;
+    return k && fwrite(st->batch, 1, k, f) != k ? -1 : 0;
+}
+
+static int batch_add(struct stream *st, FILE *f, const uint8_t *p, size_t len)
+{
+    if (len >= BATCH / 4)
+        return batch_flush(st, f) != 0 || fwrite(p, 1, len, f) != len ? -1 : 0;
+    if (BATCH - st->batch_len < len && batch_flush(st, f) != 0)
+        return -1;
+    memcpy(st->batch + st->batch_len, p, len);
+    st->batch_len += len;
+    return 0;
+}
+
 /* stream:write_to(file [, {raw=false, max_frames=, max_ms=}]) -> n, ended
  * | nil, err.  The bulk path: every frame's payload (raw: its header as
- * received, then the payload) written to an open Lua file straight from the
- * parser's buffer, in C, no Lua frame built.  Returns the frames written and
- * true at the end of the stream, or false once max_frames are written or
- * max_ms have passed (call again to go on). */
+ * received, then the payload) written to an open Lua file in C, no Lua
+ * frame built, small frames gathered into large writes (batch_add).
+ * Returns the frames written and true at the end of the stream, or false
+ * once max_frames are written or max_ms have passed (call again to go on);
+ * everything is in the file (its stdio buffer) when it returns. */
 static int st_write_to(lua_State *L)
 {
     struct stream *st = check_open(L, 1);
@@ -713,32 +837,47 @@ static int st_write_to(lua_State *L)
     struct write_opts o;
     struct qvr_frame f;
     lua_Integer n = 0;
-    double deadline;
+    int64_t deadline;
     if (fs->closef == NULL)
         return luaL_error(L, "attempt to use a closed file");
     read_write_opts(L, 3, &o);
     lua_settop(L, 2);
-    deadline = o.max_ms >= 0 ? mono_ms() + o.max_ms : 0;
+    if (!st->batch && !(st->batch = malloc(BATCH)))
+        return luaL_error(L, "out of memory");
+    st->batch_len = 0;
+    deadline = o.max_ms >= 0 ? coarse_ms() + (int64_t)o.max_ms : 0;
     for (;;) {
+        enum pull r;
         if ((o.max_frames >= 0 && n >= o.max_frames) ||
-            (o.max_ms >= 0 && (n & 63) == 0 && mono_ms() >= deadline)) {
+            (o.max_ms >= 0 && coarse_ms() >= deadline)) {
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
             lua_pushinteger(L, n);
             lua_pushboolean(L, 0);
             return 2;
         }
-        switch (wait_frame(L, 1, st, &f)) {
+        r = pull(L, 1, st, &f);
+        if (r == PULL_WAIT) {       /* what is gathered goes out before waiting */
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
+            r = wait_frame(L, 1, st, &f);
+        }
+        switch (r) {
         case PULL_FRAME:
-            if ((o.raw && f.header_len &&
-                 fwrite(f.header, 1, f.header_len, fs->f) != f.header_len) ||
-                (f.len && fwrite(f.data, 1, f.len, fs->f) != f.len))
+            if ((o.raw && f.header_len && batch_add(st, fs->f, f.header, f.header_len) != 0) ||
+                (f.len && batch_add(st, fs->f, f.data, f.len) != 0))
                 return luaL_fileresult(L, 0, NULL);
             n++;
             break;
         case PULL_END:
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
             lua_pushinteger(L, n);
             lua_pushboolean(L, 1);
             return 2;
         default:
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
             return push_failure(L, st);
         }
     }
@@ -765,8 +904,10 @@ static void stream_free(struct stream *st)
     if (st->easy)
         curl_easy_cleanup(st->easy);
     qvr_parser_free(st->parser);
+    free(st->batch);
     st->easy = NULL;
     st->parser = NULL;
+    st->batch = NULL;
     st->state = ST_CLOSED;
 }
 
@@ -911,6 +1052,7 @@ void qvr_stream_register(lua_State *L)
         {"frames", st_frames},
         {"write_to", st_write_to},
         {"_read_view", st_read_view},
+        {"_frames", st_frames_tick},
         {"close", st_close},
         {"set", st_set},
         {"_forget", st_forget},
@@ -1059,7 +1201,7 @@ static struct stream *start_stream(lua_State *L, const char *url, int t, struct 
     struct stream *st;
     int top = lua_gettop(L);
     read_open_opts(L, t, &o);
-    st = lua_newuserdatauv(L, sizeof *st, 4);   /* 4: the view frame */
+    st = lua_newuserdatauv(L, sizeof *st, STREAM_UVS);
     memset(st, 0, sizeof *st);
     st->state = ST_CLOSED;          /* until built, __gc has nothing to free */
     luaL_setmetatable(L, QVR_STREAM_MT);

@@ -429,21 +429,14 @@ function Playback:frames(opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #1 to 'frames' (table expected)", 2)
   end
-  -- keepalive's own test (a clock and a field of the playback) runs once the
-  -- last command it saw is keepalive_ms old, not on every frame; a command in
-  -- between only makes `live` due later, and keepalive checks that again
-  local read, due = opts and opts.view and st._read_view or st.read, nil
-  local now_ms = core.now_ms                  -- qtime.now's clock, one call less
-  return function()
-    local now = now_ms()
-    if not due or now >= due then
-      keepalive(self)
-      due = (self.last_live or now) + M.keepalive_ms
-    end
-    local f, ferr = read(st)
-    if f == nil and ferr then error(ferr, 2) end
-    return f
-  end, nil, nil, self
+  -- The iterator is C (stream.c): one call per frame.  It calls `tick`
+  -- only when `live` may be due (its own clock, checked per frame), and tick
+  -- says when to look again: a command in between only makes `live` due later.
+  local function tick()
+    keepalive(self)
+    return M.keepalive_ms - (qtime.now() - (state[self].last_live or 0))
+  end
+  return st:_frames(opts and opts.view, tick, self)
 end
 
 --- pb:write_to(file [, {raw=false}]) -> frames | nil, err: the bulk path.

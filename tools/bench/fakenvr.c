@@ -30,7 +30,8 @@
  *
  * Nothing is checked (sid, password, times): the recorded body of a camera
  * is what every playback of that camera gets.  One thread per connection,
- * blocking I/O, HTTP/1.1 keep-alive.
+ * blocking I/O, HTTP/1.1 keep-alive; small answers are read once and kept
+ * in memory, so that a call costs the server no file system calls.
  *
  * usage: fakenvr DIR [PORT]    prints "listening port=N" once it accepts
  */
@@ -64,6 +65,15 @@ struct session {
     int gets;
 };
 
+/* A small answer file, read once: the recording does not change while it
+ * is served, and a call's answer costs no file system calls. */
+#define CACHE_MAX 32
+struct cached {
+    char name[ID_MAX + 16];
+    char *body;
+    size_t len;
+};
+
 /* A recorded get body indexed for live serving (loaded once per camera). */
 struct rec {
     char guid[ID_MAX];
@@ -83,6 +93,8 @@ struct rec {
 
 struct server {
     const char *dir;
+    struct cached cache[CACHE_MAX];   /* under mu; bodies are never freed */
+    size_t ncache;
     struct rec recs[MAX_RECS];
     size_t nrecs;
     char open_id[ID_MAX];          /* the session id inside open.txt */
@@ -131,13 +143,54 @@ static int not_found(int fd)
     return send_answer(fd, 404, "text/plain", "not found\n", 10);
 }
 
-/* Sends the file DIR/name as the answer (sendfile for the big ones). */
+/* The cached body of the small file name, or NULL (*len set when found). */
+static const char *cache_find(struct server *srv, const char *name, size_t *len)
+{
+    const char *body = NULL;
+    pthread_mutex_lock(&srv->mu);
+    for (size_t i = 0; i < srv->ncache && !body; i++)
+        if (strcmp(srv->cache[i].name, name) == 0) {
+            body = srv->cache[i].body;
+            *len = srv->cache[i].len;
+        }
+    pthread_mutex_unlock(&srv->mu);
+    return body;
+}
+
+static void cache_add(struct server *srv, const char *name, const char *body, size_t len)
+{
+    size_t k;
+    char *copy;
+    if (strlen(name) >= sizeof srv->cache[0].name || cache_find(srv, name, &k))
+        return;
+    copy = malloc(len ? len : 1);
+    if (!copy)
+        return;
+    memcpy(copy, body, len);
+    pthread_mutex_lock(&srv->mu);
+    if (srv->ncache < CACHE_MAX) {
+        struct cached *c = &srv->cache[srv->ncache++];
+        snprintf(c->name, sizeof c->name, "%s", name);
+        c->body = copy;
+        c->len = len;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&srv->mu);
+    free(copy);
+}
+
+/* Sends the file DIR/name as the answer: small ones from the cache (read
+ * once), big ones with sendfile. */
 static int send_file(struct server *srv, int fd, const char *name, const char *type)
 {
     char path[4096], head[256];
     struct stat sb;
     int f, h, rc = 0;
     off_t off = 0;
+    size_t clen;
+    const char *cbody = cache_find(srv, name, &clen);
+    if (cbody)
+        return send_answer(fd, 200, type, cbody, clen);
     snprintf(path, sizeof path, "%s/%s", srv->dir, name);
     f = open(path, O_RDONLY);
     if (f < 0 || fstat(f, &sb) != 0) {
@@ -149,7 +202,10 @@ static int send_file(struct server *srv, int fd, const char *name, const char *t
         char buf[SMALL_MAX];
         ssize_t k = read(f, buf, (size_t)sb.st_size);
         close(f);
-        return k < 0 ? -1 : send_answer(fd, 200, type, buf, (size_t)k);
+        if (k < 0)
+            return -1;
+        cache_add(srv, name, buf, (size_t)k);
+        return send_answer(fd, 200, type, buf, (size_t)k);
     }
     h = snprintf(head, sizeof head,
                  "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\n\r\n",
