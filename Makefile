@@ -29,7 +29,8 @@ INC       := -Icsrc/proto -Icsrc/net -Icsrc/media -Icsrc/lua $(shell pkg-config 
 ALL_HDR   := $(wildcard csrc/*/*.h)
 # qvrpro.mux, a module of its own over FFmpeg (see csrc/lua/muxobj.c)
 MUX_SRC   := csrc/lua/muxobj.c csrc/lua/joinobj.c csrc/lua/exportobj.c csrc/media/mux.c \
-             csrc/media/join.c csrc/media/exportloop.c csrc/media/aacenc.c csrc/proto/codec.c
+             csrc/media/join.c csrc/media/exportloop.c csrc/media/aacenc.c csrc/proto/codec.c \
+             csrc/proto/wire.c
 MUX_PKGS  := libavformat libavcodec libavutil
 CORE_SRC  := $(filter-out $(MUX_SRC),$(wildcard csrc/lua/*.c csrc/net/*.c)) $(PROTO_SRC)
 CTESTS    := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))

@@ -74,7 +74,7 @@ build = {
       ["qvrpro.mux"] = {
          sources = { "csrc/lua/muxobj.c", "csrc/lua/joinobj.c", "csrc/lua/exportobj.c",
                      "csrc/media/mux.c", "csrc/media/join.c", "csrc/media/exportloop.c",
-                     "csrc/media/aacenc.c", "csrc/proto/codec.c" },
+                     "csrc/media/aacenc.c", "csrc/proto/codec.c", "csrc/proto/wire.c" },
          libraries = { "avformat", "avcodec", "avutil" },
          incdirs = { "csrc/proto", "csrc/media", "csrc/lua" },
          libdirs = { "$(AVFORMAT_LIBDIR)" },

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "exportloop.h"
+#include "wire.h"
 
 void qvr_xloop_init(struct qvr_xloop *x, qvr_mux *m, int64_t from, int64_t to, int64_t floor)
 {
@@ -99,21 +100,6 @@ static int track_gap(struct qvr_xloop *x, int media, int64_t ts)
     return rc;
 }
 
-static const char *codec_name(enum qvr_codec c)
-{
-    switch (c) {
-    case QVR_CODEC_H264: return "h264";
-    case QVR_CODEC_MPEG4: return "mpeg4";
-    case QVR_CODEC_MJPEG: return "mjpeg";
-    case QVR_CODEC_JPEG: return "jpeg";
-    case QVR_CODEC_AAC: return "aac";
-    case QVR_CODEC_G711: return "g711";
-    case QVR_CODEC_G726: return "g726";
-    case QVR_CODEC_PCM: return "pcm";
-    default: return "unknown";
-    }
-}
-
 enum qvr_xstatus qvr_xloop_frame(struct qvr_xloop *x, const struct qvr_frame *f)
 {
     int64_t ts = (int64_t)f->timestamp;
@@ -142,13 +128,13 @@ enum qvr_xstatus qvr_xloop_frame(struct qvr_xloop *x, const struct qvr_frame *f)
         if (t->skipped)
             return QVR_X_DROPPED;
         snprintf(msg, sizeof msg, "a %s stream (%s) appeared after the export started at %lld ms",
-                 media == QVR_XVIDEO ? "video" : "audio", codec_name(f->codec), (long long)ts);
+                 media == QVR_XVIDEO ? "video" : "audio", qvr_codec_name(f->codec), (long long)ts);
         return fail(x, "STREAM_CHANGED", msg);
     }
     if (f->codec != t->codec) {
         snprintf(msg, sizeof msg, "the camera's %s codec changed from %s to %s at %lld ms",
-                 media == QVR_XVIDEO ? "video" : "audio", codec_name(t->codec),
-                 codec_name(f->codec), (long long)ts);
+                 media == QVR_XVIDEO ? "video" : "audio", qvr_codec_name(t->codec),
+                 qvr_codec_name(f->codec), (long long)ts);
         return fail(x, "STREAM_CHANGED", msg);
     }
     tag[QVR_XTAG_TS] = ts;
