@@ -275,19 +275,18 @@ static int p_wait(lua_State *L)
     return push_status(L, p->status);
 }
 
-/* p:kill(signo) -> true | nil, err: signals the child's process group */
+/* p:kill(signo) -> true | nil, err: signals the child's process group (what
+ * it started too); once the child is reaped, what is left of its group */
 static int p_kill(lua_State *L)
 {
     struct proc *p = check_proc(L);
     int sig = (int)luaL_checkinteger(L, 2);
-    if (p->reaped) {
+    int rc = p->pid > 0 ? kill(-p->pid, sig) : -1;
+    if (rc != 0 && p->pid > 0 && !p->reaped)
+        rc = kill(p->pid, sig);
+    if (rc != 0) {
         lua_pushnil(L);
-        lua_pushliteral(L, "the process has ended");
-        return 2;
-    }
-    if (kill(-p->pid, sig) != 0 && kill(p->pid, sig) != 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, strerror(errno));
+        lua_pushstring(L, p->pid > 0 ? strerror(errno) : "no process");
         return 2;
     }
     lua_pushboolean(L, 1);

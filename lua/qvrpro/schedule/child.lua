@@ -1,8 +1,10 @@
 --- qvrpro.schedule.child: one job run in a child process of the scheduler.
 -- The runner (qvrpro.schedule.pool) starts this file as a script:
 --
---   lua5.4 child.lua CONFIG JOB STEP AT NOW MISSED STATE_DIR
+--   lua5.4 child.lua CONFIG JOB STEP AT NOW MISSED STATE_DIR GLOBALS
 --
+-- GLOBALS: the names of standard globals the scheduler's load() gave the
+-- config (its extra_env, e.g. "io,os"), separated by commas.
 -- STEP is "run" (a snapshot, export or lua job's run for scheduled time AT)
 -- or "on"/"off" (a record job's switch).  The config file is read again
 -- (schedule.load); the job runs with a session of its own.  Log lines and
@@ -50,7 +52,9 @@ function M.main(args)
     send("done", "fail", "usage: child.lua CONFIG JOB STEP AT NOW MISSED [STATE_DIR]")
     return 2
   end
-  local lok, cfg = pcall(require("qvrpro.schedule.config").load, path)
+  local extra = {}
+  for g in (args[8] or ""):gmatch("[^,]+") do extra[g] = _G[g] end
+  local lok, cfg = pcall(require("qvrpro.schedule.config").load, path, extra)
   if not lok then
     send("done", "fail", tostring(cfg))
     return 2

@@ -28,9 +28,14 @@ M.OWN_KEYS = OWN_KEYS
 -- the file each config table was read from (schedule.load), for the children
 local SOURCES = setmetatable({}, { __mode = "k" })
 
---- The path a config table was read from by load(), or nil.
+--- The path a config table was read from by load() and the names of the
+-- standard globals its extra_env added (a child process loads the file the
+-- same way), or nil (not read by load, or extra_env held other values,
+-- which no child could have).
 function M.source(config)
-  return SOURCES[config]
+  local s = SOURCES[config]
+  if not s then return nil end
+  return s.path, s.globals
 end
 
 local function job_error(job, i, msg)
@@ -175,7 +180,15 @@ function M.load(path, extra_env)
   if type(config) ~= "table" then error(("schedule config %s must return a table"):format(path), 2) end
   local cok, cerr = pcall(M.check, config)
   if not cok then error(("%s (in %s)"):format(tostring(cerr), path), 2) end
-  SOURCES[config] = path
+  local globals = {}
+  for k, v in pairs(extra_env or {}) do
+    if type(k) ~= "string" or not rawequal(_G[k], v) then globals = nil; break end
+    globals[#globals + 1] = k
+  end
+  if globals then
+    table.sort(globals)
+    SOURCES[config] = { path = path, globals = table.concat(globals, ",") }
+  end
   return config
 end
 

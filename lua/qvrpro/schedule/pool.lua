@@ -24,13 +24,14 @@ local function ms_text(ms)
   return ms % 1000 == 0 and ("%d s"):format(ms // 1000) or ("%d ms"):format(ms)
 end
 
---- A pool for runner `r` whose children read config file `source`.
-function M.new(r, source, cfg)
+--- A pool for runner `r` whose children read config file `source` (with
+-- the standard globals named in `globals` added, see config.source).
+function M.new(r, source, globals, cfg)
   local exe, err = core.exe_path()
   if not exe then error("schedule: cannot find the Lua interpreter: " .. tostring(err), 3) end
   local script = package.searchpath("qvrpro.schedule.child", package.path)
   if not script then error("schedule: qvrpro.schedule.child is not on package.path", 3) end
-  return setmetatable({ r = r, source = source, exe = exe, script = script,
+  return setmetatable({ r = r, source = source, globals = globals or "", exe = exe, script = script,
                         max = cfg.max_jobs or M.DEFAULT_MAX,
                         grace_ms = math.floor((cfg.kill_grace or M.DEFAULT_GRACE_MS / 1000) * 1000),
                         active = {}, queue = {}, ended = 0 }, Pool)
@@ -68,12 +69,13 @@ end
 function Pool:start(req)
   local job = req.job
   local argv = { self.exe, self.script, self.source, job.name, req.step, tostring(req.at),
-                 tostring(req.now or req.at), tostring(req.missed or 0), self.r.cfg.state_dir or "" }
+                 tostring(req.now or req.at), tostring(req.missed or 0), self.r.cfg.state_dir or "",
+                 self.globals }
   local env = { "LUA_PATH_5_4=" .. package.path, "LUA_CPATH_5_4=" .. package.cpath }
   local p, err = core.spawn(argv, env)
   if not p then
-    finish(self, { job = job, done = req.done }, false, "cannot start the job's process: " .. tostring(err),
-      "failed")
+    finish(self, { job = job, done = req.done }, false,
+      "cannot start the job's process: " .. tostring(err), "failed")
     return
   end
   self.active[job.name] = { job = job, step = req.step, at = req.at, proc = p, done = req.done,
@@ -101,13 +103,25 @@ local function lines(buf, data, last, fn)
   return buf
 end
 
+-- what a pipe holds now; all of it (up to EOF or an empty pipe) when `all`
+local function drain_pipe(p, which, all)
+  local data = p:read(which)
+  if not all or not data or data == "" then return data end
+  local parts = { data }
+  repeat
+    data = p:read(which)
+    parts[#parts + 1] = data
+  until not data or data == ""
+  return table.concat(parts)
+end
+
 local function pump(self, e, last)
   local job = e.job
-  local out = e.proc:read("out")
+  local out = drain_pipe(e.proc, "out", last)
   e.out = lines(e.out, out, last or out == nil, function(line)
     self.r:log("info", line, job)
   end)
-  local msg = e.proc:read("msg")
+  local msg = drain_pipe(e.proc, "msg", last)
   e.msg = lines(e.msg, msg, last or msg == nil, function(line)
     local kind, a, b = child.decode(line)
     if kind == "log" then self.r:log(a, b, job)
@@ -124,7 +138,11 @@ local function result_of(e, how_ended, code)
   end
   if e.stopped then return false, "stopped: the scheduler is leaving", "stopped" end
   if how_ended == "exit" and code == 0 and e.result and e.result[1] then return true, nil, "ok" end
-  if e.result and not e.result[1] then return false, e.result[2], "failed" end
+  if e.result and not e.result[1] then
+    -- SIGINT (systemd sends it to the whole control group) ends a child as an error
+    local interrupted = tostring(e.result[2]):match("interrupted!$")
+    return false, e.result[2], interrupted and "signal" or "failed"
+  end
   if how_ended == "signal" then
     return false, ("the job's process was killed (signal %d)"):format(code), "signal"
   end
@@ -159,6 +177,7 @@ function Pool:service()
     pump(self, e, false)
     local how, code = e.proc:wait()
     if how then
+      if e.killed or e.stopped then e.proc:kill(core.SIGKILL) end   -- what it started, if any is left
       pump(self, e, true)
       e.proc:close()
       finish(self, e, result_of(e, how, code))

@@ -71,14 +71,14 @@ local function new_runner(config, once, in_child)
                            sleep = cfg.sleep or require("qvrpro.core").sleep,
                            logger = cfg.log or default_log,
                            nvr = cfg.session, summary = { ran = {}, skipped = {}, failed = {} } }, Runner)
-  local source = sconfig.source(config)
+  local source, globals = sconfig.source(config)
   local isolate = cfg.isolate
   if isolate == nil then isolate = source ~= nil end
   if in_child then isolate = false end
   if isolate and not source then
     error("schedule: isolate = true needs a config read by schedule.load (its children read the file)", 3)
   end
-  if isolate then r.pool = pool.new(r, source, cfg) end
+  if isolate then r.pool = pool.new(r, source, globals, cfg) end
   return r
 end
 Runner.switch, Runner.tick_record, Runner.switch_wait = record.switch, record.tick, record.switch_wait

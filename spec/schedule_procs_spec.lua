@@ -1,0 +1,301 @@
+-- A config read from a file runs each job run in a child process: a run
+-- blocked in a C call is killed at its timeout, jobs run concurrently up to
+-- max_jobs, a killed record step is followed by recording off, a killed
+-- export resumes, and the child inherits no descriptors.  Times are
+-- core.monotonic_ms (one clock for every process), with generous margins.
+local h = require "helpers"
+local qvr = require "qvrpro"
+local schedule = require "qvrpro.schedule"
+
+local q = h.shell_quote
+local now_ms = qvr.core.monotonic_ms
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function logger(into)
+  return function(level, msg, job) into[#into + 1] = ("%s [%s] %s"):format(level, job or "", msg) end
+end
+
+local function find(lines, pattern)
+  for _, l in ipairs(lines) do if l:find(pattern) then return l end end
+  return nil
+end
+
+-- a config file of `body` (the text of its jobs list) loaded, with `extra` keys
+local function load_config(dir, body, extra)
+  local path = dir .. "/schedule.lua"
+  h.write_file(path, ("return { state_dir = %q, %s jobs = { %s } }"):format(dir .. "/state",
+    extra or "", body))
+  return schedule.load(path, { io = io, os = os })
+end
+
+-- a lua job (text) that writes "start end" (monotonic ms) to `file`, sleeping `secs` between
+local function timed_job(name, file, secs)
+  return ([[{ name = %q, kind = "lua", cron = "* * * * *", fn = function()
+      local core = require "qvrpro.core"
+      local t1 = core.monotonic_ms()
+      core.sleep(%s)
+      local f = assert(io.open(%q, "w"))
+      f:write(t1, " ", core.monotonic_ms(), "\n")
+      f:close()
+    end },]]):format(name, secs, file)
+end
+
+describe("schedule jobs in child processes", function()
+  local dir
+  before_each(function() dir = h.tmpdir() end)
+  after_each(function() h.execute("rm -rf " .. q(dir)) end)
+
+  it("runs a file's jobs in children and a table's in this process", function()
+    local cfg = load_config(dir, [[
+      { name = "where", kind = "lua", cron = "* * * * *", fn = function(_, ctx)
+          local f = io.open("/proc/self/stat"); local pid = f:read("a"):match("^%d+"); f:close()
+          ctx.log("pid " .. pid); print("printed by the job") end },]], "nvr = false,")
+    local log = {}
+    cfg.log = logger(log)
+    local s = schedule.run_once(cfg)
+    assert.equal(1, #s.ran, table.concat(log, "\n"))
+    local mine = read("/proc/self/stat"):match("^%d+")
+    local line = assert(find(log, "^info %[where%] pid %d+$"), table.concat(log, "\n"))
+    assert.not_equal(mine, line:match("pid (%d+)"))
+    assert.truthy(find(log, "^info %[where%] printed by the job$"), table.concat(log, "\n"))
+    -- isolate = false keeps it here
+    h.execute("rm -rf " .. q(dir .. "/state"))
+    cfg.isolate, log = false, {}
+    cfg.log = logger(log)
+    s = schedule.run_once(cfg)
+    assert.equal(1, #s.ran)
+    assert.equal(mine, find(log, "pid %d+"):match("pid (%d+)"))
+    assert.has_error(function()
+      schedule.run_once{ nvr = false, isolate = true, state_dir = dir, jobs = {} }
+    end, "schedule: isolate = true needs a config read by schedule.load (its children read the file)")
+  end)
+
+  it("kills a run blocked in a C call at its timeout (SIGTERM, SIGKILL after kill_grace)", function()
+    local cfg = load_config(dir, [[
+      { name = "stuck", kind = "lua", cron = "* * * * *", timeout = "1s",
+        fn = function() require("qvrpro.core").sleep(120) end },
+      { name = "stuck-shell", kind = "lua", cron = "* * * * *", timeout = "1s",
+        fn = function() os.execute("trap '' TERM; sleep 120") end },]], "nvr = false, kill_grace = 2,")
+    local log = {}
+    cfg.log = logger(log)
+    local t0 = now_ms()
+    local s = schedule.run_once(cfg)
+    local took = now_ms() - t0
+    assert.equal(2, #s.failed)
+    assert.equal(0, #s.ran)
+    assert.is_true(took < 1000 + 2000 + 8000, "took " .. took .. " ms")
+    assert.truthy(find(log, "^error %[stuck%] the run timed out after 1 s and was stopped %(SIGTERM%)"),
+      table.concat(log, "\n"))
+    assert.truthy(find(log, "^warn %[stuck%] timed out after 1 s: stopping it"), table.concat(log, "\n"))
+    -- the shell that ignores SIGTERM is gone too (its process group was killed)
+    assert.truthy(find(log, "^error %[stuck%-shell%] the run timed out after 1 s"), table.concat(log, "\n"))
+    local ps = h.capture("ps -eo args | grep -c '^sleep 120$' || true")
+    assert.equal("0", (ps:gsub("%s", "")))
+  end)
+
+  it("runs jobs of different names at the same time", function()
+    local cfg = load_config(dir, timed_job("a", dir .. "/a", 2) .. timed_job("b", dir .. "/b", 2),
+      "nvr = false,")
+    cfg.log = function() end
+    local s = schedule.run_once(cfg)
+    assert.equal(2, #s.ran)
+    local a1, a2 = read(dir .. "/a"):match("(%d+) (%d+)")
+    local b1, b2 = read(dir .. "/b"):match("(%d+) (%d+)")
+    a1, a2, b1, b2 = tonumber(a1), tonumber(a2), tonumber(b1), tonumber(b2)
+    assert.is_true(a1 < b2 and b1 < a2, ("a %d..%d, b %d..%d: no overlap"):format(a1, a2, b1, b2))
+  end)
+
+  it("runs at most max_jobs at once, the others when a slot frees", function()
+    local body = ""
+    for i = 1, 5 do body = body .. timed_job("j" .. i, dir .. "/j" .. i, 1.5) end
+    local cfg = load_config(dir, body, "nvr = false, max_jobs = 2,")
+    cfg.log = function() end
+    local s = schedule.run_once(cfg)
+    assert.equal(5, #s.ran)
+    local spans = {}
+    for i = 1, 5 do
+      local t1, t2 = read(dir .. "/j" .. i):match("(%d+) (%d+)")
+      spans[i] = { tonumber(t1), tonumber(t2) }
+    end
+    local most = 0
+    for _, sp in ipairs(spans) do           -- how many run at each start
+      local n = 0
+      for _, o in ipairs(spans) do
+        if o[1] <= sp[1] and sp[1] < o[2] then n = n + 1 end
+      end
+      most = math.max(most, n)
+    end
+    assert.equal(2, most)
+  end)
+
+  it("a job of one name never overlaps itself: its next run waits for the lock", function()
+    local cfg = load_config(dir, timed_job("slow", dir .. "/slow", 3), "nvr = false,")
+    local log = {}
+    local script
+    -- a second scheduler started while the first runs the job skips it
+    local code = ([[
+      package.path = %q .. ";" .. package.path
+      local schedule = require "qvrpro.schedule"
+      local cfg = schedule.load(%q)
+      local s = schedule.run_once(cfg)
+      io.write(("ran=%%d skipped=%%d\n"):format(#s.ran, #s.skipped))
+    ]]):format(h.root .. "/lua/?.lua;" .. h.root .. "/lua/?/init.lua", dir .. "/schedule.lua")
+    script = dir .. "/second.lua"
+    h.write_file(script, code)
+    cfg.log = logger(log)
+    -- the second one starts a moment after the first has its child running
+    local out = dir .. "/second.out"
+    local pid = h.capture(("(sleep 1; lua5.4 %s) >%s 2>&1 & echo $!"):format(q(script), q(out)), true)
+    assert.truthy(tonumber(pid))
+    local s = schedule.run_once(cfg)
+    assert.equal(1, #s.ran)
+    local deadline = now_ms() + 20000
+    while not (read(out) or ""):match("\n") and now_ms() < deadline do qvr.core.sleep(0.1) end
+    assert.matches("ran=0 skipped=1\n$", read(out))
+    assert.matches("busy: the job's lock is held by pid", read(out))
+  end)
+
+  it("gives the child no descriptor of the scheduler's", function()
+    local held = {}
+    for i = 1, 5 do held[i] = assert(io.open(dir .. "/held" .. i, "w")) end
+    local cfg = load_config(dir, ([[
+      { name = "fds", kind = "lua", cron = "* * * * *", fn = function()
+          local f = io.open("/proc/self/stat"); local pid = f:read("a"):match("^%%d+"); f:close()
+          assert(os.execute("ls -l /proc/" .. pid .. "/fd > %s"))
+        end },]]):format(dir .. "/fds"), "nvr = false,")
+    cfg.log = function() end
+    assert.equal(1, #schedule.run_once(cfg).ran)
+    for _, f in ipairs(held) do f:close() end
+    local fds = {}
+    for fd, target in read(dir .. "/fds"):gmatch("(%d+) %-> ([^\n]+)") do fds[tonumber(fd)] = target end
+    assert.equal("/dev/null", fds[0])
+    assert.matches("^pipe:", fds[1])
+    assert.equal(fds[1], fds[2])
+    assert.matches("^pipe:", fds[3])
+    for fd, target in pairs(fds) do
+      assert.is_nil(target:find(dir .. "/held", 1, true), "fd " .. fd .. " leaked: " .. target)
+      -- beyond 0..3 only what the child opened itself: its copy of fd 3 and its output file
+      if fd > 3 then
+        assert.is_true(target == fds[3] or target == dir .. "/fds", "fd " .. fd .. ": " .. target)
+      end
+    end
+  end)
+end)
+
+describe("schedule jobs in child processes with the simulator", function()
+  local S = h.with_sim({ "--no-pace" })
+  local dir
+  before_each(function() dir = h.tmpdir() end)
+  after_each(function()
+    h.control(S.sim, "clear=1")
+    h.execute("rm -rf " .. q(dir))
+  end)
+
+  local function nvr_url()
+    return ("http://admin:admin@127.0.0.1:%d"):format(S.sim.port)
+  end
+
+  local function recording(name)
+    local rec, err = S.nvr:recording(name)
+    assert(err == nil, tostring(err))
+    return rec
+  end
+
+  it("kills a playback stalled by the server at the run's timeout", function()
+    h.control(S.sim, "fault=get_wait=60000")
+    local from = (qvr.time.now() - 3600000) // 1000 * 1000
+    local cfg = load_config(dir, ([[
+      { name = "replay", kind = "lua", cron = "* * * * *", timeout = "2s", fn = function(nvr)
+          local pb = assert(nvr:playback("Front Door", { from = %d, to = %d }))
+          for _ in pb:frames() do end
+        end },]]):format(from, from + 60000), ("nvr = %q, kill_grace = 1,"):format(nvr_url()))
+    local log = {}
+    cfg.log = logger(log)
+    local t0 = now_ms()
+    local s = schedule.run_once(cfg)
+    local took = now_ms() - t0
+    assert.equal(1, #s.failed, table.concat(log, "\n"))
+    assert.truthy(find(log, "^error %[replay%] the run timed out after 2 s"), table.concat(log, "\n"))
+    assert.is_true(took < 2000 + 1000 + 8000, "took " .. took .. " ms")
+  end)
+
+  it("switches recording off when a record job's on step is killed at its timeout", function()
+    local door = assert(S.nvr:camera("Front Door"))
+    -- Back Yard switches at once; Front Door's switch hangs (the server waits 30 s)
+    h.control(S.sim, "fault=slow=30000:" .. door.guid)
+    local cfg = load_config(dir, [[
+      { name = "window", kind = "record", cron = "* * * * *", duration = "1h", timeout = "3s",
+        cameras = { "Back Yard", "Front Door" } },]],   -- REST: the camera's guid is in the path
+      ("nvr = { host = '127.0.0.1', port = %d, user = 'admin', password = 'admin', api = 'rest' },"
+       .. " kill_grace = 1,"):format(S.sim.port))
+    local log = {}
+    cfg.log = logger(log)
+    local t_test = qvr.time.now()
+    local s = schedule.run_once(cfg)
+    local text = table.concat(log, "\n")
+    assert.equal(1, #s.failed, text)
+    assert.truthy(find(log, "^error %[window%] recording on failed: the recording on step timed out "
+      .. "after 3 s"), text)
+    assert.is_false(recording("Back Yard"), text)
+    -- it was on in between: the NVR logged both switches of Back Yard
+    local contents = {}
+    for e in S.nvr:each_log{ start_time = t_test - 1000, channel_id = { 1 }, sort_field = "time",
+                             dir = "ASC" } do
+      if tostring(e.content):match("^Manual recording") then contents[#contents + 1] = e.content end
+    end
+    assert.same({ "Manual recording started", "Manual recording stopped" }, contents)
+    -- the stop step ran (its Front Door part hangs as well, and is logged)
+    assert.truthy(find(log, "recording off after the timed out on step failed") or
+                  find(log, "recording off: the on step was timed out"), text)
+    assert.is_nil((schedule.state(cfg, "window") or {}).rec_until)
+    h.control(S.sim, "clear=1")
+    S.nvr:record("Front Door", false)
+    S.nvr:record("Back Yard", false)
+  end)
+
+  it("leaves a resumable export at its timeout, and the next run finishes it exactly", function()
+    local from = (qvr.time.now() - 2 * 3600000) // 1000 * 1000
+    local to = from + 120000
+    local full = dir .. "/full.qvr"
+    assert(require("qvrpro.export").run(S.nvr, "Front Door", { from = from, to = to, path = full }))
+    local path = dir .. "/out/Front_Door.qvr"
+    local job = ([[
+      { name = "nightly", kind = "export", cron = "* * * * *", timeout = "3s", camera = "Front Door",
+        from = %d, to = %d, path = %q, resume = true },]]):format(from, to, dir .. "/out/{camera}.qvr")
+    -- slowed down: 20 frames a get, each get 250 ms late
+    h.control(S.sim, "fault=get_frames=20&fault=get_wait=250")
+    local cfg = load_config(dir, job, ("nvr = %q, kill_grace = 1,"):format(nvr_url()))
+    local log = {}
+    cfg.log = logger(log)
+    local s = schedule.run_once(cfg)
+    assert.equal(1, #s.failed, table.concat(log, "\n"))
+    assert.truthy(find(log, "^error %[nightly%] the run timed out after 3 s"), table.concat(log, "\n"))
+    assert.is_nil(read(path))
+    local part = assert(read(path .. ".part"), "no .part left")
+    assert.is_true(#part > 0 and #part < #read(full), "part " .. #part)
+    -- the next run (a new state folder: due again) resumes it
+    h.control(S.sim, "clear=1")
+    h.execute("rm -rf " .. q(dir .. "/state"))
+    log = {}
+    cfg.log = logger(log)
+    s = schedule.run_once(cfg)
+    assert.equal(1, #s.ran, table.concat(log, "\n"))
+    local a <close> = assert(qvr.open_dump(full))
+    local b <close> = assert(qvr.open_dump(path))
+    assert.equal(a.count, b.count)
+    while true do
+      local fa, fb = a:read(), b:read()
+      if not fa then assert.is_nil(fb) break end
+      assert.equal(fa.timestamp, fb.timestamp)
+      assert.equal(h.crc32(fa.data), h.crc32(fb.data))
+    end
+    assert.is_nil(read(path .. ".part"))
+  end)
+end)
