@@ -298,4 +298,74 @@ describe("schedule jobs in child processes with the simulator", function()
     end
     assert.is_nil(read(path .. ".part"))
   end)
+
+  -- a clock shifted so a minute boundary M comes `lead` ms from now: offset, M, its cron (UTC)
+  local function fake_minute(lead)
+    local now = qvr.time.now()
+    local m = (now // 60000 + 10) * 60000
+    local s = m // 1000
+    return m - lead - now, m, ("%d %d * * *"):format(s % 3600 // 60, s % 86400 // 3600)
+  end
+
+  it("the long-running scheduler starts a due job while another still runs", function()
+    local off, m, expr = fake_minute(1000)
+    local cfg = load_config(dir, ([[
+      { name = "hog", kind = "lua", cron = %q, zone = "UTC", timeout = "1h",
+        fn = function() require("qvrpro.core").sleep(60) end },
+      { name = "tick", kind = "lua", cron = %q, zone = "UTC", fn = function()
+          local f = assert(io.open(%q, "w")); f:write(require("qvrpro.core").monotonic_ms()); f:close()
+        end },]]):format(expr, expr, dir .. "/tick"), "nvr = false, kill_grace = 1,")
+    local log = {}
+    cfg.log = logger(log)
+    cfg.clock = function() return qvr.time.now() + off end
+    cfg.until_ms = m + 5000
+    local t0 = now_ms()
+    local s = schedule.run(cfg)
+    local took = now_ms() - t0
+    local text = table.concat(log, "\n")
+    assert.equal(1, #s.ran, text)
+    assert.equal("tick", s.ran[1].job)
+    assert.is_true(tonumber(read(dir .. "/tick")) - t0 < 1000 + 4000, text)
+    -- leaving stops the hog (SIGTERM) and counts it failed; it is due again at the next start
+    assert.equal("hog", s.failed[1].job)
+    assert.truthy(find(log, "^error %[hog%] stopped: the scheduler is leaving"), text)
+    assert.is_true(took < 6000 + 1000 + 8000, "took " .. took)
+    assert.is_nil(schedule.state(cfg, "hog").last_run)
+    assert.equal(m, schedule.state(cfg, "tick").last_run)
+  end)
+
+  it("qvr schedule (long-running) on SIGINT stops its children and closes the open window", function()
+    h.write_file(dir .. "/s.lua", ([[return { nvr = %q, state_dir = %q, jobs = {
+      { name = "window", kind = "record", camera = "Back Yard", cron = "* * * * *", duration = "1h" },
+      { name = "hog", kind = "lua", cron = "* * * * *", timeout = "1h",
+        fn = function() require("qvrpro.core").sleep(600) end } } }]]):format(nvr_url(), dir .. "/state"))
+    assert.is_false(recording("Back Yard"))
+    local pid = tonumber((h.capture(("lua5.4 %s/bin/qvr schedule --config %s >%s 2>&1 & echo $!"):format(
+      q(h.root), q(dir .. "/s.lua"), q(dir .. "/out")), true)))
+    assert.truthy(pid)
+    local deadline = now_ms() + 20000
+    local kids = ""
+    while not (recording("Back Yard") and kids:match(" hog run ")) and now_ms() < deadline do
+      qvr.core.sleep(0.2)
+      kids = h.capture(("ps -o pid=,args= --ppid %d"):format(pid))
+    end
+    assert.is_true(recording("Back Yard"), read(dir .. "/out"))
+    assert.truthy(kids:match(" hog run "), "no child running the hog: " .. kids)
+    assert.truthy(h.execute("kill -INT " .. pid))
+    deadline = now_ms() + 20000
+    local function alive(p)
+      local stat = read("/proc/" .. p .. "/stat")
+      return stat ~= nil and not stat:match("^%d+ %(.*%) Z")
+    end
+    while alive(pid) and now_ms() < deadline do qvr.core.sleep(0.1) end
+    assert.is_false(alive(pid), read(dir .. "/out"))
+    for line in kids:gmatch("[^\n]+") do
+      local kid = assert(line:match("^%s*(%d+) "))
+      assert.is_false(alive(kid), "child " .. kid .. " left running")
+    end
+    assert.is_false(recording("Back Yard"), read(dir .. "/out"))
+    local out = read(dir .. "/out")
+    assert.matches("recording off %(scheduler interrupted%)", out)
+    assert.matches("%[hog%]: stopped: the scheduler is leaving", out)
+  end)
 end)
