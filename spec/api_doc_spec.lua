@@ -35,6 +35,7 @@ local TARGETS = {
   ["mux."] = function() return require "qvrpro.mux" end,
   ["muxer:"] = function() require "qvrpro.mux"; return core.methods("qvrpro.Muxer") end,
   ["reader:"] = function() return core.methods("qvrpro.DumpReader") end,
+  ["proc:"] = function() return core.methods("qvrpro.Proc") end,
 }
 
 local function documented()
