@@ -161,6 +161,7 @@ build = {
       ["qvrpro.schedule.config"] = "lua/qvrpro/schedule/config.lua",
       ["qvrpro.schedule.export"] = "lua/qvrpro/schedule/export.lua",
       ["qvrpro.schedule.plan"] = "lua/qvrpro/schedule/plan.lua",
+      ["qvrpro.schedule.pool"] = "lua/qvrpro/schedule/pool.lua",
       ["qvrpro.schedule.record"] = "lua/qvrpro/schedule/record.lua",
       ["qvrpro.schedule.runner"] = "lua/qvrpro/schedule/runner.lua",
       ["qvrpro.schedule.snapshot"] = "lua/qvrpro/schedule/snapshot.lua",
