@@ -162,6 +162,23 @@ describe("schedule jobs in child processes", function()
     assert.matches("busy: the job's lock is held by pid", read(out))
   end)
 
+  it("counts a run that reported success though its process then died on the way out", function()
+    local mine = read("/proc/self/stat"):match("^%d+")
+    -- the config's finalizer (run at the child's exit) kills the child; never this process
+    local cfg = load_config(dir, [[
+      { name = "fine", kind = "lua", cron = "* * * * *", fn = function() end },]],
+      ([[nvr = false, dying = setmetatable({}, { __gc = function()
+          local f = io.open("/proc/self/stat"); local pid = f:read("a"):match("^%%d+"); f:close()
+          if pid ~= %q then os.execute("kill -9 " .. pid) end
+        end }),]]):format(mine))
+    local log = {}
+    cfg.log = logger(log)
+    local s = schedule.run_once(cfg)
+    assert.equal(1, #s.ran, table.concat(log, "\n"))
+    assert.truthy(find(log, "^warn %[fine%] the job's process ended with signal 9 after the run succeeded"),
+      table.concat(log, "\n"))
+  end)
+
   it("gives the child no descriptor of the scheduler's", function()
     local held = {}
     for i = 1, 5 do held[i] = assert(io.open(dir .. "/held" .. i, "w")) end

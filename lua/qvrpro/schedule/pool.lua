@@ -138,6 +138,13 @@ local function result_of(e, how_ended, code)
   end
   if e.stopped then return false, "stopped: the scheduler is leaving", "stopped" end
   if how_ended == "exit" and code == 0 and e.result and e.result[1] then return true, nil, "ok" end
+  if e.result and e.result[1] then
+    -- the run reported success (its files are complete); the process failed on its way out
+    -- (e.g. a sanitizer's exit check): the run counts, the exit is logged
+    e.exit_note = ("the job's process ended with %s %d after the run succeeded"):format(
+      how_ended == "signal" and "signal" or "status", code)
+    return true, nil, "ok"
+  end
   if e.result and not e.result[1] then
     -- SIGINT (systemd sends it to the whole control group) ends a child as an error
     local interrupted = tostring(e.result[2]):match("interrupted!$")
@@ -180,7 +187,9 @@ function Pool:service()
       if e.killed or e.stopped then e.proc:kill(core.SIGKILL) end   -- what it started, if any is left
       pump(self, e, true)
       e.proc:close()
-      finish(self, e, result_of(e, how, code))
+      local ok, err, why = result_of(e, how, code)
+      if e.exit_note then self.r:log("warn", e.exit_note, e.job) end
+      finish(self, e, ok, err, why)
     else
       check_timeout(self, e, now)
     end
