@@ -73,6 +73,17 @@ $(BUILD)/asan/tests/%: tests/c/%.c $(PROTO_SRC) $(PROTO_HDR) tests/c/tap.h
 	@mkdir -p $(BUILD)/asan/tests
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c $(PROTO_INC) -o $@ $< $(PROTO_SRC) $(PROTO_LIB)
 
+# the transfer loop's tests link csrc/net/loop.c and libcurl, not the protocol
+LOOP_TEST_DEPS := tests/c/test_loop.c csrc/net/loop.c csrc/net/loop.h tests/c/tap.h
+LOOP_TEST_LIBS := $(shell pkg-config --libs libcurl) -lpthread
+$(BUILD)/tests/test_loop: $(LOOP_TEST_DEPS)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CSTD) $(WARN) -O1 -g -Itests/c -Icsrc/net -o $@ $< csrc/net/loop.c $(LOOP_TEST_LIBS)
+
+$(BUILD)/asan/tests/test_loop: $(LOOP_TEST_DEPS)
+	@mkdir -p $(BUILD)/asan/tests
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c -Icsrc/net -o $@ $< csrc/net/loop.c $(LOOP_TEST_LIBS)
+
 ctest: $(CTESTS)
 
 # qvrpro/core.so built with ASan+UBSan, loaded by the stock lua5.4 with the
@@ -92,8 +103,8 @@ asan: $(BUILD)/asan/qvrpro/core.so $(BUILD)/asan/qvrpro/mux.so $(patsubst tests/
 # seeds in fuzz/corpus_NAME): parser (streams), dump (.qvr files), wire (one
 # frame header or JPEG record through wire.c, checked against the parser),
 # json (JSON answers), verdict (every kind of answer, text lines), login
-# (login XML), encode (URL and base64 encodings).  Sanitizer reports stop the
-# run.
+# (login XML), encode (URL and base64 encodings), request (the request
+# builder).  Sanitizer reports stop the run.
 FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZERS    := $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_SAN   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

@@ -29,6 +29,7 @@ local TARGETS = {
   ["cam:"] = function() return core.methods("qvrpro.Camera") end,
   ["stream:"] = function() return core.methods("qvrpro.Stream") end,
   ["pb:"] = function() return core.methods("qvrpro.Playback") end,
+  ["loop:"] = function() return core.methods("qvrpro.Loop") end,
   ["frame:"] = function() return core.methods("qvrpro.Frame") end,
   ["writer:"] = function() return core.methods("qvrpro.DumpWriter") end,
   ["dump."] = function() return require "qvrpro.dump" end,

@@ -32,6 +32,9 @@ describe("tools/bench fake NVR", function()
     out, ok = h.capture(("cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra "
       .. "-Werror -o %s %s -pthread 2>&1"):format(q(exe), q(bench .. "/fakenvr.c")))
     assert(ok, "building fakenvr: " .. out)
+    out, ok = h.capture(("cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra "
+      .. "-Werror -o %s %s -lcurl 2>&1"):format(q(dir .. "/fresh_calls"), q(bench .. "/fresh_calls.c")))
+    assert(ok, "building fresh_calls: " .. out)
     fake = assert(io.popen(("echo $$; exec env -u LD_PRELOAD %s %s"):format(q(exe), q(dir)), "r"))
     fake_pid = fake:read("l")
     fake_port = tonumber((fake:read("l") or ""):match("^listening port=(%d+)"))
@@ -45,6 +48,22 @@ describe("tools/bench fake NVR", function()
     end
     sim.stop()
     if dir then h.execute("rm -rf " .. q(dir)) end
+  end)
+
+  it("calls.lua measures the four clients' calls and CPU against the fake NVR", function()
+    local out, ok = h.capture(("%s QVR_BENCH_BUILD=%s QVR_BENCH_SERVER_PID=%s QVR_URL=%s lua5.4 %s 40 2 2>&1")
+      :format(lua_path, q(dir), fake_pid, q(("http://admin:admin@127.0.0.1:%d"):format(fake_port)),
+        q(bench .. "/calls.lua")), true)
+    assert(ok, "calls.lua: " .. out)
+    assert.matches("server CPU: process " .. fake_pid, out, 1, true)
+    for _, row in ipairs({ "one session (kept connection)", "fresh libcurl easy handle per call",
+                           "a new connection per call (connection alone)", "`qvr.connect`" }) do
+      assert.matches(row, out, 1, true)
+    end
+    local wall, cpu = out:match("ratio qvrpro / new connection per call: ([%d.]+) %b(); CPU per call, "
+      .. "client %+ server: ([%d.]+)")
+    assert.is_true(tonumber(wall) > 0 and tonumber(cpu) > 0, out)
+    assert.truthy(out:match("ratio qvrpro / new connection per call, connection alone: [%d.]+"), out)
   end)
 
   it("serves the recorded playbacks to the public API in every client mode", function()
@@ -68,5 +87,42 @@ describe("tools/bench fake NVR", function()
         assert.equal(frames, tonumber(n), c.cam .. ", " .. mode)
       end
     end
+  end)
+
+  it("serves paced live streams of the recorded cameras, on their grids", function()
+    local qvr = require "qvrpro"
+    local nvr = assert(qvr.connect(("http://admin:admin@127.0.0.1:%d"):format(fake_port)))
+    local guids = {}
+    for line in io.lines(dir .. "/manifest.txt") do
+      local guid = line:match("^(%x+)\t")
+      if guid then guids[#guids + 1] = guid end
+    end
+    local streams, step = {}, {}
+    for i, guid in ipairs(guids) do
+      streams[i] = assert(nvr:live(guid))
+      step[streams[i]] = { video = 1000 // assert(nvr:camera(guid)).frame_rate }
+    end
+    local AUDIO = { aac = 64, g711 = 20 }
+    local last, n, lags = {}, {}, {}
+    local deadline = qvr.core.monotonic_ms() + 1500
+    for st, f in qvr.each(streams) do
+      local d = f.media == "video" and step[st].video or AUDIO[f.codec]
+      assert.is_number(d, f.codec)
+      assert.equal(0, f.timestamp % d, "on the grid")
+      last[st] = last[st] or {}
+      if last[st][f.media] then assert.equal(last[st][f.media] + d, f.timestamp) end
+      last[st][f.media] = f.timestamp
+      n[st] = (n[st] or 0) + 1
+      lags[#lags + 1] = qvr.time.now() - f.timestamp
+      if qvr.core.monotonic_ms() > deadline then break end
+    end
+    for i, st in ipairs(streams) do
+      assert.is_true((n[st] or 0) >= 3, "stream " .. i)   -- paced: 1.5 s of frames, not all at once
+      assert.is_true(n[st] < 1000, "stream " .. i .. " is not paced: " .. n[st])
+      st:close()
+    end
+    table.sort(lags)
+    assert.is_true(lags[1] >= -50, "a frame came long before its time")
+    nvr:close()
   end)
 end)

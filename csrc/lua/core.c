@@ -179,13 +179,16 @@ int luaopen_qvrpro_core(lua_State *L)
         {"error", qvr_l_new_error},
         {"parse", qvr_l_parse},
         {"session", qvr_l_session},
+        {"request", qvr_l_request},
         {"methods", l_methods},
         {"now_ms", l_now_ms},
         {"monotonic_ms", l_monotonic_ms},
         {"read_answer", qvr_l_read_answer},
         {"sleep", l_sleep},
         {"open_stream", qvr_l_open_stream},
+        {"open_streams", qvr_l_open_streams},
         {"each", qvr_l_each},
+        {"loop", qvr_l_loop},
         {"fd_limit", l_fd_limit},
         {NULL, NULL}
     };
@@ -205,5 +208,7 @@ int luaopen_qvrpro_core(lua_State *L)
     register_api(L);
     lua_pushliteral(L, QVR_VERSION);
     lua_setfield(L, -2, "version");
+    lua_pushliteral(L, QVR_DEFAULT_PREFIX);
+    lua_setfield(L, -2, "default_prefix");
     return 1;
 }

@@ -2,13 +2,16 @@
  * frame.c - the qvrpro.Frame object (binding).
  *
  * Owns: a frame handed to Lua.  The userdata holds the frame's fields and
- * one copy of its payload followed by its raw header (for lossless dumps);
- * the Lua string `frame.data` is made only when a script reads it, and
- * cached in the user value.  frame:write(file) writes the payload with fwrite.
+ * one copy of its payload followed by its raw header (for lossless dumps),
+ * made in the one allocation of the frame (no second allocation, and a
+ * kept frame holds only its own bytes); the Lua string `frame.data` is made
+ * only when a script reads it, and cached in the user value.  frame:write(file) writes the
+ * payload with fwrite.
  * Field reads are two table look-ups (methods, then a name -> field table
  * built once), and the metatable is found by a registry key, not by name.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,20 +58,25 @@ static struct lframe *check_frame(lua_State *L, int i)
     return luaL_checkudata(L, i, QVR_FRAME_MT);   /* raises the usual error */
 }
 
-/* One copy of the payload (and of the raw header) into the userdata: the
- * frame outlives the parser's buffer, which the next read reuses. */
-void qvr_push_frame(lua_State *L, const struct qvr_frame *f)
+static void fill(struct lframe *lf, const struct qvr_frame *f)
 {
-    struct lframe *lf = lua_newuserdatauv(L, sizeof *lf + f->len + f->header_len, 1);
     lf->f = *f;
     lf->f.header = NULL;
     lf->f.data = NULL;
     lf->header_len = f->header_len;
     lf->len = f->len;
-    lf->payload = lf->data;
-    lf->hdr = lf->data + f->len;
     lf->gen_src = NULL;
     lf->gen = 0;
+}
+
+/* One copy of the payload (and of the raw header) into the userdata: the
+ * frame outlives the parser's buffer, which the next read reuses. */
+void qvr_push_frame(lua_State *L, const struct qvr_frame *f)
+{
+    struct lframe *lf = lua_newuserdatauv(L, sizeof *lf + f->len + f->header_len, 1);
+    fill(lf, f);
+    lf->payload = lf->data;
+    lf->hdr = lf->data + f->len;
     if (f->len)
         memcpy(lf->data, f->data, f->len);
     if (f->header_len)
@@ -165,16 +173,30 @@ luaL_Stream *qvr_check_file(lua_State *L, int i)
     return luaL_checkudata(L, i, LUA_FILEHANDLE);
 }
 
-/* frame:write(file): fwrite of the payload straight from where it is */
+/* frame:write(file): fwrite of the payload straight from where it is.
+ * Upvalue 1 is the Frame metatable, upvalue 2 io's file metatable (nil
+ * until the first call): both arguments are checked by one metatable
+ * comparison each. */
 static int frame_write(lua_State *L)
 {
-    struct lframe *lf = live_frame(L, 1);
-    luaL_Stream *s = qvr_check_file(L, 2);
+    struct lframe *lf = lua_touserdata(L, 1);
+    luaL_Stream *s = lua_touserdata(L, 2);
+    int ok = lf && s && lua_getmetatable(L, 1) && lua_rawequal(L, -1, lua_upvalueindex(1)) &&
+             lua_getmetatable(L, 2) && lua_rawequal(L, -1, lua_upvalueindex(2));
+    lua_settop(L, 2);
+    if (!ok) {
+        lf = live_frame(L, 1);
+        s = qvr_check_file(L, 2);
+        luaL_getmetatable(L, LUA_FILEHANDLE);
+        lua_replace(L, lua_upvalueindex(2));
+        lua_settop(L, 2);
+    } else if (lf->gen_src && *lf->gen_src != lf->gen) {
+        live_frame(L, 1);       /* raises */
+    }
     if (s->closef == NULL)
         return luaL_error(L, "attempt to use a closed file");
     if (lf->len && fwrite(lf->payload, 1, lf->len, s->f) != lf->len)
         return luaL_fileresult(L, 0, NULL);
-    lua_settop(L, 2);
     return 1;
 }
 
@@ -206,18 +228,22 @@ static void push_field(lua_State *L, struct lframe *lf, enum frame_field k)
 
 /* __index: upvalue 1 is the methods table, upvalue 2 the type's field
  * table (__fields, name -> enum frame_field), both held by the closure so
- * that a read costs two table look-ups and no metatable or name look-up. */
+ * that a read costs two table look-ups and no metatable or name look-up.
+ * Methods come first (`f:write` in a loop: one look-up, no type check:
+ * a method checks its own arguments). */
 static int frame_index(lua_State *L)
 {
-    struct lframe *lf = check_frame(L, 1);
+    struct lframe *lf;
     lua_settop(L, 2);
     lua_pushvalue(L, 2);
-    if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNUMBER) {
-        push_field(L, lf, (enum frame_field)lua_tointeger(L, -1));
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
         return 1;
-    }
-    lua_pop(L, 1);
-    lua_rawget(L, lua_upvalueindex(1));
+    lf = check_frame(L, 1);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNUMBER)
+        push_field(L, lf, (enum frame_field)lua_tointeger(L, -1));
+    else
+        lua_pushnil(L);
     return 1;
 }
 
@@ -259,7 +285,6 @@ void qvr_frame_register(lua_State *L)
         {NULL, NULL}
     };
     static const luaL_Reg methods[] = {
-        {"write", frame_write},
         {"copy", frame_copy},
         {NULL, NULL}
     };
@@ -269,6 +294,10 @@ void qvr_frame_register(lua_State *L)
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &frame_mt_key);
     lua_getfield(L, -1, "__methods");
+    lua_pushvalue(L, -2);                      /* write: the Frame metatable, */
+    luaL_getmetatable(L, LUA_FILEHANDLE);      /* io's (nil before io is loaded) */
+    lua_pushcclosure(L, frame_write, 2);
+    lua_setfield(L, -2, "write");
     lua_getfield(L, -2, "__fields");
     lua_pushcclosure(L, frame_index, 2);
     lua_setfield(L, -2, "__index");

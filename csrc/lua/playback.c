@@ -1,18 +1,20 @@
 /*
  * playback.c - the qvrpro.Playback object (binding).
  *
- * Owns: one qplay.cgi session on the server and the guarantee that it is
+ * Owns: one qplay session on the server and the guarantee that it is
  * closed exactly once: on :close() and __close (end of a loop, break, error
  * in the body) at once; after __gc by the session's next call or close()
  * (remote_close.c).  User value 1 is the Session, user value 2 a table of
- * attributes the Lua layer keeps (the `get` transfer, camera, from, to, ...);
- * the control commands are Lua methods (lua/qvrpro/init.lua).
+ * read-only attributes (camera, from, to, ... given at creation, and the
+ * `get` transfer, set by core.playback_set_transfer); the control commands
+ * are Lua methods (lua/qvrpro/media.lua).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "core.h"
 #include "session.h"
+#include "stream.h"
 
 #define QVR_PLAYBACK_MT "qvrpro.Playback"
 
@@ -26,14 +28,14 @@ static struct playback *to_pb(lua_State *L, int i)
     return luaL_checkudata(L, i, QVR_PLAYBACK_MT);
 }
 
-/* The URL of cmd=close for the qplay session (the command takes no sid). */
-static void close_url(const struct session *s, const char *id, struct qvr_str *url)
+/* The URL of qplay's close for the session id (request.c: "qplay.close");
+ * 0, or -1 when it could not be built. */
+static int close_url(const struct session *s, const char *id, struct qvr_str *url)
 {
-    qvr_url_base(url, s->scheme, s->host, s->port, s->prefix);
-    qvr_str_adds(url, "/apis/qplay.cgi");
-    qvr_url_param(url, "ver", "v1", 2);
-    qvr_url_param(url, "cmd", "close", 5);
-    qvr_url_param(url, "session", id, strlen(id));
+    struct qvr_kv kv[1];
+    struct qvr_req_error err;
+    size_t n = qvr_qplay_close_params(kv, id);
+    return qvr_session_endpoint_url(s, qvr_endpoint_find("qplay.close"), kv, n, url, &err);
 }
 
 /* Sends cmd=close for the qplay session now. */
@@ -46,10 +48,9 @@ static void send_close(struct session *s, const char *id)
         return;
     easy = s->easy;
     qvr_str_init(&url);
-    close_url(s, id, &url);
     r.max = 1 << 16;
     qvr_http_short_timeout(easy, &s->http);
-    if (!url.failed)
+    if (close_url(s, id, &url) == 0)
         qvr_http_get(easy, url.s, &r);
     qvr_http_configure(easy, &s->http);
     qvr_http_resp_free(&r);
@@ -101,8 +102,7 @@ static int pb_gc(lua_State *L)
     if (!s)
         return 0;
     qvr_str_init(&url);
-    close_url(s, pb->id, &url);
-    if (!url.failed)
+    if (close_url(s, pb->id, &url) == 0)
         qvr_queue_remote_close(L, s, url.s);
     qvr_str_free(&url);
     return 0;
@@ -151,15 +151,16 @@ static int pb_rebind(lua_State *L)
     return 0;
 }
 
-/* pb:set(key, value): the Lua layer's attributes */
-static int pb_set(lua_State *L)
+/* core.playback_set_transfer(pb, stream): makes stream the playback's `get`
+ * transfer (pb.transfer; stopped with it).  Not a method: the Lua layer
+ * (lua/qvrpro/media.lua) captures it at load time. */
+static int l_playback_set_transfer(lua_State *L)
 {
     to_pb(L, 1);
-    luaL_checkstring(L, 2);
+    luaL_checkudata(L, 2, QVR_STREAM_MT);
     lua_getiuservalue(L, 1, 2);
     lua_pushvalue(L, 2);
-    lua_pushvalue(L, 3);
-    lua_settable(L, -3);
+    lua_setfield(L, -2, "transfer");
     return 0;
 }
 
@@ -204,7 +205,6 @@ void qvr_playback_register(lua_State *L)
     };
     static const luaL_Reg methods[] = {
         {"close", pb_close},
-        {"set", pb_set},
         {"_rebind", pb_rebind},
         {NULL, NULL}
     };
@@ -212,4 +212,6 @@ void qvr_playback_register(lua_State *L)
     qvr_type_fields(L, QVR_PLAYBACK_MT, playback_fields);
     lua_pushcfunction(L, l_playback);
     lua_setfield(L, -2, "playback");
+    lua_pushcfunction(L, l_playback_set_transfer);
+    lua_setfield(L, -2, "playback_set_transfer");
 }

@@ -4,8 +4,11 @@
  * Owns: a logged-in connection to one NVR: its credentials (kept in C,
  * wiped on close), its sid, its reusable libcurl handle, login with
  * back-off after failures, transparent re-login once per failing call, and
- * logout on close/__close (after __gc: queued, remote_close.c).  Requests are built here and read by
- * answer.c; no secret ever reaches an error message, tostring or debug log.
+ * logout on close/__close (after __gc: queued, remote_close.c).  Requests of
+ * the endpoints of both families are built by csrc/proto/request.c from its
+ * table (nvr:call, nvr:endpoint_url, core.request); nvr:request and nvr:url
+ * remain for raw paths.  Answers are read by answer.c; no secret ever
+ * reaches an error message, tostring or debug log.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,29 +65,40 @@ void qvr_session_scrub(const struct session *s, char *msg)
 
 /* --- building requests ------------------------------------------------ */
 
-static void add_value(lua_State *L, struct qvr_str *b, const char *key, int v)
+/* Pushes the Lua value at v as request text: a list comma-joined, a
+ * boolean 1 or 0, anything else as tostring gives it.  (A Lua buffer: an
+ * error in a __tostring leaks nothing.) */
+static void push_value_text(lua_State *L, int v)
 {
+    v = lua_absindex(L, v);
     if (lua_type(L, v) == LUA_TTABLE) {
-        struct qvr_str list;
+        luaL_Buffer b;
         lua_Integer n = (lua_Integer)lua_rawlen(L, v);
-        qvr_str_init(&list);
+        luaL_buffinit(L, &b);
         for (lua_Integer i = 1; i <= n; i++) {
-            lua_rawgeti(L, v, i);
             if (i > 1)
-                qvr_str_add(&list, ",", 1);
-            qvr_str_adds(&list, luaL_tolstring(L, -1, NULL));
-            lua_pop(L, 2);
+                luaL_addchar(&b, ',');
+            lua_rawgeti(L, v, i);
+            luaL_tolstring(L, -1, NULL);
+            lua_remove(L, -2);
+            luaL_addvalue(&b);
         }
-        qvr_url_param(b, key, list.s ? list.s : "", list.len);
-        qvr_str_free(&list);
+        luaL_pushresult(&b);
     } else if (lua_type(L, v) == LUA_TBOOLEAN) {
-        qvr_url_param(b, key, lua_toboolean(L, v) ? "1" : "0", 1);
+        lua_pushstring(L, lua_toboolean(L, v) ? "1" : "0");
     } else {
-        size_t n;
-        const char *s = luaL_tolstring(L, v, &n);
-        qvr_url_param(b, key, s, n);
-        lua_pop(L, 1);
+        luaL_tolstring(L, v, NULL);
     }
+}
+
+static void add_param(lua_State *L, struct qvr_str *b, const char *key, int v)
+{
+    size_t n;
+    const char *text;
+    push_value_text(L, v);
+    text = lua_tolstring(L, -1, &n);
+    qvr_url_param(b, key, text, n);
+    lua_pop(L, 1);
 }
 
 static int cmp_keys(const void *a, const void *b)
@@ -107,7 +121,7 @@ static void add_params(lua_State *L, struct qvr_str *b, int params)
     qsort(keys, n, sizeof keys[0], cmp_keys);
     for (size_t i = 0; i < n; i++) {
         lua_getfield(L, params, keys[i]);
-        add_value(L, b, keys[i], lua_gettop(L));
+        add_param(L, b, keys[i], lua_gettop(L));
         lua_pop(L, 1);
     }
 }
@@ -120,6 +134,77 @@ void qvr_session_url(lua_State *L, struct session *s, struct qvr_str *b, const c
         qvr_url_param(b, "sid", s->sid, strlen(s->sid));
     if (params)
         add_params(L, b, params);
+}
+
+/* --- requests of the endpoint table (csrc/proto/request.c) -------------- */
+
+int qvr_session_endpoint_url(const struct session *s, const struct qvr_endpoint *ep,
+                             const struct qvr_kv *kv, size_t n, struct qvr_str *url,
+                             struct qvr_req_error *err)
+{
+    struct qvr_req_ctx ctx = {s->prefix, s->sid};
+    char small[512], *target = small;
+    size_t len, cap = sizeof small;
+    enum qvr_req_err rc;
+    int port = (ep->flags & QVR_EP_LOGS_PORT) && s->logs_port ? s->logs_port : s->port;
+    rc = qvr_request_build(ep, &ctx, kv, n, small, cap, &len, err);
+    if (rc == QVR_REQ_OVERFLOW) {
+        cap = len + 1;
+        target = malloc(cap);
+        if (!target) {
+            snprintf(err->message, sizeof err->message, "out of memory");
+            return -1;
+        }
+        rc = qvr_request_build(ep, &ctx, kv, n, target, cap, &len, err);
+    }
+    if (rc == QVR_REQ_OK) {
+        qvr_url_base(url, s->scheme, s->host, port, "");
+        qvr_str_add(url, target, len);
+    }
+    memset(target, 0, cap);   /* may hold the sid */
+    if (target != small)
+        free(target);
+    if (rc == QVR_REQ_OK && url->failed)
+        snprintf(err->message, sizeof err->message, "out of memory");
+    return rc == QVR_REQ_OK && !url->failed ? 0 : -1;
+}
+
+/* The params table at index `params` (or none) as parameters for the
+ * builder: string keys, values as text (a list comma-joined, a boolean 1 or
+ * 0).  The texts are kept alive in a table pushed on the stack.  Returns
+ * the number of parameters; raises past `max`. */
+static size_t collect_params(lua_State *L, int params, struct qvr_kv *kv, size_t max)
+{
+    size_t n = 0;
+    int anchor;
+    lua_newtable(L);
+    anchor = lua_gettop(L);
+    if (!params)
+        return 0;
+    params = lua_absindex(L, params);
+    lua_pushnil(L);
+    while (lua_next(L, params) != 0) {
+        if (lua_type(L, -2) == LUA_TSTRING) {
+            if (n == max)
+                luaL_error(L, "too many request parameters (at most %d)", (int)max);
+            push_value_text(L, -1);
+            kv[n].key = lua_tostring(L, -3);
+            kv[n].value = lua_tolstring(L, -1, &kv[n].len);
+            lua_rawseti(L, anchor, (lua_Integer)n + 1);
+            n++;
+        }
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
+static const struct qvr_endpoint *check_endpoint(lua_State *L, int i)
+{
+    const char *name = luaL_checkstring(L, i);
+    const struct qvr_endpoint *ep = qvr_endpoint_find(name);
+    if (!ep)
+        luaL_argerror(L, i, lua_pushfstring(L, "no endpoint named '%s'", name));
+    return ep;
 }
 
 static void debug_log_method(const struct session *s, const char *method, const char *url)
@@ -197,17 +282,20 @@ static int push_transport_error(lua_State *L, const struct session *s, struct qv
     return 0;
 }
 
-static void login_url(struct session *s, struct qvr_str *url)
+static int login_url(struct session *s, struct qvr_str *url)
 {
     struct qvr_str b64;
+    struct qvr_req_error err;
+    struct qvr_kv kv[2];
+    size_t n;
+    int rc;
     qvr_str_init(&b64);
     qvr_base64(&b64, (const unsigned char *)(s->password.s ? s->password.s : ""),
                s->password.len);
-    qvr_url_base(url, s->scheme, s->host, s->port, "/cgi-bin/authLogin.cgi");
-    qvr_url_param(url, "user", s->user, strlen(s->user));
-    qvr_url_param(url, "serviceKey", "1", 1);
-    qvr_url_param(url, "pwd", b64.s ? b64.s : "", b64.len);
+    n = qvr_login_params(kv, s->user, b64.s ? b64.s : "", b64.len);
+    rc = b64.failed ? -1 : qvr_session_endpoint_url(s, qvr_endpoint_find("login"), kv, n, url, &err);
     qvr_str_wipe(&b64);
+    return rc;
 }
 
 static void logout(struct session *s);
@@ -229,9 +317,8 @@ int qvr_session_login(lua_State *L, struct session *s)
         return 0;
     }
     qvr_str_init(&url);
-    login_url(s, &url);
     debug_log(s, "(login request, credentials masked)");
-    ok = !url.failed && qvr_http_get(s->easy, url.s, &r) == 0;
+    ok = login_url(s, &url) == 0 && qvr_http_get(s->easy, url.s, &r) == 0;
     qvr_str_wipe(&url);
     if (!ok) {
         if (!r.error_name)
@@ -266,10 +353,13 @@ static const char *const kind_names[] = {"json", "logs", "image", "lines", "raw"
 
 struct call {
     enum qvr_kind kind;
-    const char *path;
+    const char *path;  /* raw-path calls (nvr:request) */
     int params;        /* stack index of the params table, or 0 */
     int with_sid;
     int port;
+    const struct qvr_endpoint *ep;   /* endpoint calls (nvr:call): ep, kv[nkv] */
+    const struct qvr_kv *kv;
+    size_t nkv;
     size_t max;
     struct qvr_http_req req;   /* method and body (REST); zero: GET */
 };
@@ -284,32 +374,56 @@ static void note_path(lua_State *L, int n, const char *path)
     }
 }
 
+/* The URL of the call into url and its path (no query) into path. */
+static void call_url(lua_State *L, struct session *s, const struct call *c, struct qvr_str *url,
+                     char *path, size_t path_cap)
+{
+    if (c->ep) {
+        struct qvr_req_error err;
+        const char *p;
+        if (qvr_session_endpoint_url(s, c->ep, c->kv, c->nkv, url, &err) != 0) {
+            qvr_str_wipe(url);
+            luaL_error(L, "%s", err.message);
+        }
+        p = strstr(url->s, "://");
+        p = p ? strchr(p + 3, '/') : NULL;          /* the target, after the origin */
+        snprintf(path, path_cap, "%.*s", p ? (int)strcspn(p, "?") : 0, p ? p : "");
+    } else {
+        qvr_session_url(L, s, url, c->path, c->params, c->with_sid, c->port);
+        snprintf(path, path_cap, "%s", c->path);
+    }
+    if (url->failed) {
+        qvr_str_free(url);
+        luaL_error(L, "out of memory");
+    }
+}
+
 static int perform(lua_State *L, struct session *s, const struct call *c,
                    enum qvr_verdict *verdict)
 {
     struct qvr_str url;
     struct qvr_http_resp r = {0};
+    char path[512];
     int n;
     qvr_str_init(&url);
-    qvr_session_url(L, s, &url, c->path, c->params, c->with_sid, c->port);
-    if (url.failed) {
-        qvr_str_free(&url);
-        return luaL_error(L, "out of memory");
-    }
-    debug_log_method(s, c->req.method, url.s);
+    call_url(L, s, c, &url, path, sizeof path);
+    if (c->ep && (c->ep->flags & QVR_EP_SECRET))
+        debug_log_method(s, c->req.method, "(a request with credentials, masked)");
+    else
+        debug_log_method(s, c->req.method, url.s);
     r.max = c->max;
     if (qvr_http_request(s->easy, url.s, &c->req, &r) != 0) {
         qvr_str_wipe(&url);
         *verdict = QVR_ANSWER_FAILED;
         push_transport_error(L, s, &r);
         qvr_http_resp_free(&r);
-        note_path(L, 2, c->path);
+        note_path(L, 2, path);
         return 2;
     }
     qvr_str_wipe(&url);
     n = qvr_push_answer(L, c->kind, &r, verdict);
     qvr_http_resp_free(&r);
-    note_path(L, n, c->path);
+    note_path(L, n, path);
     return n;
 }
 
@@ -341,16 +455,46 @@ static void read_method(lua_State *L, int o, struct qvr_http_req *q)
     lua_pop(L, 3);   /* the strings stay alive: they are fields of the options table */
 }
 
+/* Reads {max=, retry=, body=, content_type=} of the options at index o
+ * (what both kinds of call take); returns retry. */
+static int read_common(lua_State *L, int o, struct call *c)
+{
+    int retry;
+    lua_getfield(L, o, "max");
+    c->max = (size_t)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, o, "retry");
+    retry = lua_isnil(L, -1) || lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    read_method(L, o, &c->req);
+    return retry;
+}
+
+/* Sends the call; when the server says the sid is not valid, logs in
+ * again once and retries once. */
+static int run_call(lua_State *L, struct session *s, const struct call *c, int retry)
+{
+    enum qvr_verdict verdict;
+    int base, n;
+    qvr_flush_remote_closes(L, s);
+    base = lua_gettop(L);
+    n = perform(L, s, c, &verdict);
+    if (verdict != QVR_ANSWER_AUTH || !retry || !c->with_sid)
+        return n;
+    lua_settop(L, base);
+    if (!qvr_session_login(L, s))
+        return 2;
+    n = perform(L, s, c, &verdict);
+    return verdict == QVR_ANSWER_AUTH ? permission_denied(L, s) : n;
+}
+
 /* s:request(kind, path [, params [, {port=, sid=false, max=, retry=false,
  *                                    method=, body=, content_type=}]])
- * One API call; when the server says the sid is not valid, logs in again
- * once and retries once.  Returns the answer's values or nil, err. */
+ * One API call of a raw path.  Returns the answer's values or nil, err. */
 static int s_request(lua_State *L)
 {
     struct session *s = qvr_check_session(L, 1);
     struct call c = {0};
-    enum qvr_verdict verdict;
-    int retry = 1, base, n;
+    int retry = 1;
     c.kind = (enum qvr_kind)luaL_checkoption(L, 2, NULL, kind_names);
     c.path = luaL_checkstring(L, 3);
     c.with_sid = 1;
@@ -364,23 +508,110 @@ static int s_request(lua_State *L)
         c.port = (int)luaL_optinteger(L, -1, 0);
         lua_getfield(L, 5, "sid");
         c.with_sid = lua_isnil(L, -1) || lua_toboolean(L, -1);
-        lua_getfield(L, 5, "max");
-        c.max = (size_t)luaL_optinteger(L, -1, 0);
-        lua_getfield(L, 5, "retry");
-        retry = lua_isnil(L, -1) || lua_toboolean(L, -1);
-        lua_pop(L, 4);
-        read_method(L, 5, &c.req);
+        lua_pop(L, 2);
+        retry = read_common(L, 5, &c);
     }
-    qvr_flush_remote_closes(L, s);
-    base = lua_gettop(L);
-    n = perform(L, s, &c, &verdict);
-    if (verdict != QVR_ANSWER_AUTH || !retry || !c.with_sid)
-        return n;
-    lua_settop(L, base);
-    if (!qvr_session_login(L, s))
-        return 2;
-    n = perform(L, s, &c, &verdict);
-    return verdict == QVR_ANSWER_AUTH ? permission_denied(L, s) : n;
+    return run_call(L, s, &c, retry);
+}
+
+#define MAX_PARAMS 32
+
+/* s:call(endpoint [, params [, {max=, retry=false, body=, content_type=,
+ *                               kind=}]])
+ * One call of an endpoint of the table (csrc/proto/request.c): its path,
+ * method, fixed and default parameters, sid and answer kind come from
+ * there; params are the caller's ones.  A parameter the endpoint does not
+ * take, or a missing required one, raises.  Returns the answer's values or
+ * nil, err. */
+static int s_call(lua_State *L)
+{
+    struct session *s = qvr_check_session(L, 1);
+    struct call c = {0};
+    struct qvr_kv kv[MAX_PARAMS];
+    int retry = 1;
+    c.ep = check_endpoint(L, 2);
+    c.kind = c.ep->kind;
+    c.with_sid = (c.ep->flags & QVR_EP_SID) != 0;
+    if (!lua_isnoneornil(L, 3))
+        luaL_checktype(L, 3, LUA_TTABLE);
+    if (!lua_isnoneornil(L, 4)) {
+        luaL_checktype(L, 4, LUA_TTABLE);
+        lua_getfield(L, 4, "kind");
+        if (!lua_isnil(L, -1))
+            c.kind = (enum qvr_kind)luaL_checkoption(L, -1, NULL, kind_names);
+        lua_pop(L, 1);
+        retry = read_common(L, 4, &c);
+        lua_getfield(L, 4, "method");
+        luaL_argcheck(L, lua_isnil(L, -1) || strcmp(c.req.method, c.ep->method) == 0, 4,
+                      "an endpoint is sent with its own method");
+        lua_pop(L, 1);
+    }
+    c.req.method = c.ep->method;
+    lua_settop(L, 4);
+    c.kv = kv;
+    c.nkv = collect_params(L, lua_istable(L, 3) ? 3 : 0, kv, MAX_PARAMS);  /* anchor at 5 */
+    return run_call(L, s, &c, retry);
+}
+
+/* s:endpoint_url(endpoint [, params]) -> the URL of a request of the
+ * endpoint (it holds the sid: for passing to a transfer, never for
+ * printing) */
+static int s_endpoint_url(lua_State *L)
+{
+    struct session *s = qvr_check_session(L, 1);
+    const struct qvr_endpoint *ep = check_endpoint(L, 2);
+    struct qvr_kv kv[MAX_PARAMS];
+    struct qvr_req_error err;
+    struct qvr_str url;
+    size_t n;
+    if (!lua_isnoneornil(L, 3))
+        luaL_checktype(L, 3, LUA_TTABLE);
+    n = collect_params(L, lua_istable(L, 3) ? 3 : 0, kv, MAX_PARAMS);
+    qvr_str_init(&url);
+    if (qvr_session_endpoint_url(s, ep, kv, n, &url, &err) != 0) {
+        qvr_str_wipe(&url);
+        return luaL_error(L, "%s", err.message);
+    }
+    lua_pushlstring(L, url.s, url.len);
+    qvr_str_wipe(&url);
+    return 1;
+}
+
+/* core.request(endpoint [, params [, {prefix=, sid=}]]) -> method,
+ * target (path and query), kind: what a session would send, without one
+ * (for tests and tools).  A bad endpoint or parameter raises. */
+int qvr_l_request(lua_State *L)
+{
+    const struct qvr_endpoint *ep = check_endpoint(L, 1);
+    struct qvr_kv kv[MAX_PARAMS];
+    struct qvr_req_error err;
+    struct qvr_req_ctx ctx = {QVR_DEFAULT_PREFIX, ""};
+    char small[512], *target = small;
+    size_t n, len;
+    enum qvr_req_err rc;
+    if (!lua_isnoneornil(L, 2))
+        luaL_checktype(L, 2, LUA_TTABLE);
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        lua_getfield(L, 3, "prefix");
+        ctx.prefix = luaL_optstring(L, -1, ctx.prefix);
+        lua_getfield(L, 3, "sid");
+        ctx.sid = luaL_optstring(L, -1, ctx.sid);   /* the strings stay in the table */
+        lua_pop(L, 2);
+    }
+    lua_settop(L, 3);
+    n = collect_params(L, lua_istable(L, 2) ? 2 : 0, kv, MAX_PARAMS);
+    rc = qvr_request_build(ep, &ctx, kv, n, small, sizeof small, &len, &err);
+    if (rc == QVR_REQ_OVERFLOW) {
+        target = lua_newuserdatauv(L, len + 1, 0);
+        rc = qvr_request_build(ep, &ctx, kv, n, target, len + 1, &len, &err);
+    }
+    if (rc != QVR_REQ_OK)
+        return luaL_error(L, "%s", err.message);
+    lua_pushstring(L, ep->method);
+    lua_pushlstring(L, target, len);
+    lua_pushstring(L, kind_names[ep->kind]);
+    return 3;
 }
 
 /* s:_set_api("rest" | "cgi" | nil): the family this NVR answered, as the
@@ -424,11 +655,10 @@ static int s_url(lua_State *L)
 
 /* --- closing ------------------------------------------------------------ */
 
-static void logout_url(const struct session *s, struct qvr_str *url)
+static int logout_url(const struct session *s, struct qvr_str *url)
 {
-    qvr_url_base(url, s->scheme, s->host, s->port, "/cgi-bin/authLogout.cgi");
-    qvr_url_param(url, "sid", s->sid, strlen(s->sid));
-    qvr_url_param(url, "logout", "1", 1);
+    struct qvr_req_error err;
+    return qvr_session_endpoint_url(s, qvr_endpoint_find("logout"), NULL, 0, url, &err);
 }
 
 static void logout(struct session *s)
@@ -438,10 +668,9 @@ static void logout(struct session *s)
     if (!s->sid[0] || !s->easy)
         return;
     qvr_str_init(&url);
-    logout_url(s, &url);
     r.max = 1 << 16;
     qvr_http_short_timeout(s->easy, &s->http);   /* a dead NVR must not hold up exit */
-    if (!url.failed)
+    if (logout_url(s, &url) == 0)
         qvr_http_get(s->easy, url.s, &r);
     qvr_http_configure(s->easy, &s->http);     /* the session may go on */
     qvr_http_resp_free(&r);
@@ -487,8 +716,7 @@ static int s_gc(lua_State *L)
         if (s->sid[0] && s->scheme && s->host) {
             struct qvr_str url;
             qvr_str_init(&url);
-            logout_url(s, &url);
-            if (!url.failed)
+            if (logout_url(s, &url) == 0)
                 qvr_queue_remote_close(L, s, url.s);
             qvr_str_wipe(&url);
         }
@@ -509,54 +737,50 @@ static int s_tostring(lua_State *L)
     return 1;
 }
 
-static int push_field(lua_State *L, struct session *s, const char *k)
+enum session_field {
+    F_CLOSED, F_SID, F_HOST, F_USER, F_SCHEME, F_PREFIX, F_PORT, F_LOGS_PORT, F_VERIFY,
+    F_CAFILE, F_API, F_LOGINS, F_TIMEOUT, F_STALL_TIMEOUT
+};
+
+static const char *const session_fields[] = {
+    "closed", "sid", "host", "user", "scheme", "prefix", "port", "logs_port", "verify",
+    "cafile", "api", "logins", "timeout", "stall_timeout", NULL
+};
+
+static void push_opt_string(lua_State *L, const char *v)
 {
-    if (strcmp(k, "closed") == 0) {
-        lua_pushboolean(L, s->closed);
-        return 1;
-    }
-    if (s->closed)
-        return strcmp(k, "sid") == 0 ? (lua_pushnil(L), 1) : 0;
-    if (strcmp(k, "sid") == 0)
-        s->sid[0] ? (void)lua_pushstring(L, s->sid) : lua_pushnil(L);
-    else if (strcmp(k, "host") == 0)
-        lua_pushstring(L, s->host);
-    else if (strcmp(k, "user") == 0)
-        lua_pushstring(L, s->user);
-    else if (strcmp(k, "scheme") == 0)
-        lua_pushstring(L, s->scheme);
-    else if (strcmp(k, "prefix") == 0)
-        lua_pushstring(L, s->prefix);
-    else if (strcmp(k, "port") == 0)
-        lua_pushinteger(L, s->port);
-    else if (strcmp(k, "logs_port") == 0)
-        lua_pushinteger(L, s->logs_port ? s->logs_port : s->port);
-    else if (strcmp(k, "verify") == 0)
-        lua_pushboolean(L, s->http.verify);
-    else if (strcmp(k, "cafile") == 0)
-        s->cafile ? (void)lua_pushstring(L, s->cafile) : lua_pushnil(L);
-    else if (strcmp(k, "api") == 0)
-        s->api[0] ? (void)lua_pushstring(L, s->api) : lua_pushnil(L);
-    else if (strcmp(k, "logins") == 0)
-        lua_pushinteger(L, s->logins);
-    else if (strcmp(k, "timeout") == 0)
-        lua_pushnumber(L, s->http.timeout_ms / 1000.0);
-    else if (strcmp(k, "stall_timeout") == 0)
-        lua_pushnumber(L, s->stall_timeout_ms / 1000.0);
-    else
-        return 0;
-    return 1;
+    v && *v ? (void)lua_pushstring(L, v) : lua_pushnil(L);
 }
 
+/* Fields, then methods.  A closed session answers `closed` and `sid` (nil)
+ * only; anything else it does not have raises. */
 static int s_index(lua_State *L)
 {
     struct session *s = to_session(L, 1);
-    const char *k = luaL_checkstring(L, 2);
-    if (push_field(L, s, k))
-        return 1;
-    luaL_getmetafield(L, 1, "__methods");
-    if (lua_getfield(L, -1, k) == LUA_TNIL && s->closed)
-        return luaL_error(L, "attempt to use a closed qvrpro.Session");
+    int id;
+    luaL_checkstring(L, 2);
+    id = qvr_field_id(L, 1, 2);
+    if (s->closed && id != F_CLOSED && id != F_SID)
+        id = -1;
+    switch (id) {
+    case F_CLOSED: lua_pushboolean(L, s->closed); break;
+    case F_SID: push_opt_string(L, s->closed ? NULL : s->sid); break;
+    case F_HOST: lua_pushstring(L, s->host); break;
+    case F_USER: lua_pushstring(L, s->user); break;
+    case F_SCHEME: lua_pushstring(L, s->scheme); break;
+    case F_PREFIX: lua_pushstring(L, s->prefix); break;
+    case F_PORT: lua_pushinteger(L, s->port); break;
+    case F_LOGS_PORT: lua_pushinteger(L, s->logs_port ? s->logs_port : s->port); break;
+    case F_VERIFY: lua_pushboolean(L, s->http.verify); break;
+    case F_CAFILE: s->cafile ? (void)lua_pushstring(L, s->cafile) : lua_pushnil(L); break;
+    case F_API: push_opt_string(L, s->api); break;
+    case F_LOGINS: lua_pushinteger(L, s->logins); break;
+    case F_TIMEOUT: lua_pushnumber(L, s->http.timeout_ms / 1000.0); break;
+    case F_STALL_TIMEOUT: lua_pushnumber(L, s->stall_timeout_ms / 1000.0); break;
+    default:
+        if (qvr_push_method(L, 1, 2) && lua_isnil(L, -1) && s->closed)
+            return luaL_error(L, "attempt to use a closed qvrpro.Session");
+    }
     return 1;
 }
 
@@ -571,6 +795,8 @@ void qvr_session_register(lua_State *L)
     };
     static const luaL_Reg methods[] = {
         {"request", s_request},
+        {"call", s_call},
+        {"endpoint_url", s_endpoint_url},
         {"login", s_login},
         {"_set_api", s_set_api},
         {"url", s_url},
@@ -579,6 +805,7 @@ void qvr_session_register(lua_State *L)
         {NULL, NULL}
     };
     qvr_new_type(L, QVR_SESSION_MT, meta, methods);
+    qvr_type_fields(L, QVR_SESSION_MT, session_fields);
 }
 
 /* --- construction ------------------------------------------------------- */
@@ -625,7 +852,7 @@ static void read_options(lua_State *L, struct session *s)
     s->host = opt_strdup(L, 1, "host", NULL);
     luaL_argcheck(L, s->host && *s->host, 1, "host is required");
     s->user = opt_strdup(L, 1, "user", "admin");
-    s->prefix = opt_strdup(L, 1, "prefix", "/qvrpro");
+    s->prefix = opt_strdup(L, 1, "prefix", QVR_DEFAULT_PREFIX);
     s->cafile = opt_strdup(L, 1, "cafile", NULL);
     s->port = opt_int(L, 1, "port", strcmp(s->scheme, "https") == 0 ? 443 : 8080);
     luaL_argcheck(L, s->port > 0 && s->port < 65536, 1, "port out of range");

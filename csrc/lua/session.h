@@ -9,6 +9,7 @@
 #include "core.h"
 #include "encode.h"
 #include "http.h"
+#include "request.h"
 
 #define QVR_SESSION_MT "qvrpro.Session"
 
@@ -32,6 +33,17 @@ struct session *qvr_check_session(lua_State *L, int i);   /* raises when closed 
  * or 0) into b; with_sid adds sid=... first. */
 void qvr_session_url(lua_State *L, struct session *s, struct qvr_str *b, const char *path,
                      int params, int with_sid, int port);
+
+/* Builds the URL of a request of endpoint ep (request.c) with the
+ * session's prefix, sid, origin and port into url.  Returns 0, or -1 with
+ * err->message saying why (a bad parameter, out of memory).  Raises
+ * nothing: finalizers use it. */
+int qvr_session_endpoint_url(const struct session *s, const struct qvr_endpoint *ep,
+                             const struct qvr_kv *kv, size_t n, struct qvr_str *url,
+                             struct qvr_req_error *err);
+
+/* core.request: see session.c */
+int qvr_l_request(lua_State *L);
 
 /* Logs in (again).  Returns 1, or pushes nil + Error and returns 0. */
 int qvr_session_login(lua_State *L, struct session *s);

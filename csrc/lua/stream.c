@@ -2,13 +2,16 @@
  * stream.c - the qvrpro.Stream object and the transfer loop (binding).
  *
  * Owns: media transfers (getstream.cgi, qplay.cgi `get`) on libcurl's multi
- * interface.  Every stream of a Lua state shares one multi handle (the
- * loop, kept in the registry), so reading one stream, or qvr.each over many,
- * moves all of them in one thread.  libcurl's write callback only feeds the
- * frame parser and sets flags; frames reach Lua in read().  When a script
- * reads slower than the server sends, the transfer is paused once the
- * parser holds `cap` bytes (backpressure), and resumed when the script
- * needs more.  A stream that receives nothing for stall_timeout fails with
+ * interface.  Every stream of a Lua state shares one loop (csrc/net/loop.c:
+ * curl_multi_socket_action over epoll and libcurl's timer; its userdata is
+ * kept in the registry and is the pollable qvrpro.Loop), so reading one
+ * stream, or qvr.each over many, moves all of them in one thread; a
+ * qvr.each visits only the streams on its ready list (bytes fed, an end, a
+ * failure), and core.open_streams opens many at once.  libcurl's write
+ * callback only feeds the frame parser and sets flags; frames reach Lua in
+ * read().  When a script reads slower than the server sends, the transfer
+ * is paused once the parser holds `cap` bytes (backpressure), and resumed
+ * when the script needs more.  A stream that receives nothing for stall_timeout fails with
  * TIMEOUT; one that breaks mid-stream fails with an error that carries the
  * timestamp of the last complete frame (err.last_timestamp).
  *
@@ -32,19 +35,24 @@
 #include "errname.h"
 #include "errors.h"
 #include "http.h"
+#include "loop.h"
 #include "stream.h"
 
 #define DEFAULT_CAP (1u << 20)
 #define ERRBODY_MAX 4096
 #define OPEN_POLL_MS 50
+#define SWEEP_MS 250             /* how often the loop looks for stalled streams */
 
 enum st_state { ST_OPENING, ST_OPEN, ST_DONE, ST_FAILED, ST_CLOSED };
 
+/* The loop of a Lua state (csrc/net/loop.c does the mechanics). */
 struct loop {
-    CURLM *multi;
+    struct qvr_loop *q;
+    double next_sweep;           /* monotonic ms of the next stall sweep */
 };
 
 struct stream {
+    struct qvr_loop_member m;    /* first: a member is its stream */
     struct loop *loop;
     CURL *easy;
     qvr_parser *parser;
@@ -79,7 +87,20 @@ struct stream {
     int64_t gap_from;            /* >= 0: a gap from here to the next frame */
     char end_reason[16];
     unsigned view_gen;           /* moves on at every read: a view frame expires */
+    uint8_t *batch;              /* write_to's gathered frames (BATCH bytes), or NULL */
+    size_t batch_len;
+    lua_Integer each_index;      /* its index in the list of the qvr.each reading it */
+    int each_ended;              /* that qvr.each has seen its end */
 };
+
+/* User values of a Stream: 1 the loop, 2 the attributes, 3 the renew
+ * function, 4 the view frame. */
+#define STREAM_UVS 4
+
+static struct stream *member_stream(struct qvr_loop_member *m)
+{
+    return (struct stream *)(void *)m;     /* m is the first field */
+}
 
 static double mono_ms(void)
 {
@@ -93,9 +114,8 @@ static double mono_ms(void)
 static int loop_gc(lua_State *L)
 {
     struct loop *lp = luaL_checkudata(L, 1, QVR_LOOP_MT);
-    if (lp->multi)
-        curl_multi_cleanup(lp->multi);
-    lp->multi = NULL;
+    qvr_loop_free(lp->q);
+    lp->q = NULL;
     return 0;
 }
 
@@ -107,10 +127,11 @@ static struct loop *push_loop(lua_State *L)
         return lua_touserdata(L, -1);
     lua_pop(L, 1);
     lp = lua_newuserdatauv(L, sizeof *lp, 0);
-    lp->multi = NULL;
+    lp->q = NULL;
+    lp->next_sweep = 0;
     luaL_setmetatable(L, QVR_LOOP_MT);
-    lp->multi = curl_multi_init();
-    if (!lp->multi)
+    lp->q = qvr_loop_new();
+    if (!lp->q)
         luaL_error(L, "cannot create the transfer loop");
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, QVR_LOOP_MT "*");
@@ -163,6 +184,7 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
         st->errbody[st->errbody_len] = '\0';
         return len;
     }
+    qvr_loop_ready(&st->m);
     if (!st->waiting && qvr_parser_buffered(st->parser) >= st->cap) {
         st->paused = 1;
         return CURL_WRITEFUNC_PAUSE;
@@ -170,7 +192,7 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
     if (qvr_parser_feed(st->parser, (const uint8_t *)ptr, len) != 0)
         return 0;
     st->bytes += len;
-    /* One curl_multi_perform() may hand over everything the socket holds
+    /* One socket action may hand over everything the socket holds
      * (libcurl reads up to 100 buffers in a row): once `cap` bytes are in,
      * the reader has enough, so the next chunk pauses even though it asked
      * for more.  A frame bigger than `cap` makes it ask again. */
@@ -181,8 +203,8 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
 
 static void detach(struct stream *st)
 {
-    if (st->in_multi && st->loop->multi)
-        curl_multi_remove_handle(st->loop->multi, st->easy);
+    if (st->in_multi && st->loop->q)
+        qvr_loop_remove(st->loop->q, st->easy);
     st->in_multi = 0;
 }
 
@@ -201,6 +223,7 @@ static void transfer_done(struct stream *st, CURLcode rc)
 {
     st->result = rc;
     detach(st);
+    qvr_loop_ready(&st->m);
     if (st->state == ST_FAILED || st->state == ST_CLOSED)
         return;
     if (st->http_status >= 300) {
@@ -234,28 +257,6 @@ static void fail_ended(struct stream *st)
         fail_from_parser(st);
 }
 
-/* One turn of the loop: wait up to wait_ms for a socket (never when a
- * transfer was just resumed: libcurl's timer says run now), move every
- * transfer, collect the finished ones.  Waiting comes first: a transfer that
- * pauses inside curl_multi_perform() has its socket left out of the poll,
- * so polling after it could sleep while that stream has bytes to give. */
-static void loop_turn(struct loop *lp, int wait_ms)
-{
-    int running, msgs;
-    CURLMsg *m;
-    if (wait_ms > 0)
-        curl_multi_poll(lp->multi, NULL, 0, wait_ms, NULL);
-    curl_multi_perform(lp->multi, &running);
-    while ((m = curl_multi_info_read(lp->multi, &msgs)) != NULL) {
-        struct stream *st = NULL;
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&st);
-        if (st)
-            transfer_done(st, m->data.result);
-    }
-}
-
 /* Whether the stream has had no bytes for its stall timeout. */
 static void check_stall(struct stream *st)
 {
@@ -268,7 +269,43 @@ static void check_stall(struct stream *st)
         fail(st, "TIMEOUT", -1, "no bytes for %.1f s (stall_timeout)", idle / 1000.0);
         if (st->renewable)
             st->renew_reason = "stalled";
+        qvr_loop_ready(&st->m);
     }
+}
+
+/* A transfer of the loop ended (csrc/net/loop.c reports it). */
+static void on_done(CURL *easy, CURLcode rc)
+{
+    struct stream *st = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&st);
+    if (st)
+        transfer_done(st, rc);
+}
+
+/* Every SWEEP_MS, fails the streams that stalled (they go on the ready
+ * list); O(streams) four times a second, not on every turn. */
+static void sweep(struct loop *lp)
+{
+    double now = mono_ms();
+    if (now < lp->next_sweep)
+        return;
+    lp->next_sweep = now + SWEEP_MS;
+    for (struct qvr_loop_member *m = qvr_loop_member_next(lp->q, NULL); m;
+         m = qvr_loop_member_next(lp->q, m))
+        check_stall(member_stream(m));
+}
+
+/* One turn of the loop: wait up to wait_ms for a socket or libcurl's timer
+ * (not at all when a resumed transfer set the timer to now), act on the
+ * ready sockets only, collect the ended transfers, and look for stalls.
+ * Streams with something to hand out go on the loop's ready list. */
+static void loop_turn(struct loop *lp, int wait_ms)
+{
+    long t = (long)(lp->next_sweep - mono_ms());
+    if (qvr_loop_transfers(lp->q) > 0 && t < wait_ms)
+        wait_ms = t < 0 ? 0 : (int)t;
+    qvr_loop_run(lp->q, wait_ms, on_done);
+    sweep(lp);
 }
 
 /* --- frames -------------------------------------------------------------- */
@@ -336,7 +373,7 @@ static int restart(struct stream *st, const char *url, int dedupe)
     st->state = ST_OPENING;
     st->err_name[0] = '\0';
     curl_easy_setopt(st->easy, CURLOPT_URL, url);
-    if (curl_multi_add_handle(st->loop->multi, st->easy) != CURLM_OK) {
+    if (qvr_loop_add(st->loop->q, st->easy) != 0) {
         fail(st, "NETWORK", -1, "cannot start the next transfer");
         return -1;
     }
@@ -524,6 +561,12 @@ static enum pull pull(lua_State *L, int idx, struct stream *st, struct qvr_frame
     }
 }
 
+static int st_try_read(lua_State *L);
+static int l_pollfd(lua_State *L);
+static int l_events(lua_State *L);
+static int l_timeout(lua_State *L);
+static void register_loop(lua_State *L);
+
 /* Registry key (its address) of the Stream metatable: a read checks its
  * argument without hashing the type name. */
 static const char stream_mt_key = 'S';
@@ -622,6 +665,83 @@ static int st_read_view(lua_State *L)
     }
 }
 
+/* The clock of per-frame deadlines: the coarse monotonic clock reads no
+ * time-stamp counter (a few ns); its resolution (a few ms) is ample for a
+ * keep-alive due about once a minute. */
+static int64_t coarse_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The state of a frames iterator (its upvalue 2). */
+struct frames_it {
+    struct stream *st;           /* the stream of upvalue 1, which keeps it alive */
+    int view;
+    int64_t due;                 /* coarse_ms() when the tick is due; -1: no tick */
+};
+
+/* The iterator of stream:frames() and playback frames: one C call per
+ * frame.  Upvalue 1 the stream, 2 the state, 3 the tick function (or nil):
+ * called when due, it does its periodic work (a playback's keep-alive) and
+ * returns the milliseconds until it is due again.  Raises the stream's
+ * failure (like io.lines). */
+static int frames_next(lua_State *L)
+{
+    const int self = lua_upvalueindex(1);     /* the stream, used in place */
+    struct frames_it *it = lua_touserdata(L, lua_upvalueindex(2));
+    struct stream *st = it->st;
+    struct qvr_frame f;
+    if (st->state == ST_CLOSED)
+        return luaL_error(L, "attempt to use a closed qvrpro.Stream");
+    if (it->due >= 0 && coarse_ms() >= it->due) {
+        lua_Integer ms;
+        lua_pushvalue(L, lua_upvalueindex(3));
+        lua_call(L, 0, 1);
+        ms = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        it->due = coarse_ms() + (ms > 0 ? ms : 1);
+        if (st->state == ST_CLOSED)
+            return luaL_error(L, "attempt to use a closed qvrpro.Stream");
+    }
+    switch (wait_frame(L, self, st, &f)) {
+    case PULL_FRAME:
+        if (it->view)
+            qvr_push_view(L, self, &st->view_gen, &f);
+        else
+            qvr_push_frame(L, &f);
+        return 1;
+    case PULL_END:
+        return 0;
+    default:
+        push_failure(L, st);
+        return lua_error(L);
+    }
+}
+
+/* Pushes the generic-for triple of the stream at index 1, with the
+ * to-be-closed value: iter, nil, nil, object (index obj). */
+static int push_frames(lua_State *L, int view, int tick, int obj)
+{
+    struct stream *st = check_open(L, 1);
+    struct frames_it *it;
+    lua_pushvalue(L, 1);
+    it = lua_newuserdatauv(L, sizeof *it, 0);
+    it->st = st;
+    it->view = view;
+    it->due = tick ? 0 : -1;
+    if (tick)
+        lua_pushvalue(L, tick);
+    else
+        lua_pushnil(L);
+    lua_pushcclosure(L, frames_next, 3);
+    lua_pushnil(L);
+    lua_pushnil(L);
+    lua_pushvalue(L, obj);
+    return 4;
+}
+
 /* stream:frames([{view=true}]) -> iter, nil, nil, stream (the to-be-closed
  * value); view: one frame object refilled for every frame, valid until the
  * next one */
@@ -636,7 +756,21 @@ static int st_frames(lua_State *L)
         lua_pop(L, 1);
     }
     lua_settop(L, 1);
-    return qvr_push_frames_iter(L, view ? st_read_view : st_read);
+    return push_frames(L, view, 0, 1);
+}
+
+/* stream:_frames(view, tick, owner) -> iter, nil, nil, owner: the frames
+ * iterator of a playback (lua/qvrpro/media.lua): tick() sends its keep-alive
+ * when due and returns the milliseconds until the next is due; owner is the
+ * loop's to-be-closed value. */
+static int st_frames_tick(lua_State *L)
+{
+    int view = lua_toboolean(L, 2);
+    check_open(L, 1);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    luaL_checkany(L, 4);
+    lua_settop(L, 4);
+    return push_frames(L, view, 3, 4);
 }
 
 /* The options of stream:write_to: {raw=, max_frames=, max_ms=}. */
@@ -663,12 +797,39 @@ static void read_write_opts(lua_State *L, int t, struct write_opts *o)
     lua_pop(L, 3);
 }
 
+/* The bulk path's output: small frames are gathered in the stream's batch
+ * buffer (st->batch, BATCH bytes) and written with one fwrite when it is
+ * full, before the loop waits for bytes, and before write_to returns: one
+ * write(2) per BATCH bytes instead of one per stdio buffer or per frame.  A
+ * frame of at least BATCH / 4 bytes goes out with its own fwrite (after what
+ * is gathered).  -1 (errno set) when the file refuses bytes. */
+#define BATCH (256u * 1024u)
+
+static int batch_flush(struct stream *st, FILE *f)
+{
+    size_t k = st->batch_len;
+    st->batch_len = 0;
+    return k && fwrite(st->batch, 1, k, f) != k ? -1 : 0;
+}
+
+static int batch_add(struct stream *st, FILE *f, const uint8_t *p, size_t len)
+{
+    if (len >= BATCH / 4)
+        return batch_flush(st, f) != 0 || fwrite(p, 1, len, f) != len ? -1 : 0;
+    if (BATCH - st->batch_len < len && batch_flush(st, f) != 0)
+        return -1;
+    memcpy(st->batch + st->batch_len, p, len);
+    st->batch_len += len;
+    return 0;
+}
+
 /* stream:write_to(file [, {raw=false, max_frames=, max_ms=}]) -> n, ended
  * | nil, err.  The bulk path: every frame's payload (raw: its header as
- * received, then the payload) written to an open Lua file straight from the
- * parser's buffer, in C, no Lua frame built.  Returns the frames written and
- * true at the end of the stream, or false once max_frames are written or
- * max_ms have passed (call again to go on). */
+ * received, then the payload) written to an open Lua file in C, no Lua
+ * frame built, small frames gathered into large writes (batch_add).
+ * Returns the frames written and true at the end of the stream, or false
+ * once max_frames are written or max_ms have passed (call again to go on);
+ * everything is in the file (its stdio buffer) when it returns. */
 static int st_write_to(lua_State *L)
 {
     struct stream *st = check_open(L, 1);
@@ -676,32 +837,47 @@ static int st_write_to(lua_State *L)
     struct write_opts o;
     struct qvr_frame f;
     lua_Integer n = 0;
-    double deadline;
+    int64_t deadline;
     if (fs->closef == NULL)
         return luaL_error(L, "attempt to use a closed file");
     read_write_opts(L, 3, &o);
     lua_settop(L, 2);
-    deadline = o.max_ms >= 0 ? mono_ms() + o.max_ms : 0;
+    if (!st->batch && !(st->batch = malloc(BATCH)))
+        return luaL_error(L, "out of memory");
+    st->batch_len = 0;
+    deadline = o.max_ms >= 0 ? coarse_ms() + (int64_t)o.max_ms : 0;
     for (;;) {
+        enum pull r;
         if ((o.max_frames >= 0 && n >= o.max_frames) ||
-            (o.max_ms >= 0 && (n & 63) == 0 && mono_ms() >= deadline)) {
+            (o.max_ms >= 0 && coarse_ms() >= deadline)) {
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
             lua_pushinteger(L, n);
             lua_pushboolean(L, 0);
             return 2;
         }
-        switch (wait_frame(L, 1, st, &f)) {
+        r = pull(L, 1, st, &f);
+        if (r == PULL_WAIT) {       /* what is gathered goes out before waiting */
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
+            r = wait_frame(L, 1, st, &f);
+        }
+        switch (r) {
         case PULL_FRAME:
-            if ((o.raw && f.header_len &&
-                 fwrite(f.header, 1, f.header_len, fs->f) != f.header_len) ||
-                (f.len && fwrite(f.data, 1, f.len, fs->f) != f.len))
+            if ((o.raw && f.header_len && batch_add(st, fs->f, f.header, f.header_len) != 0) ||
+                (f.len && batch_add(st, fs->f, f.data, f.len) != 0))
                 return luaL_fileresult(L, 0, NULL);
             n++;
             break;
         case PULL_END:
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
             lua_pushinteger(L, n);
             lua_pushboolean(L, 1);
             return 2;
         default:
+            if (batch_flush(st, fs->f) != 0)
+                return luaL_fileresult(L, 0, NULL);
             return push_failure(L, st);
         }
     }
@@ -711,20 +887,41 @@ static void stream_free(struct stream *st)
 {
     st->view_gen++;
     detach(st);
+    if (st->loop && st->loop->q)
+        qvr_loop_leave(st->loop->q, &st->m);
     if (st->easy)
         curl_easy_cleanup(st->easy);
     qvr_parser_free(st->parser);
+    free(st->batch);
     st->easy = NULL;
     st->parser = NULL;
+    st->batch = NULL;
     st->state = ST_CLOSED;
 }
 
-/* close, __close, __gc: stop the transfer and free; harmless twice */
+/* close, __close: stop the transfer and free; harmless twice.  A stream
+ * that a qvr.each reads goes on the ready list once more, so that the each
+ * counts it as ended (the each's list keeps its memory alive). */
 static int st_close(lua_State *L)
+{
+    struct stream *st = to_stream(L, 1);
+    if (st->state != ST_CLOSED) {
+        stream_free(st);
+        if (st->loop && st->loop->q)
+            qvr_loop_ready(&st->m);
+    }
+    return 0;
+}
+
+/* __gc: as close, and off every list (nothing refers to it any more) */
+static int st_gc(lua_State *L)
 {
     struct stream *st = to_stream(L, 1);
     if (st->state != ST_CLOSED)
         stream_free(st);
+    if (st->loop && st->loop->q)
+        qvr_loop_leave(st->loop->q, &st->m);
+    qvr_loop_set_group(&st->m, NULL);
     return 0;
 }
 
@@ -833,7 +1030,7 @@ static int st_set(lua_State *L)
 void qvr_stream_register(lua_State *L)
 {
     static const luaL_Reg meta[] = {
-        {"__gc", st_close},
+        {"__gc", st_gc},
         {"__close", st_close},
         {"__tostring", st_tostring},
         {NULL, NULL}
@@ -843,15 +1040,17 @@ void qvr_stream_register(lua_State *L)
         {"frames", st_frames},
         {"write_to", st_write_to},
         {"_read_view", st_read_view},
+        {"_frames", st_frames_tick},
         {"close", st_close},
         {"set", st_set},
         {"_forget", st_forget},
+        {"try_read", st_try_read},
+        {"pollfd", l_pollfd},
+        {"events", l_events},
+        {"timeout", l_timeout},
         {NULL, NULL}
     };
-    luaL_newmetatable(L, QVR_LOOP_MT);
-    lua_pushcfunction(L, loop_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);
+    register_loop(L);
     qvr_new_type(L, QVR_STREAM_MT, meta, methods);
     qvr_type_fields(L, QVR_STREAM_MT, stream_fields);
     luaL_getmetatable(L, QVR_STREAM_MT);
@@ -931,57 +1130,70 @@ static CURL *new_easy(struct stream *st, const char *url, const struct open_opts
     return c;
 }
 
+/* Whether the stream's opening is settled: 1 once its code line is in or
+ * it failed (refusal, end before a code line, open timeout), 0 while it
+ * waits.  Never runs the loop. */
+static int open_settled(struct stream *st, double deadline)
+{
+    int r;
+    if (st->state != ST_OPENING && st->state != ST_DONE)
+        return 1;
+    r = qvr_parser_poll_code(st->parser);
+    if (r > 0) {
+        if (st->state == ST_OPENING)
+            st->state = ST_OPEN;
+        return 1;
+    }
+    if (r < 0) {          /* a refusal, or no code line before the end */
+        detach(st);
+        if (qvr_parser_error(st->parser) == QVR_PERR_SERVER_CODE)
+            fail_from_parser(st);
+        else
+            fail_ended(st);
+        return 1;
+    }
+    if (st->state == ST_DONE) {        /* ended before a code line */
+        if (qvr_parser_poll_code(st->parser) <= 0)
+            fail_ended(st);
+        return 1;
+    }
+    if (mono_ms() > deadline) {
+        detach(st);
+        fail(st, "TIMEOUT", -1, "the stream did not start within %.1f s",
+             (double)st->open_ms / 1000.0);
+        return 1;
+    }
+    return 0;
+}
+
+static double open_deadline(const struct stream *st)
+{
+    return mono_ms() + (double)(st->open_ms ? st->open_ms : 10000);
+}
+
 /* Drives the loop until the stream's code line is in, or it fails. */
 static void await_open(struct stream *st)
 {
-    double deadline = mono_ms() + (double)(st->open_ms ? st->open_ms : 10000);
-    while (st->state == ST_OPENING || st->state == ST_DONE) {
-        int r = qvr_parser_poll_code(st->parser);
-        if (r > 0) {
-            if (st->state == ST_OPENING)
-                st->state = ST_OPEN;
-            break;
-        }
-        if (r < 0) {          /* a refusal, or no code line before the end */
-            detach(st);
-            if (qvr_parser_error(st->parser) == QVR_PERR_SERVER_CODE)
-                fail_from_parser(st);
-            else
-                fail_ended(st);
-            break;
-        }
-        if (st->state == ST_DONE) {        /* ended before a code line */
-            if (qvr_parser_poll_code(st->parser) <= 0)
-                fail_ended(st);
-            break;
-        }
-        if (mono_ms() > deadline) {
-            detach(st);
-            fail(st, "TIMEOUT", -1, "the stream did not start within %.1f s",
-                 (double)st->open_ms / 1000.0);
-            break;
-        }
+    double deadline = open_deadline(st);
+    while (!open_settled(st, deadline))
         loop_turn(st->loop, OPEN_POLL_MS);
-    }
 }
 
-/* core.open_stream(url, {mode=, max_size=, stall_timeout=, timeout=, buffer=,
- *                        until_ts=, verify=, cafile=, description=, renew=, gaps=})
- * -> Stream | nil, err.  Returns once the result-code line is in: a server
- * refusal (auth, bad camera, ...) comes back as nil, err here. */
-int qvr_l_open_stream(lua_State *L)
+/* Makes a stream of url with the options of the table at index t and starts
+ * its transfer; pushes it (a Stream whose opening is not awaited yet).
+ * Raises on bad options or when no transfer can be made. */
+static struct stream *start_stream(lua_State *L, const char *url, int t, struct loop *lp,
+                                   int lpidx)
 {
-    const char *url = luaL_checkstring(L, 1);
     struct open_opts o;
     struct stream *st;
-    struct loop *lp;
-    read_open_opts(L, 2, &o);
-    lp = push_loop(L);
-    st = lua_newuserdatauv(L, sizeof *st, 4);   /* 4: the view frame */
+    int top = lua_gettop(L);
+    read_open_opts(L, t, &o);
+    st = lua_newuserdatauv(L, sizeof *st, STREAM_UVS);
     memset(st, 0, sizeof *st);
     st->state = ST_CLOSED;          /* until built, __gc has nothing to free */
     luaL_setmetatable(L, QVR_STREAM_MT);
-    lua_pushvalue(L, -2);
+    lua_pushvalue(L, lpidx);
     lua_setiuservalue(L, -2, 1);    /* the loop stays alive while the stream is */
     st->loop = lp;
     st->last_ts = -1;
@@ -1010,17 +1222,36 @@ int qvr_l_open_stream(lua_State *L)
     snprintf(st->desc, sizeof st->desc, "%s", o.desc);
     st->parser = qvr_parser_new(&o.parser);
     st->easy = st->parser ? new_easy(st, url, &o) : NULL;
-    if (!st->easy || curl_multi_add_handle(lp->multi, st->easy) != CURLM_OK) {
+    if (!st->easy || qvr_loop_add(lp->q, st->easy) != 0) {
         qvr_parser_free(st->parser);
         if (st->easy)
             curl_easy_cleanup(st->easy);
         st->parser = NULL;
         st->easy = NULL;
-        return luaL_error(L, "cannot start a transfer");
+        luaL_error(L, "cannot start a transfer");
     }
     st->in_multi = 1;
+    qvr_loop_join(lp->q, &st->m);
     st->state = ST_OPENING;
     st->last_byte = mono_ms();
+    if (lua_gettop(L) > top + 1)
+        lua_replace(L, top + 1);    /* the stream in place of the renew function */
+    return st;
+}
+
+/* core.open_stream(url, {mode=, max_size=, stall_timeout=, timeout=, buffer=,
+ *                        until_ts=, verify=, cafile=, description=, renew=, gaps=})
+ * -> Stream | nil, err.  Returns once the result-code line is in: a server
+ * refusal (auth, bad camera, ...) comes back as nil, err here. */
+int qvr_l_open_stream(lua_State *L)
+{
+    const char *url = luaL_checkstring(L, 1);
+    struct stream *st;
+    struct loop *lp;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    lp = push_loop(L);
+    st = start_stream(L, url, 2, lp, 3);
     await_open(st);
     if (st->state == ST_FAILED) {
         int n = push_failure(L, st);
@@ -1030,67 +1261,358 @@ int qvr_l_open_stream(lua_State *L)
     return 1;
 }
 
+/* core.open_streams{{url, opts}, ...} -> {Stream | Error, ...}: opens many
+ * streams at once.  Every transfer starts first, then the loop runs until
+ * each has its code line or failed, so N streams take about one round trip,
+ * not N, and each turn costs what is ready (no O(N^2)).  A failed one's
+ * entry is its Error (its transfer freed). */
+int qvr_l_open_streams(lua_State *L)
+{
+    lua_Integer n, left;
+    struct loop *lp;
+    struct stream **pending;
+    double *deadline;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    n = (lua_Integer)lua_rawlen(L, 1);
+    lua_settop(L, 1);
+    lp = push_loop(L);                                   /* 2 */
+    lua_createtable(L, (int)n, 0);                       /* 3: the results */
+    pending = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *pending, 0);        /* 4 */
+    deadline = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *deadline, 0);      /* 5 */
+    for (lua_Integer i = 1; i <= n; i++) {
+        struct stream *st;
+        if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
+            return luaL_error(L, "bad entry %d of open_streams ({url, opts} expected)", (int)i);
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);              /* entry, url, opts */
+        luaL_checktype(L, -1, LUA_TTABLE);
+        st = start_stream(L, luaL_checkstring(L, -2), lua_gettop(L), lp, 2);
+        lua_rawseti(L, 3, i);
+        lua_pop(L, 3);
+        pending[i - 1] = st;
+        deadline[i - 1] = open_deadline(st);
+    }
+    left = n;
+    for (;;) {
+        lua_Integer k = 0;
+        for (lua_Integer j = 0; j < left; j++) {   /* keep the unsettled ones */
+            if (!open_settled(pending[j], deadline[j])) {
+                deadline[k] = deadline[j];
+                pending[k++] = pending[j];
+            }
+        }
+        left = k;
+        if (left == 0)
+            break;
+        loop_turn(lp, OPEN_POLL_MS);
+    }
+    for (lua_Integer i = 1; i <= n; i++) {
+        struct stream *st;
+        lua_rawgeti(L, 3, i);
+        st = lua_touserdata(L, -1);
+        if (st->state == ST_FAILED) {
+            push_failure(L, st);        /* nil, err */
+            stream_free(st);
+            lua_rawseti(L, 3, i);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 3);
+    return 1;
+}
+
 /* --- many streams -------------------------------------------------------- */
 
+/* The state of one core.each (upvalue 2 of its iterator). */
+struct each_state {
+    struct loop *loop;
+    struct qvr_loop_group *group;   /* its streams and their ready list */
+    lua_Integer live;            /* streams not yet ended */
+    int wait;                    /* 0: return false when nothing is ready */
+};
+
+/* The stream at index i of the each's list, checked to be st's slot. */
+static struct stream *each_stream(lua_State *L, lua_Integer i)
+{
+    lua_rawgeti(L, lua_upvalueindex(1), i);
+    return to_stream(L, -1);
+}
+
 /* The iterator of core.each: upvalue 1 is the array of streams, upvalue 2
- * the index served last (round robin, so a busy stream cannot starve the
+ * its state.  Only the streams on the loop's ready list (of this each's
+ * group) are visited, in the order they became ready; one that handed out a
+ * frame goes to the back (round robin, so a busy stream cannot starve the
  * others).  Returns stream, frame; nil when every stream has ended; raises
- * the first failure (like io.lines). */
+ * the first failure (like io.lines).  Without wait: nil when no stream has
+ * a frame now, and nil, "ended" once every stream has ended. */
 static int each_iter(lua_State *L)
 {
-    lua_Integer n = (lua_Integer)lua_rawlen(L, lua_upvalueindex(1));
-    lua_Integer last = lua_tointeger(L, lua_upvalueindex(2));
-    struct loop *lp = NULL;
+    struct each_state *es = lua_touserdata(L, lua_upvalueindex(2));
+    struct loop *lp = es->loop;
+    int turned = 0;
     for (;;) {
-        int live = 0;
-        for (lua_Integer k = 1; k <= n; k++) {
-            lua_Integer i = (last + k - 1) % n + 1;
-            struct stream *st;
+        struct qvr_loop_member *m;
+        int top = lua_gettop(L);
+        if (!lp->q)
+            return 0;
+        while ((m = qvr_loop_take_ready(es->group)) != NULL) {
+            struct stream *st = member_stream(m);
             struct qvr_frame f;
-            lua_rawgeti(L, lua_upvalueindex(1), i);
-            st = to_stream(L, -1);
-            lp = st->loop;
+            if (each_stream(L, st->each_index) != st) {
+                lua_settop(L, top);
+                continue;          /* (stale) of another list */
+            }
+            if (st->state == ST_CLOSED) {
+                if (!st->each_ended) {       /* closed by the script: its end */
+                    st->each_ended = 1;
+                    es->live--;
+                }
+                lua_settop(L, top);
+                continue;
+            }
             switch (pull(L, lua_gettop(L), st, &f)) {
             case PULL_FRAME:
-                lua_pushinteger(L, i);
-                lua_replace(L, lua_upvalueindex(2));
+                qvr_loop_ready(m);          /* may hold more: to the back */
                 qvr_push_frame(L, &f);
                 return 2;
             case PULL_ERROR:
                 push_failure(L, st);
                 return lua_error(L);
             case PULL_WAIT:
-                live++;
                 check_stall(st);
-                if (st->state == ST_FAILED && !st->renew_reason) {
+                if (st->renew_reason)
+                    qvr_loop_ready(m);
+                else if (st->state == ST_FAILED) {
                     push_failure(L, st);
                     return lua_error(L);
                 }
                 break;
             case PULL_END:
+                if (!st->each_ended) {
+                    st->each_ended = 1;
+                    es->live--;
+                }
                 break;
             }
-            lua_pop(L, 1);
+            lua_settop(L, top);
         }
-        if (!live || !lp)
-            return 0;
-        loop_turn(lp, 100);
+        if (es->live <= 0) {
+            if (es->wait)
+                return 0;
+            lua_pushnil(L);
+            lua_pushliteral(L, "ended");
+            return 2;
+        }
+        if (!es->wait && turned) {
+            lua_pushnil(L);
+            return 1;
+        }
+        loop_turn(lp, es->wait ? 100 : 0);
+        turned = 1;
     }
 }
 
-/* core.each{stream, ...} -> iterator yielding stream, frame */
+/* __gc of an each's state: its group lives on while streams are in it. */
+static int each_gc(lua_State *L)
+{
+    struct each_state *es = lua_touserdata(L, 1);
+    qvr_loop_group_unref(es->group);
+    es->group = NULL;
+    return 0;
+}
+
+/* core.each({stream, ...} [, {wait=true}]) -> iterator yielding stream,
+ * frame.  Puts every stream of the list in a new group of the loop and on
+ * its ready list (frames already buffered are handed out first). */
 int qvr_l_each(lua_State *L)
 {
     lua_Integer n;
+    struct each_state *es;
+    int wait = 1;
     luaL_checktype(L, 1, LUA_TTABLE);
-    n = (lua_Integer)lua_rawlen(L, 1);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, 1, i);
-        check_open(L, -1);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "wait");
+        wait = lua_isnil(L, -1) || lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
+    n = (lua_Integer)lua_rawlen(L, 1);
+    lua_settop(L, 1);
+    es = lua_newuserdatauv(L, sizeof *es, 1);
+    es->group = NULL;
+    es->loop = NULL;
+    lua_newtable(L);
+    lua_pushcfunction(L, each_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    es->loop = push_loop(L);
+    lua_setiuservalue(L, -2, 1);          /* the loop lives as long as the iterator */
+    es->group = qvr_loop_group_new();
+    if (!es->group)
+        return luaL_error(L, "not enough memory");
+    es->live = 0;
+    es->wait = wait;
+    for (lua_Integer i = 1; i <= n; i++) {
+        struct stream *st;
+        lua_rawgeti(L, 1, i);
+        st = check_open(L, -1);
+        lua_pop(L, 1);
+        if (st->loop != es->loop)
+            return luaL_error(L, "stream %d belongs to another Lua state", (int)i);
+        if (st->m.group == es->group)
+            continue;                     /* listed twice */
+        qvr_loop_set_group(&st->m, es->group);
+        st->each_index = i;
+        st->each_ended = 0;
+        es->live++;
+        qvr_loop_ready(&st->m);
+    }
     lua_pushvalue(L, 1);
-    lua_pushinteger(L, 0);
+    lua_insert(L, -2);
     lua_pushcclosure(L, each_iter, 2);
     return 1;
+}
+
+/* --- the pollable loop --------------------------------------------------- */
+
+/* Milliseconds until the loop needs a step without a socket event:
+ * libcurl's timer, or the next stall sweep while transfers run; -1: none. */
+static long loop_due_ms(struct loop *lp)
+{
+    long t = qvr_loop_timeout_ms(lp->q);
+    if (qvr_loop_transfers(lp->q) > 0) {
+        double s = lp->next_sweep - mono_ms();
+        long sw = s <= 0 ? 0 : (long)s + 1;
+        if (t < 0 || sw < t)
+            t = sw;
+    }
+    return t;
+}
+
+static struct loop *check_loop(lua_State *L, int i)
+{
+    struct loop *lp = luaL_checkudata(L, i, QVR_LOOP_MT);
+    if (!lp->q)
+        luaL_error(L, "attempt to use a closed qvrpro.Loop");
+    return lp;
+}
+
+/* The loop of the object at index 1: a Loop, or a Stream's loop. */
+static struct loop *loop_of(lua_State *L)
+{
+    if (luaL_testudata(L, 1, QVR_LOOP_MT))
+        return check_loop(L, 1);
+    return check_open(L, 1)->loop;
+}
+
+/* obj:pollfd() -> the epoll descriptor: readable when the loop has work */
+static int l_pollfd(lua_State *L)
+{
+    lua_pushinteger(L, qvr_loop_fd(loop_of(L)->q));
+    return 1;
+}
+
+/* obj:events() -> "r" */
+static int l_events(lua_State *L)
+{
+    loop_of(L);
+    lua_pushliteral(L, "r");
+    return 1;
+}
+
+/* obj:timeout() -> seconds until the loop needs a step() anyway, or nil */
+static int l_timeout(lua_State *L)
+{
+    long t = loop_due_ms(loop_of(L));
+    if (t < 0)
+        lua_pushnil(L);
+    else
+        lua_pushnumber(L, (lua_Number)t / 1000.0);
+    return 1;
+}
+
+/* loop:step() -> n: runs the work that is ready now (sockets, libcurl's
+ * timer, the stall sweep), never waits; n: socket events handled.  Calls
+ * no Lua. */
+static int l_step(lua_State *L)
+{
+    struct loop *lp = check_loop(L, 1);
+    int n = qvr_loop_run(lp->q, 0, on_done);
+    sweep(lp);
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+/* loop:transfers() -> the transfers running */
+static int l_transfers(lua_State *L)
+{
+    struct loop *lp = check_loop(L, 1);
+    lua_pushinteger(L, qvr_loop_transfers(lp->q));
+    return 1;
+}
+
+/* stream:try_read() -> frame | false (nothing yet) | nil (end) | nil, err.
+ * Takes a frame already parsed, else runs one step of the loop and looks
+ * again; never waits for the network (a renewable stream's next transfer
+ * is the exception: its renew function sends its commands). */
+static int st_try_read(lua_State *L)
+{
+    struct stream *st = check_open(L, 1);
+    struct qvr_frame f;
+    for (int pass = 0;; pass++) {
+        switch (pull(L, 1, st, &f)) {
+        case PULL_FRAME:
+            qvr_push_frame(L, &f);
+            return 1;
+        case PULL_END:
+            lua_pushnil(L);
+            return 1;
+        case PULL_ERROR:
+            return push_failure(L, st);
+        case PULL_WAIT:
+            break;
+        }
+        if (st->state == ST_DONE && !st->renew_reason)
+            return lua_pushnil(L), 1;     /* finished and drained */
+        check_stall(st);
+        if (st->renew_reason)
+            continue;
+        if (st->state == ST_FAILED)
+            return push_failure(L, st);
+        if (pass > 0) {
+            lua_pushboolean(L, 0);
+            return 1;
+        }
+        qvr_loop_run(st->loop->q, 0, on_done);
+        sweep(st->loop);
+    }
+}
+
+/* core.loop() -> the Loop of this Lua state (pollable) */
+int qvr_l_loop(lua_State *L)
+{
+    push_loop(L);
+    return 1;
+}
+
+static void register_loop(lua_State *L)
+{
+    static const luaL_Reg meta[] = {
+        {"__gc", loop_gc},
+        {NULL, NULL}
+    };
+    static const luaL_Reg methods[] = {
+        {"pollfd", l_pollfd},
+        {"events", l_events},
+        {"timeout", l_timeout},
+        {"step", l_step},
+        {"transfers", l_transfers},
+        {NULL, NULL}
+    };
+    qvr_new_type(L, QVR_LOOP_MT, meta, methods);
+    luaL_getmetatable(L, QVR_LOOP_MT);
+    lua_getfield(L, -1, "__methods");
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
 }

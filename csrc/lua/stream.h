@@ -12,5 +12,7 @@
 void qvr_stream_register(lua_State *L);
 int qvr_l_open_stream(lua_State *L);
 int qvr_l_each(lua_State *L);
+int qvr_l_loop(lua_State *L);
+int qvr_l_open_streams(lua_State *L);
 
 #endif

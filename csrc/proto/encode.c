@@ -93,21 +93,31 @@ static int unreserved(unsigned char c)
            c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-void qvr_percent_encode(struct qvr_str *b, const char *s, size_t n)
+size_t qvr_percent_encode_to(char *dst, size_t cap, const char *s, size_t n, const char *keep)
 {
     static const char hex[] = "0123456789ABCDEF";
-    if (!reserve(b, 3 * n))
-        return;
+    size_t len = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (unreserved(c)) {
-            b->s[b->len++] = (char)c;
+        if (unreserved(c) || (c && keep && strchr(keep, c))) {
+            if (len < cap)
+                dst[len] = (char)c;
+            len++;
         } else {
-            b->s[b->len++] = '%';
-            b->s[b->len++] = hex[c >> 4];
-            b->s[b->len++] = hex[c & 15];
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            for (int k = 0; k < 3; k++, len++)
+                if (len < cap)
+                    dst[len] = e[k];
         }
     }
+    return len;
+}
+
+void qvr_percent_encode(struct qvr_str *b, const char *s, size_t n)
+{
+    if (!reserve(b, 3 * n))
+        return;
+    b->len += qvr_percent_encode_to(b->s + b->len, b->cap - b->len, s, n, NULL);
     b->s[b->len] = '\0';
 }
 

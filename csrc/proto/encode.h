@@ -25,6 +25,11 @@ void qvr_str_wipe(struct qvr_str *b);    /* zero the bytes, then free (secrets) 
 
 /* Appends s percent-encoded. */
 void qvr_percent_encode(struct qvr_str *b, const char *s, size_t n);
+/* Percent-encodes s into dst (at most cap bytes written, no NUL), keeping
+ * the characters of `keep` (NULL: none) besides the unreserved ones, e.g.
+ * "/" for a path.  Returns the length of the whole encoding, which may be
+ * more than cap (then dst holds its first cap bytes). */
+size_t qvr_percent_encode_to(char *dst, size_t cap, const char *s, size_t n, const char *keep);
 /* Appends base64 of n bytes. */
 void qvr_base64(struct qvr_str *b, const unsigned char *s, size_t n);
 

@@ -49,10 +49,10 @@ end
 M.parse_url = address.parse
 
 local function discover_prefix(nvr)
-  local entry, err = nvr:request("json", "/qvrentry", nil, { sid = false })
+  local entry, err = nvr:call("qvrentry")
   if not entry then return nil, err end
   local p = entry.fw_web_ui_prefix
-  if type(p) ~= "string" or p == "" then return "/qvrpro" end
+  if type(p) ~= "string" or p == "" then return core.default_prefix end
   return "/" .. p:gsub("^/+", "")
 end
 
@@ -81,7 +81,7 @@ function M.connect(opts, more)
   local copy = {}
   for k, v in pairs(opts) do copy[k] = v end
   copy.api = nil
-  if auto then copy.prefix = "/qvrpro" end
+  if auto then copy.prefix = core.default_prefix end
   local nvr = core.session(copy)
   if auto then
     local prefix, err = discover_prefix(nvr)
@@ -100,15 +100,16 @@ end
 -- ---------------------------------------------------------------------------
 -- cameras
 
-local function api(nvr, name) return nvr.prefix .. "/apis/" .. name end
+-- Requests name an endpoint of the table in csrc/proto/request.c (its path,
+-- fixed parameters and answer kind live there) and pass the caller's values.
 
 local function cameras_cgi(nvr, filter)
-  local q = { act = "list" }
+  local q = {}
   for _, k in ipairs({ "brand", "model", "status", "name" }) do
     if filter[k] ~= nil then q[k] = filter[k] end
   end
-  if filter.rec_days then q.get_rec_days = 1 end
-  local answer, err = nvr:request("json", api(nvr, "camera_status.cgi"), q)
+  if filter.rec_days then q.rec_days = 1 end
+  local answer, err = nvr:call("camera_status.list", q)
   if not answer then return nil, err end
   return answer.datas or {}
 end
@@ -120,7 +121,7 @@ local function camera_objects(nvr, datas)
 end
 
 --- nvr:cameras{brand=, model=, status=1|2, name=, rec_days=true} -> {Camera...}
--- (camera/list or camera_status.cgi; rec_days asks the CGI first, which
+-- (camera.list or camera_status.list; rec_days asks the CGI first, which
 -- alone reports recording days)
 function Session:cameras(filter)
   filter = filter or {}
@@ -144,29 +145,29 @@ local resolve = M.resolve
 
 --- nvr:cpu() -> percent
 function Session:cpu()
-  local answer, err = self:request("json", api(self, "camera_status.cgi"), { act = "cpu" })
+  local answer, err = self:call("camera_status.cpu")
   if not answer then return nil, err end
   return tonumber(answer.data)
 end
 
---- nvr:recording(cam [, stream_id]) -> boolean (camera_status.cgi
--- rec_status, or camera/list's rec_state)
+--- nvr:recording(cam [, stream_id]) -> boolean (camera_status.rec_status,
+-- or camera.list's rec_state)
 function Session:recording(cam, stream_id)
   local guid, err = resolve(self, cam)
   if not guid then return nil, err end
   return rest.dispatch(self, "recording", {
     rest = function() return rest.recording(self, guid, stream_id) end,
     cgi = function()
-      local answer, aerr = self:request("json", api(self, "camera_status.cgi"),
-        { act = "rec_status", guid = guid, stream_id = stream_id or 0 })
+      local answer, aerr = self:call("camera_status.rec_status",
+        { guid = guid, stream_id = stream_id or 0 })
       if not answer then return nil, aerr end
       return tonumber(answer.rec_status) == 1
     end,
   })
 end
 
---- nvr:record(cam, on) -> true: manual recording on or off (PUT camera/mrec,
--- or mrec.cgi)
+--- nvr:record(cam, on) -> true: manual recording on or off (camera.mrec.*,
+-- or mrec.*)
 function Session:record(cam, on)
   local guid, ch = resolve(self, cam)
   if not guid then return nil, ch end      -- the lookup's error
@@ -177,7 +178,7 @@ function Session:record(cam, on)
         return nil, core.error { name = "NO_SUCH_CAMERA",
           message = ("camera %s has no channel index on this NVR"):format(guid) }
       end
-      local answer, aerr = self:request("json", api(self, "mrec.cgi"), { ch = ch, act = on and 1 or 0 })
+      local answer, aerr = self:call(on and "mrec.start" or "mrec.stop", { ch = ch })
       if not answer then return nil, aerr end
       return true
     end,
@@ -230,7 +231,7 @@ function Session:snapshot(cam, opts)
         local q = { guid = guid }
         if opts.origin then q.origin = 1 end
         if opts.stream_id then q.stream_id = opts.stream_id end
-        return self:request("image", api(self, "getliveimage.cgi"), q)
+        return self:call("getliveimage", q)
       end,
     }, (opts.origin or opts.stream_id) and "cgi" or nil)
   end
@@ -264,8 +265,7 @@ end
 -- -> { items = {...}, total = N, count = n }
 function Session:logs(q)
   q = q or {}
-  local answer, err = self:request("logs", self.prefix .. "/logs/logs", log_query(q),
-    { port = self.logs_port })
+  local answer, err = self:call("logs", log_query(q))   -- on the logs port
   if not answer then return nil, err end
   local items = answer.items or answer.item or {}
   return setmetatable({
@@ -314,6 +314,9 @@ function Camera:recording(stream_id) return self.session:recording(self, stream_
 
 local media = require "qvrpro.media"
 M.each = media.each
+--- qvr.loop() -> the transfer loop of this Lua state (pollable: pollfd,
+-- events, timeout, step; docs/API.md "Loop")
+M.loop = core.loop
 M.open_dump = require("qvrpro.dump").open
 
 return M

@@ -20,7 +20,9 @@ M.keepalive_ms = 60000
 -- options, guid, playing, reverse, play_speed, playclose_off, last_live.
 local state = setmetatable({}, { __mode = "k" })
 
-local function qplay_path(nvr) return nvr.prefix .. "/apis/qplay.cgi" end
+-- the playback's `get` transfer: core.playback_set_transfer, captured here
+-- (a Playback has no public setter)
+local set_transfer = core.playback_set_transfer
 
 local function stream_opts(nvr, opts, extra)
   local o = {
@@ -94,25 +96,84 @@ end
 
 --- nvr:live(cam [, {stream_id=0, audio=true, stall_timeout=, reconnect=}])
 --- -> Stream | nil, err
-function Session:live(cam, opts)
-  opts = opts or {}
-  local guid, rerr, camobj = resolve(self, cam)
+-- What opening a live stream of cam takes: make_url, the stream options and
+-- the camera | nil, err.
+local function live_spec(nvr, cam, opts)
+  local guid, rerr, camobj = resolve(nvr, cam)
   if not guid then return nil, rerr end
   local q = { ch_sid = guid, stream_id = opts.stream_id or 0 }
   if opts.audio ~= nil then q.audio = opts.audio and 1 or 0 end
   local desc = "live " .. (camobj and camobj.name or guid)
-  local path = self.prefix .. "/streaming/getstream.cgi"
-  local function make_url() return self:url(path, q) end
+  local function make_url() return nvr:endpoint_url("getstream", q) end
   local extra = { description = desc }
   if opts.reconnect then
-    extra.renew = live_renewer(self, make_url, reconnect_policy(opts.reconnect))
+    extra.renew = live_renewer(nvr, make_url, reconnect_policy(opts.reconnect))
     extra.gaps = true
   end
-  local st, err = open_with_relogin(self, make_url, stream_opts(self, opts, extra))
-  if not st then return nil, err end
-  st:set("camera", camobj or guid)
+  return { make_url = make_url, sopts = stream_opts(nvr, opts, extra), camera = camobj or guid }
+end
+
+local function mark_live(st, spec)
+  st:set("camera", spec.camera)
   st:set("kind", "live")
   return st
+end
+
+function Session:live(cam, opts)
+  local spec, err = live_spec(self, cam, opts or {})
+  if not spec then return nil, err end
+  local st
+  st, err = open_with_relogin(self, spec.make_url, spec.sopts)
+  if not st then return nil, err end
+  return mark_live(st, spec)
+end
+
+--- nvr:live_many(cams [, opts]) -> streams, errors: opens the live streams
+-- of many cameras at once (every transfer starts, then one wait for all
+-- their code lines: about one round trip for all, not one each).
+-- streams[i] is the Stream of cams[i] or false, errors[i] its Error; when
+-- the server says the sid expired, logs in once and opens those again.
+function Session:live_many(cams, opts)
+  if type(cams) ~= "table" then error("bad argument #1 to 'live_many' (table expected)", 2) end
+  opts = opts or {}
+  local streams, errors, specs = {}, {}, {}
+  local function open(indexes)
+    local list = {}
+    for k, i in ipairs(indexes) do list[k] = { specs[i].make_url(), specs[i].sopts } end
+    local got = core.open_streams(list)
+    local again = {}
+    for k, i in ipairs(indexes) do
+      local r = got[k]
+      local mt = getmetatable(r)
+      if not (mt and mt.__name == "qvrpro.Stream") then    -- its Error
+        streams[i], errors[i] = false, r
+        if r.name == "AUTH_FAILED" then again[#again + 1] = i end
+      else
+        streams[i], errors[i] = mark_live(r, specs[i]), nil
+      end
+    end
+    return again
+  end
+  local todo = {}
+  for i, cam in ipairs(cams) do
+    local spec, err = live_spec(self, cam, opts)
+    if spec then
+      specs[i] = spec
+      todo[#todo + 1] = i
+    else
+      streams[i], errors[i] = false, err
+    end
+  end
+  local again = open(todo)
+  if #again > 0 then
+    local ok, lerr = self:login()
+    if ok then
+      open(again)
+    else
+      for _, i in ipairs(again) do errors[i] = lerr end
+    end
+  end
+  return streams, errors
 end
 
 -- ---------------------------------------------------------------------------
@@ -133,9 +194,10 @@ end
 --- Opens a qplay session; the server's session id | nil, err.
 local function open_session(nvr, guid, from, to, opts)
   local stream_id = opts.stream_id or 0
-  local lines, err = nvr:request("lines", qplay_path(nvr), {
-    ver = "v1", cmd = "open", ch_sid = guid, query_type = 0, start_time = from, end_time = to,
-    recording_type = opts.recording_type or 0, stream = stream_id, stream_id = stream_id,
+  -- (the request sends the stream as `stream` and `stream_id`, the SDK's two names)
+  local lines, err = nvr:call("qplay.open", {
+    ch_sid = guid, start_time = from, end_time = to,
+    recording_type = opts.recording_type or 0, stream_id = stream_id,
     data_type = data_type(opts.data_type),
   })
   if not lines then return nil, err end
@@ -191,10 +253,9 @@ local function command(pb, cmd, params, internal)
   if not internal and (cmd == "seek" or REVERSE[cmd]) and pb.transfer then
     pb.transfer:_forget()
   end
-  local q = { ver = "v1", cmd = cmd, session = pb.id }
+  local q = { session = pb.id }
   for k, v in pairs(params or {}) do q[k] = v end
-  local nvr = pb.session
-  local lines, err = nvr:request("lines", qplay_path(nvr), q, { sid = false })
+  local lines, err = pb.session:call("qplay." .. cmd, q)
   if not lines then return nil, err end
   ps.last_live = qtime.now()
   return true
@@ -234,8 +295,7 @@ M.idle_gets = 20
 local SESSION_OVER = { [0x93010203] = true, [0x93010202] = true }
 
 local function get_url(pb)
-  local nvr = pb.session
-  return nvr:url(qplay_path(nvr), { ver = "v1", cmd = "get", session = pb.id }, false)
+  return pb.session:endpoint_url("qplay.get", { session = pb.id })
 end
 
 -- Puts the playback on a new session at ts, in the state the old one had.
@@ -329,7 +389,7 @@ function Playback:stream()
     if err.name == "TIMEOUT" then pcall(self._rebind, self) end
     return nil, err
   end
-  self:set("transfer", st)
+  set_transfer(self, st)
   return st
 end
 
@@ -369,21 +429,14 @@ function Playback:frames(opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #1 to 'frames' (table expected)", 2)
   end
-  -- keepalive's own test (a clock and a field of the playback) runs once the
-  -- last command it saw is keepalive_ms old, not on every frame; a command in
-  -- between only makes `live` due later, and keepalive checks that again
-  local read, due = opts and opts.view and st._read_view or st.read, nil
-  local now_ms = core.now_ms                  -- qtime.now's clock, one call less
-  return function()
-    local now = now_ms()
-    if not due or now >= due then
-      keepalive(self)
-      due = (self.last_live or now) + M.keepalive_ms
-    end
-    local f, ferr = read(st)
-    if f == nil and ferr then error(ferr, 2) end
-    return f
-  end, nil, nil, self
+  -- The iterator is C (stream.c): one call per frame.  It calls `tick`
+  -- only when `live` may be due (its own clock, checked per frame), and tick
+  -- says when to look again: a command in between only makes `live` due later.
+  local function tick()
+    keepalive(self)
+    return M.keepalive_ms - (qtime.now() - (state[self].last_live or 0))
+  end
+  return st:_frames(opts and opts.view, tick, self)
 end
 
 --- pb:write_to(file [, {raw=false}]) -> frames | nil, err: the bulk path.
@@ -411,8 +464,11 @@ function Camera:live(opts) return self.session:live(self, opts) end
 function Camera:playback(opts) return self.session:playback(self, opts) end
 
 --- for obj, frame in qvr.each{live1, live2, pb3} do ... end: frames from
--- many streams and playbacks in one thread, as they arrive.
-function M.each(list)
+-- many streams and playbacks in one thread, as they arrive.  opts.wait =
+-- false: the iterator returns nil (ending a for loop) when no frame is there
+-- now instead of waiting (use it again once the loop's pollfd is readable),
+-- and nil, "ended" once every stream has ended.
+function M.each(list, opts)
   local streams, owner = {}, {}
   for i, obj in ipairs(list) do
     local st = obj
@@ -424,16 +480,31 @@ function M.each(list)
     streams[i] = st
     owner[st] = obj
   end
-  local iter = core.each(streams)
+  local iter = core.each(streams, opts)
   local n = 0
   return function()
     local st, frame = iter()
-    if not st then return nil end
+    if not st then return nil, frame end
     n = n + 1
     local obj = owner[st]
     if obj ~= st and n % 64 == 0 then keepalive(obj) end
     return obj, frame
   end
 end
+
+--- pb:try_read() -> frame | false (nothing yet) | nil (end) | nil, err:
+-- the non-blocking read (csrc/lua/stream.c); sends `live` like pb:read().
+function Playback:try_read()
+  local st, err = self:stream()
+  if not st then return nil, err end
+  keepalive(self)
+  return st:try_read()
+end
+
+--- The pollable interface (cqueues: obj:pollfd(), obj:events(),
+-- obj:timeout()): a playback polls as the loop its transfer runs in.
+function Playback:pollfd() return (self.transfer or core.loop()):pollfd() end
+function Playback:events() return (self.transfer or core.loop()):events() end
+function Playback:timeout() return (self.transfer or core.loop()):timeout() end
 
 return M

@@ -11,8 +11,9 @@
 -- missing call is remembered per session, so it is not asked again.
 -- api = "rest" | "cgi" at connect forces one family (no fallback).
 --
--- Answers are judged in C (csrc/proto/rest.c); request shapes (paths, the
--- `ver` sent, JSON bodies) live here, once each.
+-- Answers are judged in C (csrc/proto/rest.c), requests are built in C from
+-- the endpoint table (csrc/proto/request.c: paths, methods, the `ver` sent,
+-- 1.2.0 where a parameter needs it); the JSON bodies are made here.
 local core = require "qvrpro.core"
 local camera = require "qvrpro.camera"
 local qtime = require "qvrpro.time"
@@ -22,11 +23,6 @@ local M = {}
 
 local Session = core.methods("qvrpro.Session")
 local Camera = core.methods("qvrpro.Camera")
-
---- The `ver` sent with 0xB1-family calls: 1.1.0 as Home Assistant's client
--- sends it; 1.2.0 where a call needs it (image_ts, recordingfile start/end).
-M.VER = "1.1.0"
-M.VER_TS = "1.2.0"
 
 --- recordingfile slices: one minute, aligned to UTC minutes (QNAP's advice;
 -- a server returns only the first recording file of a longer range).
@@ -69,8 +65,6 @@ local function resolve(nvr, cam)
   return camera.resolve(nvr, cam)
 end
 
-local function path(nvr, tail) return nvr.prefix .. "/" .. tail end
-
 -- Whether an error says this family lacks the call.
 local function lacks(family, err)
   if type(err) ~= "table" then return false end
@@ -90,9 +84,9 @@ function M.setup(nvr, mode)
   if mode ~= "auto" then nvr:_set_api(mode) end
 end
 
---- The REST camera list's raw answer (camera/list).
+--- The REST camera list's raw answer (camera.list).
 function M.camera_list(nvr)
-  return nvr:request("rest", path(nvr, "camera/list"), { ver = M.VER })
+  return nvr:call("camera.list")
 end
 
 local function no_family(key, family, mode)
@@ -138,7 +132,7 @@ end
 -- cameras, snapshot, record: the REST halves (init.lua holds the CGI ones
 -- and the choice)
 
---- The raw camera records of camera/list, filtered like camera_status.cgi
+--- The raw camera records of camera.list, filtered like camera_status.list
 -- filters them (brand/model: the UMSID's halves; status 1 connected, 2 not;
 -- name: a case-insensitive part).
 function M.cameras(nvr, filter)
@@ -166,29 +160,27 @@ function M.filter_datas(answer, filter)
   return out
 end
 
---- Whether camera/list says the camera records (its stream's rec_state
+--- Whether camera.list says the camera records (its stream's rec_state
 -- when the answer lists streams).
 function M.recording(nvr, guid, stream_id)
-  local answer, err = nvr:request("rest", path(nvr, "camera/list"), { ver = M.VER, guid = guid })
+  local answer, err = nvr:call("camera.list", { guid = guid })
   if not answer then return nil, err end
   local raw = (answer.datas or answer.data or {})[1]
-  if not raw then return fail("NO_SUCH_CAMERA", "camera/list did not list it") end
+  if not raw then return fail("NO_SUCH_CAMERA", "camera.list did not list it") end
   local rec = raw.rec_state
   local s = type(raw.stream_state) == "table" and raw.stream_state[(stream_id or 0) + 1]
   if type(s) == "table" and s.rec_state then rec = s.rec_state end
   return rec == "RECORDING" or rec == "RECORDING_WITH_SPARE"
 end
 
---- JPEG of camera/snapshot/{guid} (at: image_ts, UTC ms).
+--- JPEG of camera.snapshot (at: its image_ts, UTC ms).
 function M.snapshot(nvr, guid, at)
-  local q = { ver = at and M.VER_TS or M.VER, image_ts = at }
-  return nvr:request("rest_image", path(nvr, "camera/snapshot/" .. guid), q)
+  return nvr:call("camera.snapshot", { guid = guid, image_ts = at })
 end
 
---- PUT camera/mrec/{guid}/start|stop
+--- camera.mrec.start | camera.mrec.stop
 function M.record(nvr, guid, on)
-  local answer, err = nvr:request("rest", path(nvr, ("camera/mrec/%s/%s"):format(guid,
-    on and "start" or "stop")), { ver = M.VER }, { method = "PUT" })
+  local answer, err = nvr:call(on and "camera.mrec.start" or "camera.mrec.stop", { guid = guid })
   if not answer then return nil, err end
   return true
 end
@@ -202,7 +194,7 @@ local function guid_of(nvr, cam)
   return guid, ch, c
 end
 
---- nvr:capabilities([kind]) -> table: camera/capability, kind "camera"
+--- nvr:capabilities([kind]) -> table: camera.capability, kind "camera"
 -- (default) or "event"
 function Session:capabilities(kind)
   kind = kind or "camera"
@@ -211,8 +203,7 @@ function Session:capabilities(kind)
       :format(tostring(kind)), 2)
   end
   return M.dispatch(self, "capabilities", { rest = function()
-    return self:request("rest", path(self, "camera/capability"),
-      { ver = M.VER, act = ("get_%s_capability"):format(kind) })
+    return self:call(kind == "event" and "camera.event_capability" or "camera.capability")
   end })
 end
 
@@ -222,8 +213,8 @@ function Session:alarm(cam, on)
   local guid, err = guid_of(self, cam)
   if not guid then return nil, err end
   return M.dispatch(self, "alarm", { rest = function()
-    local answer, aerr = self:request("rest", path(self, ("camera/alarm/%s/%s"):format(guid,
-      on and "start" or "stop")), { ver = M.VER }, { method = "PUT" })
+    local answer, aerr = self:call(on and "camera.alarm.start" or "camera.alarm.stop",
+      { guid = guid })
     if not answer then return nil, aerr end
     return true
   end })
@@ -249,9 +240,7 @@ function Session:ptz(cam, action, opts)
   local guid, err = guid_of(self, cam)
   if not guid then return nil, err end
   return M.dispatch(self, "ptz", { rest = function()
-    local answer, aerr = self:request("rest", path(self,
-      ("ptz/v1/channel_list/%s/ptz/action_list/%s/invoke"):format(guid, action)),
-      { direction = dir }, { method = "PUT" })
+    local answer, aerr = self:call("ptz.invoke", { guid = guid, action = action, direction = dir })
     if not answer then return nil, aerr end
     return true
   end })
@@ -260,7 +249,7 @@ end
 --- nvr:channels() -> array of {channel_index, name, guid, brand, model}, answer
 function Session:channels()
   return M.dispatch(self, "channels", { rest = function()
-    local answer, err = self:request("rest", path(self, "qshare/StreamingOutput/channels"))
+    local answer, err = self:call("qshare.channels")
     if not answer then return nil, err end
     if type(answer.channels) ~= "table" then
       return fail("BAD_RESPONSE", "the channel list has no channels array")
@@ -274,8 +263,7 @@ function Session:streams(cam)
   local guid, err = guid_of(self, cam)
   if not guid then return nil, err end
   return M.dispatch(self, "streams", { rest = function()
-    local answer, aerr = self:request("rest", path(self,
-      ("qshare/StreamingOutput/channel/%s/streams"):format(guid)))
+    local answer, aerr = self:call("qshare.streams", { guid = guid })
     if not answer then return nil, aerr end
     return answer.streams or {}, answer
   end })
@@ -295,18 +283,14 @@ local function stream_args(opts, fname)
   return protocol, stream
 end
 
-local function live_path(nvr, guid, stream)
-  return path(nvr, ("qshare/StreamingOutput/channel/%s/stream/%s/liveStream"):format(guid, stream))
-end
-
 --- nvr:stream_url(cam [, {stream=0, protocol="rtsp"}]) -> url, info
 function Session:stream_url(cam, opts)
   local protocol, stream = stream_args(opts, "stream_url")
   local guid, err = guid_of(self, cam)
   if not guid then return nil, err end
   return M.dispatch(self, "stream_url", { rest = function()
-    local answer, aerr = self:request("rest", live_path(self, guid, stream), nil,
-      { method = "POST", body = json.encode({ protocol = protocol }) })
+    local answer, aerr = self:call("qshare.live_stream", { guid = guid, stream = stream },
+      { body = json.encode({ protocol = protocol }) })
     if not answer then return nil, aerr end
     local uri = answer.resourceUris
     if type(uri) == "table" then uri = uri[1] end
@@ -336,10 +320,10 @@ function Session:close_stream_url(cam, opts)
   return M.dispatch(self, "close_stream_url", { rest = function()
     local answer, aerr
     if protocol == "rtsp" then
-      answer, aerr = self:request("rest", live_path(self, guid, "rtsp"), nil, { method = "DELETE" })
+      answer, aerr = self:call("qshare.live_stream.delete", { guid = guid, stream = "rtsp" })
     else
-      answer, aerr = self:request("rest", live_path(self, guid, stream), nil,
-        { method = "DELETE", body = json.encode({ token = token }) })
+      answer, aerr = self:call("qshare.live_stream.delete", { guid = guid, stream = stream },
+        { body = json.encode({ token = token }) })
     end
     if not answer then return nil, aerr end
     st(self).tokens[key] = nil
@@ -353,36 +337,21 @@ end
 --- nvr:search_cameras() -> array of {umsid, address, vender, model, mac_addr, port}, answer
 function Session:search_cameras()
   return M.dispatch(self, "search_cameras", { rest = function()
-    local answer, err = self:request("rest", path(self, "camera/search"), { ver = M.VER })
+    local answer, err = self:call("camera.search")
     if not answer then return nil, err end
     return answer.data or {}, answer
   end })
 end
 
-local TEST_KEYS = { umsid = "ipcam_umsid", address = "ipcam_address", port = "ipcam_port",
-                    username = "ipcam_username", password = "ipcam_password",
-                    rtsp_port = "ipcam_rtsp_port", http_video_url = "ipcam_http_video_url",
-                    channel = "nvr_channel_id" }
-
 --- nvr:test_camera{umsid=, address=, port=, username=, password=, rtsp_port=,
 -- http_video_url=, channel=} -> true | nil, err (CAMERA_TEST_FAILED, CONNECTION_FAILED, ...)
+-- (the fields' wire names and defaults: camera.test in csrc/proto/request.c)
 function Session:test_camera(spec)
   if type(spec) ~= "table" then error("bad argument #1 to 'test_camera' (table expected)", 2) end
-  for _, k in ipairs({ "umsid", "address" }) do
-    if spec[k] == nil then error(("bad argument #1 to 'test_camera' (%s is required)"):format(k), 2) end
-  end
-  local q = { ver = M.VER }
-  for k, v in pairs(spec) do
-    local name = TEST_KEYS[k]
-    if not name then error(("bad argument #1 to 'test_camera' (unknown field %q)"):format(k), 2) end
-    q[name] = v
-  end
-  q.ipcam_port = q.ipcam_port or 80
-  q.ipcam_rtsp_port = q.ipcam_rtsp_port or 554
-  q.ipcam_username = q.ipcam_username or ""
-  q.ipcam_password = q.ipcam_password or ""
+  local ok, msg = pcall(core.request, "camera.test", spec)
+  if not ok then error(("bad argument #1 to 'test_camera' (%s)"):format(msg), 2) end
   return M.dispatch(self, "test_camera", { rest = function()
-    local answer, err = self:request("rest", path(self, "camera/test"), q)
+    local answer, err = self:call("camera.test", spec)
     if not answer then return nil, err end
     return true
   end })
@@ -391,7 +360,7 @@ end
 --- nvr:camera_support() -> array of {text=brand, value=, models={{text=, value=umsid}}}, answer
 function Session:camera_support()
   return M.dispatch(self, "camera_support", { rest = function()
-    local answer, err = self:request("rest", path(self, "camera/support"), { ver = M.VER })
+    local answer, err = self:call("camera.support")
     if not answer then return nil, err end
     return answer.brands or {}, answer
   end })
@@ -424,11 +393,10 @@ local function fetch_pieces(nvr, guid, stream, from, to, progress)
   local mux = require "qvrpro.mux"
   local pieces, gaps, bytes = {}, {}, 0
   local cursor = from
-  local url = path(nvr, ("camera/recordingfile/%s/%d"):format(guid, stream))
   while cursor < to do
     local slice_end = math.min((cursor // M.slice_ms + 1) * M.slice_ms, to)
-    local body, err = nvr:request("rest_media", url,
-      { ver = M.VER_TS, start_time = cursor, end_time = slice_end }, { max = 512 * 1024 * 1024 })
+    local body, err = nvr:call("camera.recordingfile", { guid = guid, stream = stream,
+      start_time = cursor, end_time = slice_end }, { max = 512 * 1024 * 1024 })
     if not body then
       if #pieces == 0 and lacks("rest", err) then return nil, err end
       if not no_footage(err) then remove_all(pieces); return nil, err end

@@ -1,5 +1,5 @@
---- qvrpro.vault: the Metadata Vault of QVR Pro API 1.x ({prefix}/qvrip/...,
--- docs/REST.md "Metadata Vault"): vaults that collect text metadata from
+--- qvrpro.vault: the Metadata Vault of QVR Pro API 1.x (the vault.*
+-- endpoints of csrc/proto/request.c, docs/REST.md "Metadata Vault"): vaults that collect text metadata from
 -- other systems (a door controller, a till) bound to cameras, and queries
 -- over what they received.
 --
@@ -21,13 +21,10 @@ local M = {}
 
 local function fail(name, message) return nil, core.error { name = name, message = message } end
 
-local function path(nvr, area) return nvr.prefix .. "/qvrip/" .. area end
-
--- One call; returns extra (or {}), the ReturnStatus, or nil, err.
-local function call(nvr, method, area, query, body, opts)
-  local o = { method = method, body = body and json.encode(body) }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  local answer, err = nvr:request("rest", path(nvr, area), query, o)
+-- One call of a vault endpoint (its path and method: csrc/proto/request.c);
+-- returns extra (or {}), the ReturnStatus, or nil, err.
+local function call(nvr, endpoint, query, body)
+  local answer, err = nvr:call(endpoint, query, { body = body and json.encode(body) })
   if not answer then return nil, err end
   local rs = type(answer) == "table" and answer.ReturnStatus
   if type(rs) ~= "table" then return fail("BAD_RESPONSE", "the answer has no ReturnStatus") end
@@ -54,7 +51,7 @@ end
 --- vault.check_name(nvr, name [, original]) -> true when the name is taken
 function M.check_name(nvr, name, original)
   check_string(name, "name", "check_name")
-  local extra, err = call(nvr, "GET", "Vault/checkVaultName",
+  local extra, err = call(nvr, "vault.check_name",
     { vault_name = name, original_name = original })
   if not extra then return nil, err end
   return tonumber(extra.repeated) == 1
@@ -64,7 +61,7 @@ end
 function M.add(nvr, spec)
   if type(spec) ~= "table" then error("bad argument #2 to 'add' (table expected)", 2) end
   check_string(spec.name, "name", "add")
-  local extra, err = call(nvr, "POST", "Vault/addVault", nil, { vault = {
+  local extra, err = call(nvr, "vault.add", nil, { vault = {
     type = "GENERIC", vault_name = spec.name, description = spec.description or "",
     enable = spec.enable ~= false } })
   if not extra then return nil, err end
@@ -80,7 +77,7 @@ end
 function M.remove(nvr, ids)
   if type(ids) == "string" then ids = { ids } end
   if type(ids) ~= "table" or #ids == 0 then error("bad argument #2 to 'remove' (vault ids expected)", 2) end
-  local extra, err = call(nvr, "POST", "Vault/removeVault", nil, { vault = { vault_id_list = ids } })
+  local extra, err = call(nvr, "vault.remove", nil, { vault = { vault_id_list = ids } })
   if not extra then return nil, err end
   local missing = extra.fail_list or {}
   if #missing > 0 then
@@ -101,14 +98,14 @@ function M.modify(nvr, spec)
     v.channel_guid_list = {}
     for i, g in ipairs(list) do v.channel_guid_list[i] = { guid = g } end
   end
-  local extra, err = call(nvr, "PUT", "Vault/modifyVault", nil, { vault = v })
+  local extra, err = call(nvr, "vault.modify", nil, { vault = v })
   if not extra then return nil, err end
   return true
 end
 
 --- vault.list(nvr) -> array of vaults ({vault_id, vault_name, enable, channel_guid_list, ...})
 function M.list(nvr)
-  local extra, err = call(nvr, "GET", "Vault/getVaultList", { type = "GENERIC" })
+  local extra, err = call(nvr, "vault.list")
   if not extra then return nil, err end
   return extra.vault_list or {}
 end
@@ -116,7 +113,7 @@ end
 --- vault.info(nvr, id) -> the vault's table
 function M.info(nvr, id)
   check_string(id, "id", "info")
-  local extra, err = call(nvr, "GET", "Vault/getVaultInfo/" .. id)
+  local extra, err = call(nvr, "vault.info", { vault_id = id })
   if not extra then return nil, err end
   local v = (extra.vault_list or {})[1]
   if not v then return fail("VAULT_NOT_FOUND", "no such vault: " .. id) end
@@ -140,7 +137,7 @@ end
 --- vault.set_filter(nvr, id, rules) -> true; rules: {{type="hide"|"newline"|"replace", target=, result=}}
 function M.set_filter(nvr, id, rules)
   check_string(id, "id", "set_filter")
-  local extra, err = call(nvr, "POST", "Filter/modifyFilter", nil,
+  local extra, err = call(nvr, "vault.filter.modify", nil,
     { filter = { vault_id = id, rule_list = rules_of(rules) } })
   if not extra then return nil, err end
   return true
@@ -149,7 +146,7 @@ end
 --- vault.test_filter(nvr, rules, text) -> the text as the rules leave it
 function M.test_filter(nvr, rules, text)
   check_string(text, "text", "test_filter")
-  local extra, err = call(nvr, "POST", "Filter/testFilter", nil,
+  local extra, err = call(nvr, "vault.filter.test", nil,
     { filter = { rule_list = rules_of(rules), metadata = text } })
   if not extra then return nil, err end
   return extra.filter
@@ -172,9 +169,8 @@ function M.notify(nvr, id, events)
   else
     error("bad argument #3 to 'notify' (events array or text expected)", 2)
   end
-  local answer, err = nvr:request("rest", path(nvr, "Event/recvNotify/Generic/" .. id), nil,
-    { method = "POST", body = body, sid = false,
-      content_type = type(events) == "string" and "text/plain" or "application/json" })
+  local answer, err = nvr:call("vault.notify", { vault_id = id },
+    { body = body, content_type = type(events) == "string" and "text/plain" or "application/json" })
   if not answer then return nil, err end
   return true
 end
@@ -195,8 +191,8 @@ function M.query(nvr, q)
   if math.type(limit) ~= "integer" or limit < 1 or limit > 100 then
     error("bad argument #2 to 'query' (limit: 1 to 100)", 2)
   end
-  local extra, err = call(nvr, "POST", "Metadata/Query",
-    { start = q.start or 0, limit = limit, timeout = q.timeout }, { metadata = m })
+  local extra, err = call(nvr, "vault.query",
+    { start = q.start, limit = limit, timeout = q.timeout }, { metadata = m })
   if not extra then return nil, err end
   return { count = tonumber(extra.count) or #(extra.metadata_list or {}), items = extra.metadata_list or {} }
 end
@@ -205,11 +201,11 @@ end
 -- sync_storage_retention); with settings, sets them first
 function M.retention(nvr, settings)
   if settings ~= nil then
-    local extra, err = call(nvr, "POST", "Metadata/configure_retention", nil,
+    local extra, err = call(nvr, "vault.retention.set", nil,
       { metadata_configure = settings })
     if not extra then return nil, err end
   end
-  local extra, rs = call(nvr, "GET", "Metadata/configure_retention")
+  local extra, rs = call(nvr, "vault.retention")
   if not extra then return nil, rs end
   return rs.metadata_configure or (rs.extra or {}).metadata_configure or {}
 end

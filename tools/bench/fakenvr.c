@@ -20,12 +20,22 @@
  *             cmd=close              close.txt, and the session is gone
  *             any other cmd          ok.txt
  *
+ *   .../getstream.cgi ch_sid=GUID    a paced live stream made of the frames of
+ *                                    get-GUID.bin, looped, re-stamped to the
+ *                                    wall clock (shifted by a multiple of
+ *                                    1600 ms, so every frame stays on its
+ *                                    medium's grid: 100, 200, 64, 20 ms) and
+ *                                    sent when the clock reaches them, until
+ *                                    the client goes (tools/bench/scale.lua)
+ *
  * Nothing is checked (sid, password, times): the recorded body of a camera
  * is what every playback of that camera gets.  One thread per connection,
- * blocking I/O, HTTP/1.1 keep-alive.
+ * blocking I/O, HTTP/1.1 keep-alive; small answers are read once and kept
+ * in memory, so that a call costs the server no file system calls.
  *
  * usage: fakenvr DIR [PORT]    prints "listening port=N" once it accepts
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +49,10 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REQ_MAX 8192
@@ -52,8 +65,38 @@ struct session {
     int gets;
 };
 
+/* A small answer file, read once: the recording does not change while it
+ * is served, and a call's answer costs no file system calls. */
+#define CACHE_MAX 32
+struct cached {
+    char name[ID_MAX + 16];
+    char *body;
+    size_t len;
+};
+
+/* A recorded get body indexed for live serving (loaded once per camera). */
+struct rec {
+    char guid[ID_MAX];
+    const unsigned char *p;
+    size_t len;
+    size_t *off;                   /* frame starts */
+    int64_t *ts;                   /* their timestamps */
+    size_t n;                      /* frames served: ts < t0 + period */
+    int64_t t0, period;
+    int ok;
+};
+
+#define MAX_RECS 16
+#define GRID_MS 1600               /* lcm of 100, 200, 64 and 20 */
+#define FRAME_HEAD 56
+#define BATCH 32
+
 struct server {
     const char *dir;
+    struct cached cache[CACHE_MAX];   /* under mu; bodies are never freed */
+    size_t ncache;
+    struct rec recs[MAX_RECS];
+    size_t nrecs;
     char open_id[ID_MAX];          /* the session id inside open.txt */
     pthread_mutex_t mu;
     struct session *s;
@@ -100,13 +143,54 @@ static int not_found(int fd)
     return send_answer(fd, 404, "text/plain", "not found\n", 10);
 }
 
-/* Sends the file DIR/name as the answer (sendfile for the big ones). */
+/* The cached body of the small file name, or NULL (*len set when found). */
+static const char *cache_find(struct server *srv, const char *name, size_t *len)
+{
+    const char *body = NULL;
+    pthread_mutex_lock(&srv->mu);
+    for (size_t i = 0; i < srv->ncache && !body; i++)
+        if (strcmp(srv->cache[i].name, name) == 0) {
+            body = srv->cache[i].body;
+            *len = srv->cache[i].len;
+        }
+    pthread_mutex_unlock(&srv->mu);
+    return body;
+}
+
+static void cache_add(struct server *srv, const char *name, const char *body, size_t len)
+{
+    size_t k;
+    char *copy;
+    if (strlen(name) >= sizeof srv->cache[0].name || cache_find(srv, name, &k))
+        return;
+    copy = malloc(len ? len : 1);
+    if (!copy)
+        return;
+    memcpy(copy, body, len);
+    pthread_mutex_lock(&srv->mu);
+    if (srv->ncache < CACHE_MAX) {
+        struct cached *c = &srv->cache[srv->ncache++];
+        snprintf(c->name, sizeof c->name, "%s", name);
+        c->body = copy;
+        c->len = len;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&srv->mu);
+    free(copy);
+}
+
+/* Sends the file DIR/name as the answer: small ones from the cache (read
+ * once), big ones with sendfile. */
 static int send_file(struct server *srv, int fd, const char *name, const char *type)
 {
     char path[4096], head[256];
     struct stat sb;
     int f, h, rc = 0;
     off_t off = 0;
+    size_t clen;
+    const char *cbody = cache_find(srv, name, &clen);
+    if (cbody)
+        return send_answer(fd, 200, type, cbody, clen);
     snprintf(path, sizeof path, "%s/%s", srv->dir, name);
     f = open(path, O_RDONLY);
     if (f < 0 || fstat(f, &sb) != 0) {
@@ -118,7 +202,10 @@ static int send_file(struct server *srv, int fd, const char *name, const char *t
         char buf[SMALL_MAX];
         ssize_t k = read(f, buf, (size_t)sb.st_size);
         close(f);
-        return k < 0 ? -1 : send_answer(fd, 200, type, buf, (size_t)k);
+        if (k < 0)
+            return -1;
+        cache_add(srv, name, buf, (size_t)k);
+        return send_answer(fd, 200, type, buf, (size_t)k);
     }
     h = snprintf(head, sizeof head,
                  "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\n\r\n",
@@ -239,6 +326,169 @@ static int qplay(struct server *srv, int fd, const char *query)
     return send_file(srv, fd, "ok.txt", "text/plain");
 }
 
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int64_t le64(const unsigned char *p)
+{
+    return (int64_t)((uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32);
+}
+
+/* Maps and indexes DIR/get-GUID.bin: the frames after the "0" code line. */
+static void rec_load(struct server *srv, struct rec *r)
+{
+    char path[4096];
+    struct stat sb;
+    size_t off, cap = 0;
+    const unsigned char *q;
+    int f;
+    snprintf(path, sizeof path, "%s/get-%s.bin", srv->dir, r->guid);
+    f = open(path, O_RDONLY);
+    if (f < 0 || fstat(f, &sb) != 0 || sb.st_size < FRAME_HEAD) {
+        if (f >= 0)
+            close(f);
+        return;
+    }
+    r->p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, f, 0);
+    close(f);
+    if (r->p == MAP_FAILED) {
+        r->p = NULL;
+        return;
+    }
+    r->len = (size_t)sb.st_size;
+    q = memmem(r->p, r->len < 64 ? r->len : 64, "\n0\n", 3);
+    off = q ? (size_t)(q - r->p) + 3 : (r->p[0] == '0' && r->p[1] == '\n' ? 2 : r->len);
+    while (off + FRAME_HEAD <= r->len) {
+        size_t size = (size_t)le32(r->p + off + 48) + le32(r->p + off + 52);
+        if (r->n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            r->off = realloc(r->off, cap * sizeof *r->off);
+            r->ts = realloc(r->ts, cap * sizeof *r->ts);
+            if (!r->off || !r->ts)
+                return;
+        }
+        r->off[r->n] = off;
+        r->ts[r->n++] = le64(r->p + off + 16);
+        off += FRAME_HEAD + size;
+    }
+    if (r->n < 2)
+        return;
+    r->t0 = r->ts[0];
+    r->period = (r->ts[r->n - 1] - r->t0) / GRID_MS * GRID_MS;
+    while (r->n > 0 && r->ts[r->n - 1] >= r->t0 + r->period)
+        r->n--;
+    r->ok = r->period > 0 && r->n > 0;
+}
+
+static struct rec *find_rec(struct server *srv, const char *guid)
+{
+    struct rec *r = NULL;
+    pthread_mutex_lock(&srv->mu);
+    for (size_t i = 0; i < srv->nrecs; i++)
+        if (strcmp(srv->recs[i].guid, guid) == 0)
+            r = &srv->recs[i];
+    if (!r && srv->nrecs < MAX_RECS && guid[0] && !strchr(guid, '/')) {
+        r = &srv->recs[srv->nrecs++];
+        snprintf(r->guid, sizeof r->guid, "%s", guid);
+        rec_load(srv, r);
+    }
+    pthread_mutex_unlock(&srv->mu);
+    return r && r->ok ? r : NULL;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void sleep_until_ms(int64_t at)
+{
+    struct timespec t = {.tv_sec = at / 1000, .tv_nsec = (long)(at % 1000) * 1000000L};
+    while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &t, NULL) == EINTR)
+        ;
+}
+
+/* Sends iov[0..n) completely. */
+static int send_iov(int fd, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        ssize_t k = writev(fd, iov, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        while (n > 0 && (size_t)k >= iov->iov_len) {
+            k -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + k;
+            iov->iov_len -= (size_t)k;
+        }
+    }
+    return 0;
+}
+
+/* getstream.cgi: the paced live stream of a recorded camera, until the
+ * client goes (then -1: the connection closes). */
+static int live(struct server *srv, int fd, const char *query)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                               "Connection: close\r\n\r\n0\n";
+    char guid[ID_MAX];
+    unsigned char hdr[BATCH][FRAME_HEAD];
+    struct iovec iov[2 * BATCH];
+    struct rec *r;
+    int64_t now, shift;
+    size_t i, lo, hi;
+    param(query, "ch_sid", guid, sizeof guid);
+    r = find_rec(srv, guid);
+    if (!r)
+        return not_found(fd);
+    if (send_all(fd, head, sizeof head - 1, 0) != 0)
+        return -1;
+    now = wall_ms();
+    shift = (now - r->t0) / GRID_MS * GRID_MS;
+    for (lo = 0, hi = r->n; lo < hi;) {      /* the first frame at or after now */
+        size_t mid = (lo + hi) / 2;
+        if (r->ts[mid] + shift < now)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    i = lo;
+    for (;;) {
+        int n = 0;
+        if (i >= r->n) {
+            i = 0;
+            shift += r->period;
+        }
+        sleep_until_ms(r->ts[i] + shift);
+        now = wall_ms();
+        while (n < BATCH && i < r->n && r->ts[i] + shift <= now) {
+            size_t off = r->off[i];
+            size_t end = i + 1 < r->n ? r->off[i + 1]
+                         : off + FRAME_HEAD + le32(r->p + off + 48) + le32(r->p + off + 52);
+            int64_t ts = r->ts[i] + shift;
+            memcpy(hdr[n], r->p + off, FRAME_HEAD);
+            for (int b = 0; b < 8; b++)
+                hdr[n][16 + b] = (unsigned char)((uint64_t)ts >> (8 * b));
+            iov[2 * n] = (struct iovec){hdr[n], FRAME_HEAD};
+            iov[2 * n + 1] = (struct iovec){(void *)(r->p + off + FRAME_HEAD),
+                                            end - off - FRAME_HEAD};
+            n++;
+            i++;
+        }
+        if (send_iov(fd, iov, 2 * n) != 0)
+            return -1;
+    }
+}
+
 static int route(struct server *srv, int fd, char *target)
 {
     char act[32];
@@ -264,6 +514,8 @@ static int route(struct server *srv, int fd, char *target)
     }
     if (ends_with(target, plen, "/qplay.cgi"))
         return qplay(srv, fd, q);
+    if (ends_with(target, plen, "/getstream.cgi"))
+        return live(srv, fd, q);
     return not_found(fd);
 }
 
@@ -330,12 +582,17 @@ int main(int argc, char **argv)
     struct server srv = {0};
     struct sockaddr_in a = {0};
     socklen_t alen = sizeof a;
+    struct rlimit rl;
     int one = 1, lfd;
     if (argc < 2) {
         fprintf(stderr, "usage: fakenvr DIR [PORT]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;      /* a thousand live streams need as many descriptors */
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     srv.dir = argv[1];
     pthread_mutex_init(&srv.mu, NULL);
     read_open_id(&srv);
@@ -344,7 +601,7 @@ int main(int argc, char **argv)
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)(argc > 2 ? atoi(argv[2]) : 0));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 512) != 0 ||
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 4096) != 0 ||
         getsockname(lfd, (struct sockaddr *)&a, &alen) != 0) {
         perror("fakenvr");
         return 1;
@@ -371,6 +628,7 @@ int main(int argc, char **argv)
         c->fd = fd;
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&at, 256 * 1024);
         if (pthread_create(&t, &at, serve, c) != 0) {
             close(fd);
             free(c);

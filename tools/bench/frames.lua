@@ -19,8 +19,9 @@
 -- curl and CPU ratio client / curl (medians of the rounds' ratios: each
 -- pair saw the same conditions), and the CPU per frame over curl's in µs
 -- ((client CPU - curl CPU) / frames, median).  curl's CPU is its whole
--- process (user + system, from its parent shell's cutime/cstime, so with its
--- start-up); the client's is os.clock() around its loop.
+-- process (user + system, from its parent bash's `times`: getrusage of the
+-- children, to the millisecond, so with its start-up); the client's is
+-- os.clock() around its loop.
 local qvr = require "qvrpro"
 local B = require "benchlib"
 
@@ -30,7 +31,6 @@ local URL = assert(os.getenv("QVR_URL"), "QVR_URL: the fake NVR")
 local VS = os.getenv("QVR_BENCH_VS")           -- another checkout (rock + lua), or nil
 if VS == "" then VS = nil end
 local VS_NAME = os.getenv("QVR_BENCH_VS_NAME") or "other"
-local TICKS = tonumber(B.capture("getconf CLK_TCK")) or 100
 
 local cases, minutes = {}, nil
 for line in io.lines(REC .. "/manifest.txt") do
@@ -60,29 +60,31 @@ local function run_curl(case)
       timecontrol = false }))
     assert(pb:play())
     pbs[i] = pb
-    args[i] = "-o /dev/null " .. B.shell_quote(nvr:url(nvr.prefix .. "/apis/qplay.cgi",
-      { ver = "v1", cmd = "get", session = pb.id }, false))
+    args[i] = "-o /dev/null " .. B.shell_quote(nvr:endpoint_url("qplay.get",
+      { session = pb.id }))
   end
+  -- bash's `times`: the children's user and system time from getrusage, to
+  -- the millisecond (/proc's clock ticks are 10 ms: 0.1 µs per frame of Garage)
   local script = "curl -s -w '%{http_code} %{size_download} %{time_total}\\n' "
-    .. table.concat(args, " ") .. "; read -r s < /proc/$$/stat; echo \"$s\""
-  local out = B.capture("sh -c " .. B.shell_quote(script))
+    .. table.concat(args, " ") .. "; times"
+  local out = B.capture("bash -c " .. B.shell_quote(script))
   for _, pb in ipairs(pbs) do pb:close() end
   local r = { bytes = 0, secs = 0 }
   local n = 0
-  local stat
+  local times = {}
   for line in out:gmatch("[^\n]+") do
     local code, bytes, secs = line:match("^(%d+) (%d+) ([%d.]+)$")
     if code then
       assert(code == "200", "curl: " .. out)
       r.bytes, r.secs, n = r.bytes + tonumber(bytes), r.secs + tonumber(secs), n + 1
     else
-      stat = line
+      local um, us, sm, ss = line:match("^(%d+)m([%d.]+)s (%d+)m([%d.]+)s$")
+      if um then times[#times + 1] = 60 * (um + sm) + us + ss end
     end
   end
-  assert(n == case.repeats and stat, "curl: " .. out)
-  local f = {}
-  for v in stat:match("%) (.*)$"):gmatch("%S+") do f[#f + 1] = v end
-  r.cpu = (tonumber(f[14]) + tonumber(f[15])) / TICKS
+  -- `times` prints the shell's own line, then its children's (curl's)
+  assert(n == case.repeats and #times == 2, "curl: " .. out)
+  r.cpu = times[2]
   return r
 end
 

@@ -29,8 +29,7 @@ local function record(s, path)
   local from = A + 120 * MINUTE
   local pb = assert(nvr:playback(s.cam, { from = from, to = from + s.minutes * MINUTE,
     timecontrol = false }))
-  local url = nvr:url(nvr.prefix .. "/apis/qplay.cgi", { ver = "v1", cmd = "get", session = pb.id },
-    false)
+  local url = nvr:endpoint_url("qplay.get", { session = pb.id })
   local code = B.capture(("curl -s -o %s -w '%%{http_code}' %s"):format(B.shell_quote(path),
     B.shell_quote(url)))
   pb:close()

@@ -55,9 +55,9 @@ for i, case in ipairs(CASES) do
   local to = from + MINUTES * MINUTE
   local pb = assert(nvr:playback(cam, { from = from, to = to, timecontrol = false }))
   local function qurl(cmd, extra)
-    local q = { ver = "v1", cmd = cmd, session = pb.id }
+    local q = { session = pb.id }
     for k, v in pairs(extra or {}) do q[k] = v end
-    return nvr:url(nvr.prefix .. "/apis/qplay.cgi", q, false)
+    return nvr:endpoint_url("qplay." .. cmd, q)
   end
   if i == 1 then
     -- the answer to a qplay command (play)
@@ -75,13 +75,12 @@ end
 -- open and close as the server answers them (a session of its own)
 do
   local cam = assert(nvr:camera(CASES[1].cam))
-  curl_to(nvr:url(nvr.prefix .. "/apis/qplay.cgi", { ver = "v1", cmd = "open", ch_sid = cam.guid,
-    query_type = 0, start_time = A + 2 * 60 * MINUTE, end_time = A + 2 * 60 * MINUTE + MINUTE,
-    recording_type = 0, stream = 0, stream_id = 0, data_type = 1 }), "open.txt")
+  curl_to(nvr:endpoint_url("qplay.open", { ch_sid = cam.guid,
+    start_time = A + 2 * 60 * MINUTE, end_time = A + 2 * 60 * MINUTE + MINUTE,
+    recording_type = 0, stream_id = 0, data_type = 1 }), "open.txt")
   local text = io.open(DIR .. "/open.txt"):read("a")
   local id = assert(text:match("(%x%x%x%x%x%x%x%x+)%s*$"), "no session id in the open answer")
-  curl_to(nvr:url(nvr.prefix .. "/apis/qplay.cgi", { ver = "v1", cmd = "close", session = id },
-    false), "close.txt")
+  curl_to(nvr:endpoint_url("qplay.close", { session = id }), "close.txt")
 end
 nvr:close()
 curl_to(("%s/cgi-bin/authLogout.cgi?sid=%s&logout=1"):format(base, sid), "logout.xml")

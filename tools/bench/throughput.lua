@@ -41,8 +41,7 @@ end
 
 local function run_curl(case)
   local pb = open(case)
-  local url = nvr:url(nvr.prefix .. "/apis/qplay.cgi", { ver = "v1", cmd = "get", session = pb.id },
-    false)
+  local url = nvr:endpoint_url("qplay.get", { session = pb.id })
   -- the shell reads its own /proc stat after curl ended: cutime + cstime
   -- (fields 16 and 17, in clock ticks) are curl's CPU time
   local script = "curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}' "

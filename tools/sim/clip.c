@@ -5,12 +5,16 @@
  *
  * A recording file spans one UTC minute (QNAP's export deck cuts exports
  * into such minutes); a gap in the recording ends the file early.  The MP4
- * holds the camera's video only, remuxed (not re-encoded): H.264 Annex B
- * access units (the muxer writes avcC from the SPS/PPS of the first key
- * frame) or MJPEG frames, timestamps relative to the first frame.
+ * holds the camera's video remuxed (not re-encoded): H.264 Annex B access
+ * units (the muxer writes avcC from the SPS/PPS of the first key frame) or
+ * MJPEG frames, timestamps relative to the first frame; and the camera's
+ * audio over the same span (clip_audio.c: AAC copied, G.711/G.726 as AAC),
+ * the frames from the first video frame's time whose end is not after the
+ * video's end.
  */
 #include "clip.h"
 #include "archive.h"
+#include "clip_audio.h"
 #include "sim.h"
 
 #include <libavcodec/avcodec.h>
@@ -18,6 +22,11 @@
 #include <libavutil/opt.h>
 #include <stdio.h>
 #include <string.h>
+
+void clip_init(void)
+{
+    av_log_set_level(AV_LOG_ERROR);
+}
 
 /* ---- an in-memory, seekable output for the MP4 muxer ---- */
 
@@ -97,12 +106,13 @@ static int h264_extradata(const uint8_t *p, size_t n, struct buf *out)
 struct muxer {
     AVFormatContext *oc;
     AVStream *st;
+    struct clip_audio *audio;
     struct memout mo;
     bool header;
 };
 
-static int mux_open(struct muxer *mx, const struct camera *c, const struct clip_frame *first,
-                    struct buf *out)
+static int mux_open(struct muxer *mx, const struct sim *s, const struct camera *c,
+                    const struct clip_frame *first, struct buf *out)
 {
     const struct video_info *vi = &video_kinds[c->video];
     mx->mo = (struct memout){out, 0};
@@ -133,6 +143,8 @@ static int mux_open(struct muxer *mx, const struct camera *c, const struct clip_
     }
     mx->st->time_base = (AVRational){1, 1000};
     mx->st->avg_frame_rate = (AVRational){c->fps, 1};
+    if (clip_audio_open(&mx->audio, mx->oc, c, &s->media.audio[c->audio]) != 0)
+        return -1;
     uint8_t *iobuf = av_malloc(65536);
     if (!iobuf)
         return -1;
@@ -166,7 +178,8 @@ static int mux_frame(struct muxer *mx, const struct arc_frame *f, int64_t t0, in
 
 static int mux_close(struct muxer *mx, bool ok)
 {
-    int rc = ok ? 0 : -1;
+    int rc = ok && clip_audio_finish(mx->audio) == 0 ? 0 : -1;
+    clip_audio_free(mx->audio);
     if (mx->header && av_write_trailer(mx->oc) < 0)
         rc = -1;
     if (mx->oc && mx->oc->pb) {
@@ -189,6 +202,37 @@ static bool first_key(const struct sim *s, const struct camera *c, int64_t from,
     return arc_next(s, c, arc_key_at(s, c, from), hi, ARC_KEYONLY, f);
 }
 
+/* The last video frame of the recording file from f on (a gap ends it). */
+static struct arc_frame last_video(const struct sim *s, const struct camera *c,
+                                   struct arc_frame f, int64_t hi)
+{
+    struct arc_frame next;
+    while (arc_next(s, c, f.order + 1, hi, 0, &next) && next.ts <= f.ts + c->video_ms)
+        f = next;
+    return f;
+}
+
+/* Muxes the frames from the key frame f to the video's end (end_ts,
+ * exclusive): video frames, and audio frames from f's time that end by
+ * end_ts. */
+static bool mux_frames(struct muxer *mx, const struct sim *s, const struct camera *c,
+                       struct arc_frame f, int64_t end_ts)
+{
+    int64_t t0 = f.ts;
+    bool more = true;
+    while (more) {
+        bool ok = true;
+        if (!f.audio)
+            ok = mux_frame(mx, &f, t0, c->video_ms) == 0;
+        else if (mx->audio && f.ts + c->audio_ms <= end_ts)
+            ok = clip_audio_frame(mx->audio, f.cf, f.ts - t0) == 0;
+        if (!ok)
+            return false;
+        more = arc_next(s, c, f.order + 1, end_ts - 1, ARC_AUDIO, &f);
+    }
+    return true;
+}
+
 enum clip_result clip_mp4(const struct sim *s, const struct camera *c, int64_t from, int64_t to,
                           struct buf *out, int64_t *first_ts, int64_t *end_ts)
 {
@@ -208,21 +252,13 @@ enum clip_result clip_mp4(const struct sim *s, const struct camera *c, int64_t f
     struct arc_frame f;
     if (from > hi || !first_key(s, c, from, file_start < begin ? begin : file_start, hi, &f))
         return CLIP_NO_DATA;
+    int64_t stop = last_video(s, c, f, hi).ts + c->video_ms;
     struct muxer mx = {0};
-    bool ok = mux_open(&mx, c, f.cf, out) == 0;
-    int64_t t0 = f.ts, last = f.ts;
-    while (ok) {
-        if (f.ts > last + c->video_ms) /* a gap ends the recording file */
-            break;
-        ok = mux_frame(&mx, &f, t0, c->video_ms) == 0;
-        last = f.ts;
-        if (!arc_next(s, c, f.order + 1, hi, 0, &f))
-            break;
-    }
+    bool ok = mux_open(&mx, s, c, f.cf, out) == 0 && mux_frames(&mx, s, c, f, stop);
     if (mux_close(&mx, ok) != 0)
         return CLIP_FAILED;
-    *first_ts = t0;
-    *end_ts = last + c->video_ms;
+    *first_ts = f.ts;
+    *end_ts = stop;
     return CLIP_OK;
 }
 

@@ -6,6 +6,7 @@
  * connection), prints the one startup line, waits for SIGTERM/SIGINT and
  * stops the daemons (streams notice `stopping` within 100 ms).
  */
+#include "clip.h"
 #include "config.h"
 #include "dump.h"
 #include "http.h"
@@ -226,6 +227,7 @@ static int run(struct sim *s)
 {
     sigset_t set;
     block_signals(&set);
+    clip_init();
     struct listener main_l = {0}, logs_l = {0};
     if (start(s, &main_l, s->opt.port, s->opt.tls_cert != NULL) != 0 ||
         start(s, &logs_l, s->opt.logs_port, false) != 0) {

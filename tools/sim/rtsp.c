@@ -4,9 +4,14 @@
  *
  * Each client session gets its own pipeline: appsrc fed with the camera's
  * fixture frames (timestamps k * frame interval, starting at a key frame)
- * -> h264parse -> rtph264pay, or appsrc -> rtpjpegpay for MJPEG.  The
- * frames point into the loaded media (read-only for the simulator's life),
- * so buffers wrap them without copying.
+ * -> h264parse -> rtph264pay, or appsrc -> rtpjpegpay for MJPEG; a camera
+ * with audio has a second appsrc fed with its fixture audio frames on the
+ * same clock (the audio frame at or after the first video frame's time
+ * comes first), as RTP MPEG4-GENERIC (AAC, via aacparse: ADTS -> raw),
+ * PCMU (G.711 µ-law, payload 0) or G726-32 (force-aal2=false: rtpg726pay
+ * repacks the fixture's big-endian codes as RFC 3551 says).  The frames
+ * point into the loaded media (read-only for the simulator's life), so
+ * buffers wrap them without copying.
  */
 #include "rtsp.h"
 #include "rest.h"
@@ -35,23 +40,24 @@ struct rtsp_server {
     struct mount *mounts;
 };
 
-/* One client's feed: frame k of the session is fixture frame k0 + k. */
+/* One client's feed of one track: frame k of the session is fixture frame
+ * (k0 + k) mod n, at k0 + k intervals on the camera's clock, stamped
+ * relative to t0 (the first video frame's time). */
 struct feed {
-    const struct sim *sim;
-    const struct camera *cam;
-    int64_t k, k0;
+    const struct clip *clip;
+    int64_t k, k0, interval_ms, t0_ms;
 };
 
 static void need_data(GstElement *src, guint length, gpointer user)
 {
     (void)length;
     struct feed *f = user;
-    const struct clip *v = &f->sim->media.video[f->cam->video];
-    const struct clip_frame *fr = &v->frames[(size_t)((f->k0 + f->k) % (int64_t)v->n)];
+    const struct clip_frame *fr = &f->clip->frames[(size_t)((f->k0 + f->k) % (int64_t)f->clip->n)];
     GstBuffer *b = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, (gpointer)fr->data,
                                                fr->len, 0, fr->len, NULL, NULL);
-    GST_BUFFER_PTS(b) = (GstClockTime)(f->k * f->cam->video_ms) * GST_MSECOND;
-    GST_BUFFER_DURATION(b) = (GstClockTime)f->cam->video_ms * GST_MSECOND;
+    int64_t pts_ms = (f->k0 + f->k) * f->interval_ms - f->t0_ms;
+    GST_BUFFER_PTS(b) = (GstClockTime)pts_ms * GST_MSECOND;
+    GST_BUFFER_DURATION(b) = (GstClockTime)f->interval_ms * GST_MSECOND;
     f->k++;
     GstFlowReturn ret;
     g_signal_emit_by_name(src, "push-buffer", b, &ret);
@@ -69,32 +75,91 @@ static int64_t first_frame(const struct sim *s, const struct camera *c)
     return k;
 }
 
+static GstCaps *video_caps(const struct camera *c)
+{
+    const struct video_info *vi = &video_kinds[c->video];
+    if (c->video == VIDEO_MJPEG)
+        return gst_caps_new_simple("image/jpeg", "framerate", GST_TYPE_FRACTION, c->fps, 1,
+                                   "width", G_TYPE_INT, (int)vi->width, "height", G_TYPE_INT,
+                                   (int)vi->height, NULL);
+    return gst_caps_new_simple("video/x-h264", "stream-format", G_TYPE_STRING, "byte-stream",
+                               "alignment", G_TYPE_STRING, "au", "framerate", GST_TYPE_FRACTION,
+                               c->fps, 1, NULL);
+}
+
+/* The caps of the camera's fixture audio frames (NULL: no audio). */
+static GstCaps *audio_caps(const struct camera *c)
+{
+    const struct audio_info *ai = &audio_kinds[c->audio];
+    int rate = (int)ai->sample_rate, ch = ai->channels;
+    switch (c->audio) {
+    case AUDIO_AAC:
+        return gst_caps_new_simple("audio/mpeg", "mpegversion", G_TYPE_INT, 4, "stream-format",
+                                   G_TYPE_STRING, "adts", "rate", G_TYPE_INT, rate, "channels",
+                                   G_TYPE_INT, ch, NULL);
+    case AUDIO_G711:
+        return gst_caps_new_simple("audio/x-mulaw", "rate", G_TYPE_INT, rate, "channels",
+                                   G_TYPE_INT, ch, NULL);
+    case AUDIO_G726:
+        return gst_caps_new_simple("audio/x-adpcm", "layout", G_TYPE_STRING, "g726", "bitrate",
+                                   G_TYPE_INT, rate * ai->bits, "rate", G_TYPE_INT, rate,
+                                   "channels", G_TYPE_INT, ch, NULL);
+    default: return NULL;
+    }
+}
+
+/* Sets up the appsrc called name with caps and a feed of clip. */
+static void attach_feed(GstRTSPMedia *media, GstElement *bin, const char *name, GstCaps *caps,
+                        const struct clip *clip, int64_t k0, int64_t interval_ms, int64_t t0_ms)
+{
+    GstElement *src = gst_bin_get_by_name_recurse_up(GST_BIN(bin), name);
+    g_object_set(src, "format", GST_FORMAT_TIME, "is-live", TRUE, "caps", caps, NULL);
+    gst_caps_unref(caps);
+    struct feed *f = g_new0(struct feed, 1);
+    *f = (struct feed){clip, 0, k0, interval_ms, t0_ms};
+    char key[32];
+    snprintf(key, sizeof key, "qvrsim-feed-%s", name);
+    g_object_set_data_full(G_OBJECT(media), key, f, g_free);
+    g_signal_connect(src, "need-data", G_CALLBACK(need_data), f);
+    gst_object_unref(src);
+}
+
 static void media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media, gpointer user)
 {
     (void)factory;
     const struct mount *m = user;
     const struct camera *c = m->cam;
-    const struct video_info *vi = &video_kinds[c->video];
     GstElement *bin = gst_rtsp_media_get_element(media);
-    GstElement *src = gst_bin_get_by_name_recurse_up(GST_BIN(bin), "src");
-    GstCaps *caps =
-        c->video == VIDEO_MJPEG
-            ? gst_caps_new_simple("image/jpeg", "framerate", GST_TYPE_FRACTION, c->fps, 1,
-                                  "width", G_TYPE_INT, (int)vi->width, "height", G_TYPE_INT,
-                                  (int)vi->height, NULL)
-            : gst_caps_new_simple("video/x-h264", "stream-format", G_TYPE_STRING, "byte-stream",
-                                  "alignment", G_TYPE_STRING, "au", "framerate",
-                                  GST_TYPE_FRACTION, c->fps, 1, NULL);
-    g_object_set(src, "format", GST_FORMAT_TIME, "is-live", TRUE, "caps", caps, NULL);
-    gst_caps_unref(caps);
-    struct feed *f = g_new0(struct feed, 1);
-    f->sim = m->sim;
-    f->cam = c;
-    f->k0 = first_frame(m->sim, c);
-    g_object_set_data_full(G_OBJECT(media), "qvrsim-feed", f, g_free);
-    g_signal_connect(src, "need-data", G_CALLBACK(need_data), f);
-    gst_object_unref(src);
+    int64_t k0 = first_frame(m->sim, c), t0 = k0 * c->video_ms;
+    attach_feed(media, bin, "src", video_caps(c), &m->sim->media.video[c->video], k0,
+                c->video_ms, t0);
+    GstCaps *acaps = audio_caps(c);
+    if (acaps) /* the first audio frame at or after t0 */
+        attach_feed(media, bin, "asrc", acaps, &m->sim->media.audio[c->audio],
+                    (t0 + c->audio_ms - 1) / c->audio_ms, c->audio_ms, t0);
     gst_object_unref(bin);
+}
+
+/* The launch line of a camera's pipeline: pay0 video, pay1 audio. */
+static const char *launch_line(const struct camera *c)
+{
+    static const char *const lines[2][AUDIO_KINDS] = {
+        {"( appsrc name=src ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )",
+         "( appsrc name=src ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 "
+         "appsrc name=asrc ! aacparse ! rtpmp4gpay name=pay1 pt=97 )",
+         "( appsrc name=src ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 "
+         "appsrc name=asrc ! rtppcmupay name=pay1 pt=0 )",
+         "( appsrc name=src ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 "
+         "appsrc name=asrc ! rtpg726pay name=pay1 pt=97 force-aal2=false )"},
+        {"( appsrc name=src ! rtpjpegpay name=pay0 pt=26 )",
+         "( appsrc name=src ! rtpjpegpay name=pay0 pt=26 "
+         "appsrc name=asrc ! aacparse ! rtpmp4gpay name=pay1 pt=97 )",
+         "( appsrc name=src ! rtpjpegpay name=pay0 pt=26 appsrc name=asrc ! rtppcmupay name=pay1 "
+         "pt=0 )",
+         "( appsrc name=src ! rtpjpegpay name=pay0 pt=26 appsrc name=asrc ! rtpg726pay "
+         "name=pay1 pt=97 force-aal2=false )"},
+    };
+    return lines[c->video == VIDEO_MJPEG][c->audio];
 }
 
 static void *loop_thread(void *arg)
@@ -115,11 +180,7 @@ static void add_mounts(struct rtsp_server *srv, const struct sim *s)
             continue; /* DESCRIBE answers 404 */
         srv->mounts[i] = (struct mount){s, c};
         GstRTSPMediaFactory *f = gst_rtsp_media_factory_new();
-        gst_rtsp_media_factory_set_launch(
-            f, c->video == VIDEO_MJPEG
-                   ? "( appsrc name=src ! rtpjpegpay name=pay0 pt=26 )"
-                   : "( appsrc name=src ! h264parse ! rtph264pay name=pay0 pt=96 "
-                     "config-interval=-1 )");
+        gst_rtsp_media_factory_set_launch(f, launch_line(c));
         g_signal_connect(f, "media-configure", G_CALLBACK(media_configure), &srv->mounts[i]);
         char path[32];
         snprintf(path, sizeof path, "/channel%d", c->index + 1);

@@ -4,8 +4,9 @@
  *
  * Owns: one mount per connected fixture camera, /channel<channel_index+1>,
  * streaming the camera's fixture video in a loop at its frame rate (H.264
- * as RTP/H.264, MJPEG as RTP/JPEG), and the GLib main loop thread that runs
- * the server.  No audio.
+ * as RTP/H.264, MJPEG as RTP/JPEG) with the camera's fixture audio on the
+ * same clock (AAC as MPEG4-GENERIC, G.711 µ-law as PCMU, G.726 as
+ * G726-32), and the GLib main loop thread that runs the server.
  */
 #ifndef SIM_RTSP_H
 #define SIM_RTSP_H

@@ -23,7 +23,7 @@ local function probe(o, list)
   local core = require "qvrpro.core"
   local session = core.session(o)
   local t = core.now_ms()
-  local entry, err = session:request("json", "/qvrentry", nil, { sid = false, retry = false })
+  local entry, err = session:call("qvrentry", nil, { retry = false })
   local ms = core.now_ms() - t
   session:close()
   local where = ("%s:%d"):format(o.host, o.port)
@@ -35,7 +35,8 @@ local function probe(o, list)
     end
     if name == "HTTP_ERROR" then
       check(list, "reachable", "ok", where .. " answers")
-      return check(list, "api", "fail", ("/qvrentry: %s"):format(tostring(err)), HINTS.HTTP_ERROR)
+      return check(list, "api", "fail", ("%s: %s"):format(err.path or "qvrentry", tostring(err)),
+        HINTS.HTTP_ERROR)
     end
     return check(list, "reachable", "fail", ("%s: %s"):format(where, tostring(err)),
       HINTS[name] or "check the address and that the NVR is up")
@@ -51,8 +52,8 @@ local function probe(o, list)
   end
   local family = entry.is_qvp == "no" and "QVR Elite/Surveillance" or "QVR Pro"
   local prefix = type(entry.fw_web_ui_prefix) == "string" and entry.fw_web_ui_prefix ~= ""
-    and ("/" .. entry.fw_web_ui_prefix:gsub("^/+", "")) or "/qvrpro"
-  local want = o.prefix or "/qvrpro"
+    and ("/" .. entry.fw_web_ui_prefix:gsub("^/+", "")) or core.default_prefix
+  local want = o.prefix or core.default_prefix
   if o.prefix ~= "auto" and prefix ~= want then
     return check(list, "api", "fail", ("%s says its API is under %s, QVR_URL uses %s"):format(family,
       prefix, want), ("add %s to the URL (http://host:port%s) or use the prefix \"auto\"")
@@ -65,7 +66,8 @@ end
 local function rest_version(nvr, list)
   local last
   for _, v in ipairs({ "1.3.1", "1.2.0", "1.1.0" }) do
-    local a, err = nvr:request("json", nvr.prefix .. "/camera/list", { ver = v })
+    -- read as a CGI answer: 0xB1000000 is then API_VERSION_UNSUPPORTED, not NOT_SUPPORTED
+    local a, err = nvr:call("camera.list", { ver = v }, { kind = "json" })
     if a then
       return check(list, "rest", "ok", ("REST API %s answers (besides the 2017 CGIs)"):format(v))
     end
