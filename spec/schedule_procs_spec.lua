@@ -179,6 +179,29 @@ describe("schedule jobs in child processes", function()
       table.concat(log, "\n"))
   end)
 
+  it("keeps the missed-run policies: run_all runs each missed run in order, in children", function()
+    local T0 = 1782900000000          -- 2026-07-01T10:00:00Z
+    local cfg = load_config(dir, ([[
+      { name = "hourly", kind = "lua", cron = "0 * * * *", zone = "UTC", missed = "run_all",
+        fn = function(_, ctx)
+          local f = assert(io.open(%q, "a")); f:write(ctx.scheduled, " ", ctx.missed, "\n"); f:close()
+        end },]]):format(dir .. "/runs"), "nvr = false,")
+    cfg.log = function() end
+    cfg.clock = function() return T0 + 30000 end
+    assert.equal(1, #schedule.run_once(cfg).ran)
+    cfg.clock = function() return T0 + 5 * 3600000 + 600000 end
+    assert.equal(5, #schedule.run_once(cfg).ran)
+    local runs, folded = {}, 0
+    for at, missed in read(dir .. "/runs"):gmatch("(%d+) (%d+)\n") do
+      runs[#runs + 1] = tonumber(at)
+      folded = folded + tonumber(missed)
+    end
+    assert.equal(0, folded)                                  -- ctx.missed reaches the child
+    assert.same({ T0, T0 + 3600000, T0 + 2 * 3600000, T0 + 3 * 3600000, T0 + 4 * 3600000,
+                  T0 + 5 * 3600000 }, runs)
+    assert.equal(T0 + 5 * 3600000, schedule.state(cfg, "hourly").last_run)
+  end)
+
   it("gives the child no descriptor of the scheduler's", function()
     local held = {}
     for i = 1, 5 do held[i] = assert(io.open(dir .. "/held" .. i, "w")) end
@@ -349,6 +372,35 @@ describe("schedule jobs in child processes with the simulator", function()
     assert.is_true(took < 6000 + 1000 + 8000, "took " .. took)
     assert.is_nil(schedule.state(cfg, "hog").last_run)
     assert.equal(m, schedule.state(cfg, "tick").last_run)
+  end)
+
+  it("the long-running scheduler opens and closes a recording window through children", function()
+    local off, m, expr = fake_minute(1000)
+    local t_test = qvr.time.now()
+    local cfg = load_config(dir, ([[
+      { name = "window", kind = "record", camera = "Back Yard", cron = %q, zone = "UTC",
+        duration = "3s" },]]):format(expr), ("nvr = %q,"):format(nvr_url()))
+    local log, seen_on = {}, false
+    cfg.log = logger(log)
+    cfg.clock = function() return qvr.time.now() + off end
+    cfg.until_ms = m + 5000
+    cfg.sleep = function(secs)
+      if cfg.clock() > m + 500 and cfg.clock() < m + 2500 and recording("Back Yard") then seen_on = true end
+      qvr.core.sleep(secs)
+    end
+    local s = schedule.run(cfg)
+    local text = table.concat(log, "\n")
+    assert.equal(1, #s.ran, text)
+    assert.is_true(seen_on, text)
+    assert.is_false(recording("Back Yard"))
+    assert.truthy(find(log, "^info %[window%] recording off %(window ended%)"), text)
+    local contents = {}
+    for e in S.nvr:each_log{ start_time = t_test - 1000, channel_id = { 1 }, sort_field = "time",
+                             dir = "ASC" } do
+      if tostring(e.content):match("^Manual recording") then contents[#contents + 1] = e.content end
+    end
+    assert.same({ "Manual recording started", "Manual recording stopped" }, contents)
+    assert.is_nil(schedule.state(cfg, "window").rec_until)
   end)
 
   it("qvr schedule (long-running) on SIGINT stops its children and closes the open window", function()
