@@ -438,3 +438,51 @@ describe("schedule jobs in child processes with the simulator", function()
     assert.matches("%[hog%]: stopped: the scheduler is leaving", out)
   end)
 end)
+
+describe("core.spawn", function()
+  local core = qvr.core
+
+  local function wait_end(p)
+    local deadline = now_ms() + 10000
+    while not p:wait() and now_ms() < deadline do core.sleep(0.02) end
+    return p:wait()
+  end
+
+  it("starts a program with the given environment, output on two pipes, status when it ends", function()
+    local p = assert(core.spawn({ "/bin/sh", "-c", 'echo "out $QVR_X"; echo err >&2; echo msg >&3; exit 7' },
+      { "QVR_X=42" }))
+    assert.is_true(p:pid() > 0)
+    assert.same({ "exit", 7 }, { wait_end(p) })
+    assert.equal("out 42\nerr\n", p:read("out"))
+    assert.equal("msg\n", p:read("msg"))
+    assert.is_nil(p:read("out"))                              -- at its end
+    assert.is_nil(p:read("msg"))
+    p:close()
+    assert.matches("lua", core.exe_path())
+  end)
+
+  it("reads without blocking and kills the child's process group", function()
+    local p = assert(core.spawn({ "/bin/sh", "-c", "sleep 60 & sleep 60" }))
+    assert.equal("", p:read("out"))                           -- nothing yet, no wait
+    assert.is_nil(p:wait())
+    assert.is_true(p:kill(core.SIGTERM))
+    assert.same({ "signal", core.SIGTERM }, { wait_end(p) })
+    -- its background sleep was in the group too
+    local deadline = now_ms() + 5000
+    local left
+    repeat
+      left = h.capture("ps -eo pgid=,args= | awk '$1 == " .. p:pid() .. "' | grep -c 'sleep 60' || true")
+      core.sleep(0.05)
+    until left:match("^0") or now_ms() > deadline
+    assert.matches("^0", left)
+  end)
+
+  it("answers nil, err for a program that cannot start", function()
+    local p, err = core.spawn({ "/nonexistent/program" })
+    assert.is_nil(p)
+    assert.equal("IO_ERROR", err.name)
+    assert.matches("cannot start /nonexistent/program: No such file", tostring(err))
+    assert.has_error(function() core.spawn({}) end)
+    assert.has_error(function() core.spawn({ "/bin/true", 42 }) end)
+  end)
+end)

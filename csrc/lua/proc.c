@@ -99,7 +99,7 @@ static char **merged_env(const char **extra, int n_extra)
  * with its parent (PR_SET_PDEATHSIG), so a killed scheduler never leaves a
  * job running that the next one would start again. */
 static void child_exec(const char *const *argv, char *const *env, int out_w, int msg_w, int err_w,
-                       pid_t parent)
+                       pid_t parent, long max_fd)
 {
     sigset_t none;
     int null_fd;
@@ -124,7 +124,9 @@ static void child_exec(const char *const *argv, char *const *env, int out_w, int
         dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0 || dup2(msg_w, 3) < 0 || dup2(err_w, 4) < 0)
         goto fail;
     fcntl(4, F_SETFD, FD_CLOEXEC); /* the exec-error pipe: closed by a successful exec */
-    syscall(SYS_close_range, 5, ~0U, 0);
+    if (syscall(SYS_close_range, 5, ~0U, 0) != 0) /* before Linux 5.9: one by one */
+        for (long fd = 5; fd < max_fd; fd++)
+            close((int)fd);
     execve(argv[0], (char *const *)argv, env);
 fail:
     {
@@ -177,9 +179,12 @@ static int l_spawn(lua_State *L)
         return spawn_error(L, argv[0], rc);
     }
     pid_t parent = getpid();
+    long max_fd = sysconf(_SC_OPEN_MAX);
+    if (max_fd < 0 || max_fd > 65536)
+        max_fd = 65536;
     p->pid = fork();
     if (p->pid == 0)
-        child_exec(argv, env, out[1], msg[1], err_pipe[1], parent);
+        child_exec(argv, env, out[1], msg[1], err_pipe[1], parent, max_fd);
     rc = p->pid < 0 ? errno : 0;
     free(env);
     close(out[1]), close(msg[1]), close(err_pipe[1]);
