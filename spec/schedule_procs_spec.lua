@@ -77,6 +77,21 @@ describe("schedule jobs in child processes", function()
     end, "schedule: isolate = true needs a config read by schedule.load (its children read the file)")
   end)
 
+  it("refuses a bad max_jobs, kill_grace or isolate", function()
+    local function bad(extra, pattern)
+      local cfg = { nvr = false, jobs = {} }
+      for k, v in pairs(extra) do cfg[k] = v end
+      local ok, err = pcall(schedule.check, cfg)
+      assert.is_false(ok)
+      assert.matches(pattern, err)
+    end
+    bad({ max_jobs = 0 }, "max_jobs must be a whole number of at least 1")
+    bad({ max_jobs = 2.5 }, "max_jobs must be a whole number")
+    bad({ kill_grace = "soon" }, "kill_grace must be a duration")
+    bad({ isolate = "yes" }, "isolate must be true or false")
+    assert.equal(5, schedule.check{ jobs = {}, kill_grace = "5s" }.kill_grace)
+  end)
+
   it("kills a run blocked in a C call at its timeout (SIGTERM, SIGKILL after kill_grace)", function()
     local cfg = load_config(dir, [[
       { name = "stuck", kind = "lua", cron = "* * * * *", timeout = "1s",
