@@ -38,6 +38,8 @@ build = {
       ["qvrpro.core"] = {
          sources = {
             "csrc/lua/core.c",
+            "csrc/lua/typeaux.c",
+            "csrc/lua/sys.c",
             "csrc/lua/errobj.c",
             "csrc/lua/frame.c",
             "csrc/lua/session.c",

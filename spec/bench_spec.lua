@@ -62,6 +62,7 @@ describe("tools/bench fake NVR", function()
     end
     local wall, cpu = out:match("ratio qvrpro / new connection per call: ([%d.]+) %b(); CPU per call, "
       .. "client %+ server: ([%d.]+)")
+    assert.truthy(wall and cpu, out)
     assert.is_true(tonumber(wall) > 0 and tonumber(cpu) > 0, out)
     assert.truthy(out:match("ratio qvrpro / new connection per call, connection alone: [%d.]+"), out)
   end)

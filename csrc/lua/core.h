@@ -18,13 +18,13 @@
 #define QVR_ERROR_MT   "qvrpro.Error"
 #define QVR_FRAME_MT   "qvrpro.Frame"
 
-/* core.c: creates the metatable `name` with the metamethods `meta` and a
+/* typeaux.c: creates the metatable `name` with the metamethods `meta` and a
  * methods table `methods` in its __methods field (read by core.methods()
  * and by each type's __index). */
 void qvr_new_type(lua_State *L, const char *name, const luaL_Reg *meta,
                   const luaL_Reg *methods);
 
-/* core.c: gives the type `name` (made by qvr_new_type) the field names
+/* typeaux.c: gives the type `name` (made by qvr_new_type) the field names
  * `fields` (NULL-terminated): its __index looks a key up in one table and
  * switches on the position, rather than comparing strings one by one. */
 void qvr_type_fields(lua_State *L, const char *name, const char *const fields[]);
@@ -34,10 +34,17 @@ int qvr_field_id(lua_State *L, int obj, int key);
 /* Pushes the method named by the key at `key` (or nil); returns 1. */
 int qvr_push_method(lua_State *L, int obj, int key);
 
-/* core.c: the generic-for triple of an object's frames, like io.lines:
+/* typeaux.c: the generic-for triple of an object's frames, like io.lines:
  * iter, nil, nil, object (index 1, the to-be-closed value).  The iterator
  * calls read(object), which returns frame | nil | nil, err, and raises the err. */
 int qvr_push_frames_iter(lua_State *L, lua_CFunction read);
+/* core.methods(type_name) -> the methods table of a qvrpro type */
+int qvr_l_methods(lua_State *L);
+
+/* sys.c: now_ms, monotonic_ms, sleep and fd_limit into the table on top */
+void qvr_sys_register(lua_State *L);
+/* Raises the soft RLIMIT_NOFILE towards the hard limit (module load). */
+void qvr_raise_fd_limit(void);
 
 /* errobj.c: the qvrpro.Error object */
 void qvr_errobj_register(lua_State *L);
