@@ -101,7 +101,7 @@ describe("schedule jobs in child processes", function()
       { name = "stuck", kind = "lua", cron = "* * * * *", timeout = "1s",
         fn = function() require("qvrpro.core").sleep(120) end },
       { name = "stuck-shell", kind = "lua", cron = "* * * * *", timeout = "1s",
-        fn = function() os.execute("trap '' TERM; sleep 120") end },]], "nvr = false, kill_grace = 2,")
+        fn = function() os.execute("trap '' TERM; sleep 117.31") end },]], "nvr = false, kill_grace = 2,")
     local log = {}
     cfg.log = logger(log)
     local t0 = now_ms()
@@ -115,7 +115,7 @@ describe("schedule jobs in child processes", function()
     assert.truthy(find(log, "^warn %[stuck%] timed out after 1 s: stopping it"), table.concat(log, "\n"))
     -- the shell that ignores SIGTERM is gone too (its process group was killed)
     assert.truthy(find(log, "^error %[stuck%-shell%] the run timed out after 1 s"), table.concat(log, "\n"))
-    local ps = h.capture("ps -eo args | grep -c '^sleep 120$' || true")
+    local ps = h.capture("ps -eo args | grep -c '^sleep 117.31$' || true")
     assert.equal("0", (ps:gsub("%s", "")))
   end)
 
