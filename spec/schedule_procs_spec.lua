@@ -505,3 +505,32 @@ describe("core.spawn", function()
     assert.has_error(function() core.spawn({ "/bin/true", 42 }) end)
   end)
 end)
+
+describe("schedule pool", function()
+  it("sends SIGKILL kill_grace after SIGTERM to a child that ignores SIGTERM", function()
+    local pool = require "qvrpro.schedule.pool"
+    local dir = h.tmpdir()
+    local script = dir .. "/stubborn.sh"
+    h.write_file(script, "trap '' TERM\necho started\nsleep 30\n")
+    local log = {}
+    local r = { cfg = { state_dir = dir }, log = function(_, level, msg, job)
+      log[#log + 1] = ("%s [%s] %s"):format(level, job.name, msg)
+    end }
+    local p = pool.new(r, dir .. "/unused.lua", "", { kill_grace = 1 })
+    p.exe, p.script = "/bin/sh", script          -- a child that is not ours to end politely
+    local res
+    p:submit{ job = { name = "stubborn" }, step = "run", at = 0, timeout_ms = 500,
+              done = function(ok, err, how) res = { ok, err, how } end }
+    local t0 = now_ms()
+    p:drain()
+    local took = now_ms() - t0
+    assert.same({ false, "the run timed out after 500 ms and was stopped (SIGKILL)", "timeout" }, res)
+    assert.is_true(took >= 1400 and took < 1500 + 8000, "took " .. took)
+    local text = table.concat(log, "\n")
+    assert.truthy(find(log, "^info %[stubborn%] started$"), text)
+    assert.truthy(find(log, "^warn %[stubborn%] timed out after 500 ms: stopping it "
+      .. "%(SIGTERM, SIGKILL in 1 s%)"), text)
+    assert.truthy(find(log, "^warn %[stubborn%] still running: SIGKILL"), text)
+    h.execute("rm -rf " .. q(dir))
+  end)
+end)
