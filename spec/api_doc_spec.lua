@@ -40,6 +40,7 @@ local TARGETS = {
     require "qvrpro.mux"
     return debug.getregistry()["qvrpro.ExportLoop"].__index
   end,
+  ["proc:"] = function() return core.methods("qvrpro.Proc") end,
 }
 
 local function documented()

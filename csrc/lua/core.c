@@ -51,6 +51,7 @@ int luaopen_qvrpro_core(lua_State *L)
     qvr_camera_register(L);
     qvr_playback_register(L);
     qvr_fs_register(L);
+    qvr_proc_register(L);
     qvr_sys_register(L);
     qvr_dump_register(L);
     register_api(L);

@@ -79,6 +79,8 @@ luaL_Stream *qvr_check_file(lua_State *L, int i);
 void qvr_camera_register(lua_State *L);
 /* fs.c: mkdir_p, write_atomic, fsync, isatty into the table on top */
 void qvr_fs_register(lua_State *L);
+/* proc.c: core.spawn, core.exe_path and the Proc type (the scheduler's children) */
+void qvr_proc_register(lua_State *L);
 /* playback.c: the qvrpro.Playback object; adds core.playback likewise */
 void qvr_playback_register(lua_State *L);
 
