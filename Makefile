@@ -28,8 +28,9 @@ PROTO_OBJ := $(patsubst csrc/proto/%.c,$(BUILD)/proto/%.o,$(PROTO_SRC))
 INC       := -Icsrc/proto -Icsrc/net -Icsrc/media -Icsrc/lua $(shell pkg-config --cflags $(PKGS) lua5.4)
 ALL_HDR   := $(wildcard csrc/*/*.h)
 # qvrpro.mux, a module of its own over FFmpeg (see csrc/lua/muxobj.c)
-MUX_SRC   := csrc/lua/muxobj.c csrc/lua/joinobj.c csrc/media/mux.c csrc/media/join.c \
-             csrc/media/aacenc.c csrc/proto/codec.c
+MUX_SRC   := csrc/lua/muxobj.c csrc/lua/joinobj.c csrc/lua/exportobj.c csrc/media/mux.c \
+             csrc/media/join.c csrc/media/exportloop.c csrc/media/aacenc.c csrc/proto/codec.c \
+             csrc/proto/wire.c
 MUX_PKGS  := libavformat libavcodec libavutil
 CORE_SRC  := $(filter-out $(MUX_SRC),$(wildcard csrc/lua/*.c csrc/net/*.c)) $(PROTO_SRC)
 CTESTS    := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))

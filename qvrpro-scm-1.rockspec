@@ -38,6 +38,8 @@ build = {
       ["qvrpro.core"] = {
          sources = {
             "csrc/lua/core.c",
+            "csrc/lua/typeaux.c",
+            "csrc/lua/sys.c",
             "csrc/lua/errobj.c",
             "csrc/lua/frame.c",
             "csrc/lua/session.c",
@@ -46,6 +48,7 @@ build = {
             "csrc/lua/playback.c",
             "csrc/lua/remote_close.c",
             "csrc/lua/fs.c",
+            "csrc/lua/proc.c",
             "csrc/lua/answer.c",
             "csrc/net/http.c",
             "csrc/net/loop.c",
@@ -70,8 +73,9 @@ build = {
       -- a module of its own: libavcodec pulls in ~100 shared libraries that
       -- only scripts writing containers should load (csrc/lua/muxobj.c)
       ["qvrpro.mux"] = {
-         sources = { "csrc/lua/muxobj.c", "csrc/lua/joinobj.c", "csrc/media/mux.c",
-                     "csrc/media/join.c", "csrc/media/aacenc.c", "csrc/proto/codec.c" },
+         sources = { "csrc/lua/muxobj.c", "csrc/lua/joinobj.c", "csrc/lua/exportobj.c",
+                     "csrc/media/mux.c", "csrc/media/join.c", "csrc/media/exportloop.c",
+                     "csrc/media/aacenc.c", "csrc/proto/codec.c", "csrc/proto/wire.c" },
          libraries = { "avformat", "avcodec", "avutil" },
          incdirs = { "csrc/proto", "csrc/media", "csrc/lua" },
          libdirs = { "$(AVFORMAT_LIBDIR)" },
@@ -156,12 +160,16 @@ build = {
       ["qvrpro.sink.common"] = "lua/qvrpro/sink/common.lua",
       ["qvrpro.sink.container"] = "lua/qvrpro/sink/container.lua",
       ["qvrpro.sink.dump"] = "lua/qvrpro/sink/dump.lua",
+      ["qvrpro.sink.journal"] = "lua/qvrpro/sink/journal.lua",
+      ["qvrpro.export.index"] = "lua/qvrpro/export/index.lua",
       ["qvrpro.sink.h264"] = "lua/qvrpro/sink/h264.lua",
       ["qvrpro.sink.jpeg"] = "lua/qvrpro/sink/jpeg.lua",
+      ["qvrpro.schedule.child"] = "lua/qvrpro/schedule/child.lua",
       ["qvrpro.schedule.common"] = "lua/qvrpro/schedule/common.lua",
       ["qvrpro.schedule.config"] = "lua/qvrpro/schedule/config.lua",
       ["qvrpro.schedule.export"] = "lua/qvrpro/schedule/export.lua",
       ["qvrpro.schedule.plan"] = "lua/qvrpro/schedule/plan.lua",
+      ["qvrpro.schedule.pool"] = "lua/qvrpro/schedule/pool.lua",
       ["qvrpro.schedule.record"] = "lua/qvrpro/schedule/record.lua",
       ["qvrpro.schedule.runner"] = "lua/qvrpro/schedule/runner.lua",
       ["qvrpro.schedule.snapshot"] = "lua/qvrpro/schedule/snapshot.lua",

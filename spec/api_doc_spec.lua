@@ -36,6 +36,11 @@ local TARGETS = {
   ["mux."] = function() return require "qvrpro.mux" end,
   ["muxer:"] = function() require "qvrpro.mux"; return core.methods("qvrpro.Muxer") end,
   ["reader:"] = function() return core.methods("qvrpro.DumpReader") end,
+  ["xloop:"] = function()
+    require "qvrpro.mux"
+    return debug.getregistry()["qvrpro.ExportLoop"].__index
+  end,
+  ["proc:"] = function() return core.methods("qvrpro.Proc") end,
 }
 
 local function documented()

@@ -62,6 +62,7 @@ describe("tools/bench fake NVR", function()
     end
     local wall, cpu = out:match("ratio qvrpro / new connection per call: ([%d.]+) %b(); CPU per call, "
       .. "client %+ server: ([%d.]+)")
+    assert.truthy(wall and cpu, out)
     assert.is_true(tonumber(wall) > 0 and tonumber(cpu) > 0, out)
     assert.truthy(out:match("ratio qvrpro / new connection per call, connection alone: [%d.]+"), out)
   end)
@@ -88,6 +89,32 @@ describe("tools/bench fake NVR", function()
       end
     end
   end)
+
+  it("exports each recorded playback to .mkv with every frame, and prints the export ratios",
+    function()
+      local url = q(("http://admin:admin@127.0.0.1:%d"):format(fake_port))
+      for line in io.lines(dir .. "/manifest.txt") do
+        local cam, from, to = line:match("^%x+\t([^\t]+)\t[^\t]+\t(%d+)\t(%d+)\t%d+$")
+        if cam then
+          local frames_out = assert(h.capture(("%s QVR_URL=%s lua5.4 %s frames %s %s %s 2>&1")
+            :format(lua_path, url, q(bench .. "/frames_client.lua"), q(cam), from, to), true))
+          local out, ok = h.capture(("%s QVR_URL=%s lua5.4 %s %s %s %s %s 2>&1"):format(lua_path,
+            url, q(bench .. "/export_client.lua"), q(cam), from, to, q(dir .. "/x.mkv")), true)
+          assert(ok, "export_client: " .. out)
+          assert.equal(frames_out:match("frames=(%d+)"), out:match("frames=(%d+)"), cam)
+        end
+      end
+      local out, ok = h.capture(("cd %s && %s QVR_URL=%s QVR_BENCH_REC=%s QVR_BENCH_TARGET_MB=1 "
+        .. "lua5.4 %s 1 2>&1"):format(q(h.root), lua_path, url, q(dir), q(bench .. "/export.lua")),
+        true)
+      assert(ok, "export.lua: " .. out)
+      local rows = 0
+      for wall, cpu in out:gmatch("\n| [^\n]- | ([%d.]+) | [%d. /]+ | ([%d.]+) |") do
+        rows = rows + 1
+        assert.is_true(tonumber(wall) > 0 and tonumber(cpu) > 0, out)
+      end
+      assert.equal(3, rows, out)
+    end)
 
   it("serves paced live streams of the recorded cameras, on their grids", function()
     local qvr = require "qvrpro"

@@ -134,14 +134,14 @@ describe("qvr, safely", function()
 
     it("resumes only the same job: another range is refused, --force starts afresh", function()
       local path = dir .. "/resume.mkv"
-      -- the journal an export of another range left when it was killed
-      local dump = require "qvrpro.dump"
+      -- the (index) journal an export of another range left when it was killed
+      local journal = require "qvrpro.sink.journal"
       local old_from, old_to = t0 - 3600000, t0 + 3600000
       local guid = "8FBC58E2F7274AF3B6F6761E90FB0001"
-      local w = assert(dump.writer(path .. ".part.qvr", { format = "qvrpro.dump", version = 1,
-        kind = "export", camera = { guid = guid, name = "Back Yard" },
-        export = { guid = guid, from = old_from, to = old_to, format = "mkv", data_type = "source" } }))
-      assert(w:close())
+      local w = assert(journal.create(path .. ".part.idx", { guid = guid, format = "mkv",
+        from = old_from, to = old_to, data_type = "source", floor = old_from, zero = old_from,
+        title = "Back Yard", creation_time = "2026-01-01T00:00:00Z" }, {}))
+      w:close()
       local cmd = ("export 'Back Yard' --from %d --to %d --out %s --resume --exact --json"):format(t0,
         t0 + 5000, q(path))
       local out, rc = qvr(cmd)
@@ -149,7 +149,7 @@ describe("qvr, safely", function()
       assert.matches("RESUME_MISMATCH", out)
       assert.matches("another job", out)
       assert.is_false(exists(path))
-      assert.is_true(exists(path .. ".part.qvr"), "the other job's journal is kept")
+      assert.is_true(exists(path .. ".part.idx"), "the other job's journal is kept")
       out, rc = qvr(cmd .. " --force")
       assert.equal(0, rc, out)
       local r = h.json(out:match("(%b{})%s*$"))
@@ -340,13 +340,14 @@ describe("qvr, safely", function()
       local path = dir .. "/long.mkv"
       local argv = 'export "Back Yard" --from -20h --to -1h --out ' .. q(path)
       local text, rc = interrupt("exp", argv, function()   -- until the export has written something
-        return exists(path .. ".part.qvr") and #h.read_file(path .. ".part.qvr") > 100000
+        return exists(path .. ".part") and #h.read_file(path .. ".part") > 1000000
       end, 0.1)
       assert.equal("130", rc, text)
       assert.matches("interrupted", text)
       no_traceback(text)
       assert.is_false(exists(path))
-      assert.is_true(exists(path .. ".part.qvr"), "the journal is kept for --resume")
+      assert.is_true(exists(path .. ".part"), "the .part is kept for --resume")
+      assert.is_true(exists(path .. ".part.idx"), "the journal is kept for --resume")
     end)
 
     it("documents the exit statuses in qvr --help", function()

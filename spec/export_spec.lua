@@ -282,18 +282,13 @@ describe("export", function()
 
   it("reports progress at most 4 times a second, by recorded time", function()
     local calls = {}
-    local Playback = qvr.core.methods("qvrpro.Playback")
-    local read = Playback.read
-    local n = 0
-    Playback.read = function(self)      -- slow the transfer down to about 2 s
-      n = n + 1
-      if n % 20 == 0 then qvr.core.sleep(0.015) end
-      return read(self)
-    end
+    -- slow the transfer down to about 2 s: 40 frames a `get`, each after 25 ms
+    -- (the export's bulk path reads no frame through Lua)
+    h.control(sim, "fault=get_frames=40&fault=get_wait=25")
     local ok, r = pcall(export.run, nvr, door, { from = t0, to = t0 + 60000,
       path = dir .. "/progress.mkv",
       progress = function(p) calls[#calls + 1] = { at = qvr.core.monotonic_ms(), p = p } end })
-    Playback.read = read
+    h.control(sim, "clear=1")
     assert(ok, r)
     assert(r)
     local took = calls[#calls].at - calls[1].at
@@ -325,7 +320,7 @@ describe("export", function()
     assert.equal("TIMEOUT", err.name)
     assert.is_false(exists(path))
     assert.is_true(exists(path .. ".part"))
-    assert.is_true(exists(path .. ".part.qvr"))
+    assert.is_true(exists(path .. ".part.idx"))     -- .mkv: the index journal
     -- retries carry a broken transfer through within one run
     r = assert(export.run(quick, "Front Door", { from = from, to = to,
                                                  path = dir .. "/retried.mkv", retries = 10 }))
@@ -336,7 +331,7 @@ describe("export", function()
     assert.is_true(r.resumed)
     assert.equal(full.frames, r.frames)
     assert.same(packet_list(dir .. "/full.mkv"), packet_list(path))
-    assert.is_false(exists(path .. ".part.qvr"))
+    assert.is_false(exists(path .. ".part.idx"))
   end)
 
   -- kill -9 a child half way, resume in this process, compare
@@ -364,18 +359,24 @@ describe("export", function()
     ]]):format(sim.port, from, to, path))
     f:close()
     local pidfile = dir .. "/child-" .. ext .. ".pid"
+    -- the child reads slowly: 40 frames a `get`, each after 10 ms
+    h.control(sim, "fault=get_frames=40&fault=get_wait=10")
     assert(h.execute(("%s lua5.4 %s >%s 2>&1 & echo $! >%s"):format(child_env(), q(script),
       q(dir .. "/child.log"), q(pidfile))))
     f = assert(io.open(pidfile))
     local pid = assert(tonumber(f:read("l")))
     f:close()
-    local journal = ext == "qvr" and path .. ".part" or path .. ".part.qvr"
+    -- .qvr: the .part is the journal; .mp4: a .qvr journal of every frame;
+    -- .mkv: the .part is cut back to its index journal's last sync point
+    local journal = (ext == "qvr" or ext == "mkv") and path .. ".part" or path .. ".part.qvr"
     local total = full.bytes
     local deadline = qvr.core.monotonic_ms() + 30000
     while (file_size(journal) or 0) < total // 3 and qvr.core.monotonic_ms() < deadline do
       qvr.core.sleep(0.01)
     end
-    assert(h.execute("kill -9 " .. pid))
+    assert(h.execute("kill -9 " .. pid),
+      "the child ended before the kill: " .. tostring(h.read_file(dir .. "/child.log")))
+    h.control(sim, "clear=1")
     assert.is_false(exists(path), "the child finished before the kill")
     local size = file_size(journal)
     assert.is_true(size >= total // 3 and size < total, "journal " .. size .. " of " .. total)

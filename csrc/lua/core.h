@@ -18,13 +18,13 @@
 #define QVR_ERROR_MT   "qvrpro.Error"
 #define QVR_FRAME_MT   "qvrpro.Frame"
 
-/* core.c: creates the metatable `name` with the metamethods `meta` and a
+/* typeaux.c: creates the metatable `name` with the metamethods `meta` and a
  * methods table `methods` in its __methods field (read by core.methods()
  * and by each type's __index). */
 void qvr_new_type(lua_State *L, const char *name, const luaL_Reg *meta,
                   const luaL_Reg *methods);
 
-/* core.c: gives the type `name` (made by qvr_new_type) the field names
+/* typeaux.c: gives the type `name` (made by qvr_new_type) the field names
  * `fields` (NULL-terminated): its __index looks a key up in one table and
  * switches on the position, rather than comparing strings one by one. */
 void qvr_type_fields(lua_State *L, const char *name, const char *const fields[]);
@@ -34,10 +34,17 @@ int qvr_field_id(lua_State *L, int obj, int key);
 /* Pushes the method named by the key at `key` (or nil); returns 1. */
 int qvr_push_method(lua_State *L, int obj, int key);
 
-/* core.c: the generic-for triple of an object's frames, like io.lines:
+/* typeaux.c: the generic-for triple of an object's frames, like io.lines:
  * iter, nil, nil, object (index 1, the to-be-closed value).  The iterator
  * calls read(object), which returns frame | nil | nil, err, and raises the err. */
 int qvr_push_frames_iter(lua_State *L, lua_CFunction read);
+/* core.methods(type_name) -> the methods table of a qvrpro type */
+int qvr_l_methods(lua_State *L);
+
+/* sys.c: now_ms, monotonic_ms, sleep and fd_limit into the table on top */
+void qvr_sys_register(lua_State *L);
+/* Raises the soft RLIMIT_NOFILE towards the hard limit (module load). */
+void qvr_raise_fd_limit(void);
 
 /* errobj.c: the qvrpro.Error object */
 void qvr_errobj_register(lua_State *L);
@@ -72,6 +79,8 @@ luaL_Stream *qvr_check_file(lua_State *L, int i);
 void qvr_camera_register(lua_State *L);
 /* fs.c: mkdir_p, write_atomic, fsync, isatty into the table on top */
 void qvr_fs_register(lua_State *L);
+/* proc.c: core.spawn, core.exe_path and the Proc type (the scheduler's children) */
+void qvr_proc_register(lua_State *L);
 /* playback.c: the qvrpro.Playback object; adds core.playback likewise */
 void qvr_playback_register(lua_State *L);
 
@@ -82,12 +91,16 @@ void qvr_dump_register(lua_State *L);
 /* What qvrpro.core offers sibling C modules (qvrpro.mux): the registry
  * field QVR_CORE_API holds a light userdata pointing at this table. */
 #define QVR_CORE_API "qvrpro.core.api"
-#define QVR_CORE_API_VERSION 1
+#define QVR_CORE_API_VERSION 2
 struct qvr_core_api {
     int version;
     int (*check_frame)(lua_State *L, int i, struct qvr_frame *out);
     void (*push_error)(lua_State *L, const char *name, int64_t code, const char *message,
                        long http_status);
+    /* The next frame of the Stream at idx, as stream:read() waits for it:
+     * 1 with *f (valid until the next call), 0 at the end, -1 with nil and
+     * the Error pushed (stream.c: qvr_stream_next). */
+    int (*stream_next)(lua_State *L, int idx, struct qvr_frame *f);
 };
 
 #endif

@@ -3,7 +3,8 @@
  *
  * Owns: creating folders (`mkdir -p`), writing a file atomically (temporary
  * name, fsync, rename, fsync of the folder) so a failure never leaves a
- * short file under the final name, fsync of an existing file, an
+ * short file under the final name, fsync of an existing file, cutting a
+ * file back to a size (an export resumed from its index journal), an
  * exclusive advisory lock on a file (flock(2)) that processes of one user
  * share for small state files (the login back-off), and lock files placed
  * with link(2) (the scheduler's per-job locks: a file whose content names
@@ -156,6 +157,30 @@ static int l_fsync(lua_State *L)
         return push_os_error(L, "cannot sync", path);
     }
     close(fd);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* core.truncate(path, size) -> true | nil, err: cuts an existing file to
+ * size bytes (never makes it longer: a shorter file is an error) */
+static int l_truncate(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lua_Integer size = luaL_checkinteger(L, 2);
+    struct stat sb;
+    luaL_argcheck(L, size >= 0, 2, "size must not be negative");
+    if (stat(path, &sb) != 0)
+        return push_os_error(L, "cannot cut", path);
+    if (sb.st_size < size) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "cannot cut %s to %lld bytes: it holds %lld", path,
+                 (long long)size, (long long)sb.st_size);
+        lua_pushnil(L);
+        qvr_push_error(L, "IO_ERROR", -1, msg, 0);
+        return 2;
+    }
+    if (truncate(path, (off_t)size) != 0)
+        return push_os_error(L, "cannot cut", path);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -382,6 +407,7 @@ void qvr_fs_register(lua_State *L)
         {"mkdir_p", l_mkdir_p},
         {"write_atomic", l_write_atomic},
         {"fsync", l_fsync},
+        {"truncate", l_truncate},
         {"isatty", l_isatty},
         {"lock_file", l_lock_file},
         {"link_lock", l_link_lock},

@@ -23,6 +23,7 @@
 #include "codec.h"
 #include "core.h"
 #include "mux.h"
+#include "muxobj.h"
 #include "joinobj.h"
 
 #define QVR_MUXER_MT "qvrpro.Muxer"
@@ -146,12 +147,14 @@ static void read_metadata(lua_State *L, int t, const char **kv, int max)
     lua_pop(L, 1);
 }
 
-/* mux.muxer(path [, {format=, fragmented=, zero=, metadata={}}]) -> Muxer | nil, err */
+/* mux.muxer(path [, {format=, fragmented=, zero=, metadata={}, resumable=}])
+ * -> Muxer | nil, err.  resumable (Matroska): sync points and m:resume
+ * (csrc/media/mux.h); the file is not cut until the header is written. */
 static int l_muxer(lua_State *L)
 {
     const struct qvr_core_api *api = upvalue_api(L);
     const char *path = luaL_checkstring(L, 1);
-    struct qvr_mux_opts o = {NULL, 0, 0, 0, NULL};
+    struct qvr_mux_opts o = {NULL, 0, 0, 0, NULL, 0};
     const char *kv[33];
     struct lmux *lm;
     char err[256];
@@ -165,7 +168,9 @@ static int l_muxer(lua_State *L)
         lua_getfield(L, 2, "zero");
         o.has_zero = !lua_isnil(L, -1);
         o.zero = luaL_optinteger(L, -1, 0);
-        lua_pop(L, 2);     /* format's string stays referenced by the table */
+        lua_getfield(L, 2, "resumable");
+        o.resumable = lua_toboolean(L, -1);
+        lua_pop(L, 3);     /* format's string stays referenced by the table */
         read_metadata(L, 2, kv, 33);
         o.metadata = kv;
     }
@@ -180,22 +185,27 @@ static int l_muxer(lua_State *L)
     return 1;
 }
 
-static enum qvr_codec codec_arg(lua_State *L, int t, int *alaw)
+enum qvr_codec qvr_codec_option(lua_State *L, int i)
 {
     static const char *const names[] = {"h264", "mpeg4", "mjpeg", "jpeg", "aac", "g711",
                                         "g726", "pcm", NULL};
     static const enum qvr_codec codecs[] = {QVR_CODEC_H264, QVR_CODEC_MPEG4, QVR_CODEC_MJPEG,
                                             QVR_CODEC_JPEG, QVR_CODEC_AAC, QVR_CODEC_G711,
                                             QVR_CODEC_G726, QVR_CODEC_PCM};
-    int i;
+    return codecs[luaL_checkoption(L, i, NULL, names)];
+}
+
+static enum qvr_codec codec_arg(lua_State *L, int t, int *alaw)
+{
+    enum qvr_codec c;
     lua_getfield(L, t, "codec");
-    i = luaL_checkoption(L, -1, NULL, names);
+    c = qvr_codec_option(L, -1);
     lua_getfield(L, t, "fourcc");
     lua_getfield(L, t, "alaw");
     *alaw = lua_toboolean(L, -1) ||
             (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "A711") == 0);
     lua_pop(L, 3);
-    return codecs[i];
+    return c;
 }
 
 static unsigned opt_uint(lua_State *L, int t, const char *k)
@@ -252,6 +262,57 @@ static int m_write(lua_State *L)
     key = lua_isnoneornil(L, 5) ? f.key : lua_toboolean(L, 5);
     if (qvr_mux_write(lm->m, (int)i - 1, f.data, f.len, ts, key) != 0)
         return mux_fail(L, lm);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+qvr_mux *qvr_check_muxer(lua_State *L, int i)
+{
+    return check_mux(L, i)->m;
+}
+
+static int64_t commit_field(lua_State *L, int t, const char *k)
+{
+    lua_Integer v;
+    lua_getfield(L, t, k);
+    v = luaL_checkinteger(L, -1);
+    lua_pop(L, 1);
+    return (int64_t)v;
+}
+
+/* m:resume(offset, header_len, {{packets=, last_pts=, usual=, tag={ts, n,
+ * gaps, interval}}, ...}) -> true | nil, err: continues the file a
+ * resumable muxer wrote at the sync point `offset` (mux.h, qvr_mux_resume),
+ * after the same add_stream calls; one state per stream. */
+static int m_resume(lua_State *L)
+{
+    struct lmux *lm = check_mux(L, 1);
+    lua_Integer off = luaL_checkinteger(L, 2), hlen = luaL_checkinteger(L, 3);
+    struct qvr_mux_commit c[8];
+    lua_Integer n;
+    lua_remove(L, 3);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    n = luaL_len(L, 3);
+    luaL_argcheck(L, off >= 0 && hlen >= 0 && n >= 1 && n <= 8, 3, "one state per stream");
+    memset(c, 0, sizeof c);
+    for (lua_Integer i = 1; i <= n; i++) {
+        int t;
+        lua_geti(L, 3, i);
+        luaL_checktype(L, -1, LUA_TTABLE);
+        t = lua_gettop(L);
+        c[i - 1].packets = (uint64_t)commit_field(L, t, "packets");
+        c[i - 1].last_pts = commit_field(L, t, "last_pts");
+        c[i - 1].usual = commit_field(L, t, "usual");
+        if (lua_getfield(L, t, "tag") == LUA_TTABLE)
+            for (int k = 0; k < QVR_MUX_TAG; k++) {
+                lua_geti(L, -1, k + 1);
+                c[i - 1].tag[k] = (int64_t)luaL_optinteger(L, -1, 0);
+                lua_pop(L, 1);
+            }
+        lua_pop(L, 2);
+    }
+    if (qvr_mux_resume(lm->m, (uint64_t)off, (uint64_t)hlen, c, (int)n) != 0)
+        return fail(L, lm->api, "RESUME_FAILED", qvr_mux_error(lm->m));
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -325,7 +386,8 @@ static void register_muxer(lua_State *L)
         {"__gc", m_close}, {"__close", m_close}, {"__tostring", m_tostring}, {NULL, NULL}
     };
     static const luaL_Reg methods[] = {
-        {"add_stream", m_add_stream}, {"write", m_write}, {"close", m_close}, {NULL, NULL}
+        {"add_stream", m_add_stream}, {"write", m_write}, {"resume", m_resume},
+        {"close", m_close}, {NULL, NULL}
     };
     luaL_newmetatable(L, QVR_MUXER_MT);
     luaL_setfuncs(L, meta, 0);
@@ -378,5 +440,6 @@ int luaopen_qvrpro_mux(lua_State *L)
     lua_pushlightuserdata(L, (void *)api);
     luaL_setfuncs(L, funcs, 1);
     qvr_join_register(L, api);
+    qvr_export_loop_register(L, api);
     return 1;
 }

@@ -883,6 +883,18 @@ static int st_write_to(lua_State *L)
     }
 }
 
+int qvr_stream_next(lua_State *L, int idx, struct qvr_frame *f)
+{
+    struct stream *st = check_open(L, idx);
+    switch (wait_frame(L, idx, st, f)) {
+    case PULL_FRAME: return 1;
+    case PULL_END: return 0;
+    default:
+        push_failure(L, st);
+        return -1;
+    }
+}
+
 static void stream_free(struct stream *st)
 {
     st->view_gen++;

@@ -14,5 +14,9 @@ int qvr_l_open_stream(lua_State *L);
 int qvr_l_each(lua_State *L);
 int qvr_l_loop(lua_State *L);
 int qvr_l_open_streams(lua_State *L);
+/* The bulk path of sibling modules (core.h, qvr_core_api.stream_next): the
+ * next frame of the Stream at idx without a Lua frame.  1 with *f (valid
+ * until the next call), 0 at the end, -1 with nil and the Error pushed. */
+int qvr_stream_next(lua_State *L, int idx, struct qvr_frame *f);
 
 #endif

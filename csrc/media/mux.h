@@ -28,6 +28,34 @@ struct qvr_mux_opts {
     int has_zero;
     int64_t zero;                /* ms mapped to 0; default: the first packet's time */
     const char *const *metadata; /* key, value, key, value, ..., NULL */
+    /* Matroska only: the file is written through our own I/O, packets go
+     * out at once (no interleaving queue) and the muxer is bit-exact, so
+     * that every cluster end is a sync point (qvr_mux_sync) where the file
+     * can be cut and continued by another muxer (qvr_mux_resume). */
+    int resumable;
+};
+
+/* The caller's tag of a packet (qvr_mux_write_tagged), handed back with the
+ * sync point that commits it. */
+#define QVR_MUX_TAG 4
+
+/* One stream at a sync point: what of it is in the file. */
+struct qvr_mux_commit {
+    uint64_t packets;            /* packets of the stream in the file */
+    int64_t last_pts;            /* the last one's pts (ms after the zero point) */
+    int64_t usual;               /* the usual duration after it (mux.c's gap rule) */
+    int64_t tag[QVR_MUX_TAG];    /* the caller's tag of the last one (all 0: none) */
+};
+
+/* A sync point: the file's first `offset` bytes are the header and whole
+ * clusters holding exactly the committed packets of each stream. */
+struct qvr_mux_sync {
+    uint64_t seq;                /* moves on at every new sync point; 0: none yet */
+    uint64_t offset;
+    uint64_t header_len;         /* bytes before the first cluster */
+    int64_t zero;
+    int n;
+    struct qvr_mux_commit s[8];
 };
 
 struct qvr_mux_stream {
@@ -57,6 +85,26 @@ int qvr_mux_add_stream(qvr_mux *m, const struct qvr_mux_stream *s);
 /* One frame: payload, time in ms (absolute: the zero point is taken off),
  * key flag.  0, or -1 (the muxer then stays failed). */
 int qvr_mux_write(qvr_mux *m, int stream, const uint8_t *d, size_t n, int64_t ts_ms, int key);
+
+/* qvr_mux_write with a tag for the packet (resumable muxers). */
+int qvr_mux_write_tagged(qvr_mux *m, int stream, const uint8_t *d, size_t n, int64_t ts_ms,
+                         int key, const int64_t tag[QVR_MUX_TAG]);
+
+/* The latest sync point of a resumable muxer, its bytes handed to the
+ * system first (so the file holds them when the caller records it).  0, or
+ * -1 (failed, or not resumable). */
+int qvr_mux_sync(qvr_mux *m, struct qvr_mux_sync *out);
+
+/* Continues a file a resumable muxer wrote: call after the streams are
+ * added (the same as then, with the same zero point and metadata).  The
+ * file must be Matroska, `offset` a cluster boundary of it (or its end), and
+ * the header this muxer writes `header_len` bytes long, as the first run's
+ * was; the header is then written again over the first (undoing what a
+ * trailer filled in), the file cut at `offset`, and packets go on there,
+ * each stream's state being `c[i]`.  0, or -1 with nothing in the file
+ * changed. */
+int qvr_mux_resume(qvr_mux *m, uint64_t offset, uint64_t header_len,
+                   const struct qvr_mux_commit *c, int n);
 
 /* Writes the held packets and the trailer, closes and fsyncs the file.
  * 0 or -1.  The muxer must still be freed. */

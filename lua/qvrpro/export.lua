@@ -26,13 +26,19 @@
 -- to path .. ".part" (for .jpg: the folder path .. ".part/"), synced and
 -- renamed only when complete; a failure returns nil, err and keeps it.
 --
--- Resume: besides the .part, every frame goes into a journal,
--- path .. ".part.qvr" (for .qvr the .part itself is the dump), flushed a few
--- times a second.  resume = true rebuilds the .part from the journal's
--- complete records (the output is a pure function of the frame sequence, so
--- the result is the file an uninterrupted export writes), then continues the
--- playback from the journal's last timestamp, skipping the frames it already
--- holds.  Only the same job is continued: same camera, format and range
+-- Resume (docs/API.md lists the journal of each format): .mkv (audio not
+-- transcoded), .h264 and .jpg keep an index journal, path .. ".part.idx"
+-- (qvrpro.sink.journal), of sync points: what the output holds up to a point
+-- (for .mkv the end of a whole cluster, csrc/media/mux.c) and the job's state
+-- there; resume = true cuts the output back to the last one and continues
+-- the playback from there, dropping the frames it holds.  .mkv frames go
+-- from the stream to the muxer in C (mux.export_loop), Lua getting control
+-- back between slices.  .mp4 (and .mkv with audio = "aac"), whose muxer or
+-- encoder cannot be continued from a cut file, journal every frame into
+-- path .. ".part.qvr" and rebuild the .part from its complete records (the
+-- output is a pure function of the frame sequence); .qvr's .part is the
+-- dump itself.  Either way the result is the file an uninterrupted export
+-- writes.  Only the same job is continued: same camera, format and range
 -- (or the same opts.range_id, e.g. the range as the user typed it, so a
 -- relative "-1h" resumed later continues the original range); another job
 -- fails with RESUME_MISMATCH and keeps the journal, unless force = true,
@@ -56,12 +62,19 @@ local container = require "qvrpro.sink.container"
 local h264_sink = require "qvrpro.sink.h264"
 local jpeg_sink = require "qvrpro.sink.jpeg"
 local dump_sink = require "qvrpro.sink.dump"
+local media = require "qvrpro.media"
+local index = require "qvrpro.export.index"
 
 local M = {}
 
 local PROGRESS_MS = 250
+local SLICE_MS = 250               -- the bulk path gives Lua control back this often
 local KEY_LOOKBACK_MS = 10000      -- how far before `from` a key-frame start looks
 local RETRYABLE = { CONNECTION_LOST = true, TIMEOUT = true, NETWORK = true, TRUNCATED = true }
+
+-- outputs resumed by cutting them back to an index journal's sync point in
+-- Lua (a raw stream, a series of files); .mkv has its own (the muxer's)
+local CUTTABLE = { h264 = true, jpg = true }
 
 local FORMATS = { mkv = "mkv", mp4 = "mp4", h264 = "h264", ["264"] = "h264", jpg = "jpg",
                   jpeg = "jpg", qvr = "qvr" }
@@ -87,10 +100,10 @@ end
 
 local Job = {}
 Job.__index = Job
+-- resume from an index journal: qvrpro.export.index
+for name, f in pairs(index.methods) do Job[name] = f end
+local key_of = index.key_of
 
-local function key_of(f)
-  return f.media .. ":" .. f.fourcc .. ":" .. f.size
-end
 
 -- holes in one medium's timestamps
 local function gap_tracker()
@@ -112,8 +125,9 @@ end
 function Job:open_output()
   local kind = self.kind
   if kind == "mkv" or kind == "mp4" then
-    local c = container.open(self.part, kind, self.title)
+    local c = container.open(self.part, kind, self.title, self.resumable)
     c.audio_mode = self.opts.audio
+    c.from, c.to, c.floor = self.from, self.to, self.floor or self.from
     return c
   end
   if kind == "h264" then return h264_sink.open(self.part) end
@@ -156,19 +170,52 @@ end
 
 function Job:progress(force)
   local now = core.now_ms()
-  if not force and now - self.last_progress < PROGRESS_MS then return end
+  if not force and now - self.last_progress < PROGRESS_MS then return true end
   self.last_progress = now
   if self.journal and not self.journal.closed then self.journal:flush() end
+  local ts, frames = self.tail.ts, self.frames_seen
+  if self.cuttable and not force then
+    local ok, err = self:cut_sync()
+    if not ok then return nil, err end
+  end
+  if self.out.loop and not self.out.m.closed then
+    local st = self.out:refresh()
+    local ok, err = self:journal_sync(st)
+    if not ok then return nil, err end
+    local last = math.max(st.video.cur_ts, st.audio.cur_ts)
+    ts, frames = last >= 0 and last or ts, st.taken
+  elseif self.out.state then
+    frames = self.out.state.taken
+  end
   local cb = self.opts.progress
-  if not cb then return end
+  if not cb then return true end
   local span = math.max(1, self.to - self.from)
-  local done = self.tail.ts and (self.tail.ts - self.from) or 0
+  local done = ts and (ts - self.from) or 0
   local fraction = force and 1 or math.max(0, math.min(1, done / span))
   local elapsed = math.max(1, now - self.started) / 1000
   local bytes = self.out:current_bytes()
-  cb { fraction = fraction, frames = self.frames_seen, bytes = bytes, rate = bytes / elapsed,
+  cb { fraction = fraction, frames = frames, bytes = bytes, rate = bytes / elapsed,
        eta = fraction > 0 and elapsed * (1 - fraction) / fraction or nil,
-       timestamp = self.tail.ts }
+       timestamp = ts }
+  return true
+end
+
+--- The bulk path: frames from the playback's stream straight into the
+-- muxer (csrc/media/exportloop.c), in slices; Lua sends `live`, reports
+-- progress and records sync points between them.
+function Job:bulk(pb)
+  local st, err = pb:stream()
+  if not st then return nil, err end
+  local loop = self.out.loop
+  while true do
+    media.keepalive(pb)
+    local n, ended = loop:pull(st, SLICE_MS)
+    if not n then return nil, ended end
+    local ok, perr = self:progress()
+    if not ok then return nil, perr end
+    if ended == "to" then self.ended = "to"; return true end
+    if ended == "end" then self.ended = pb:end_reason(); return true end
+  end
 end
 
 --- The journal's frames into a fresh output (resume).  Sets the skip list.
@@ -181,15 +228,10 @@ function Job:replay()
   local ex = type(r.meta.export) == "table" and r.meta.export or {}
   -- the same job: camera, format and range (the range as typed when the
   -- caller gives range_id, so "-1h" resumed later still continues it)
-  local same_range = (ex.from == self.from and ex.to == self.to)
-    or (self.opts.range_id ~= nil and ex.range_id == self.opts.range_id)
-  if ex.guid ~= self.guid or ex.format ~= self.kind or not same_range then
+  local same, merr = self:same_job(ex)
+  if not same then
     r:close()
-    return fail("RESUME_MISMATCH", "%s holds an unfinished export of another job (camera %s, "
-      .. "%s to %s, format %s); this one is %s to %s, format %s: give the same camera, range "
-      .. "and format to continue it, or start afresh (force)", self.jpath, tostring(ex.guid),
-      ex.from and qtime.iso(ex.from) or "?", ex.to and qtime.iso(ex.to) or "?", tostring(ex.format),
-      qtime.iso(self.from), qtime.iso(self.to), self.kind)
+    return nil, merr
   end
   self.from, self.to = ex.from or self.from, ex.to or self.to
   while true do
@@ -218,6 +260,8 @@ function Job:meta()
 end
 
 function Job:open_journal()
+  -- the index journal comes with the first sync point
+  if self.resumable or self.cuttable then return true end
   local w, err = dump.writer(self.jpath, self:meta(), { append = self.resumed })
   if not w then return nil, err end
   if self.resumed and w.frames ~= self.frames_seen then
@@ -230,6 +274,25 @@ function Job:open_journal()
 end
 
 function Job:open_playback(exact)
+  local loop = self.out.loop
+  if loop then
+    -- continuing (a dropped connection, a resume): from the earliest medium's
+    -- last frame in the file; the loop drops what it holds already
+    local st, start = self.out:refresh(), nil
+    for _, m in ipairs { "video", "audio" } do
+      local has = (m == "video" and self.out.v) or (m == "audio" and self.out.a)
+      if has then
+        local ts = st[m].cur_ts >= 0 and st[m].cur_ts or (self.floor or self.from)
+        start = start and math.min(start, ts) or ts
+      end
+    end
+    loop:arm_skip()
+    self.pre, self.skip, self.continuing = nil, nil, true
+    local none = self.opts.retries == 0 and 0 or nil
+    return self.nvr:playback(self.cam, { from = start or self.floor or self.from, to = self.to,
+      timecontrol = false, data_type = self.data_type, stream_id = self.opts.stream_id,
+      retries = none, new_sessions = none })
+  end
   local start = self.tail.ts or self.from
   -- key-frame start: from a little earlier, to find the key frame at or before `from`
   self.pre = nil
@@ -262,7 +325,7 @@ function Job:fetch()
     end
     if not pb then
       -- nothing recorded after the resume point: the journal had it all
-      if self.tail.ts and err.name == "SEEK_NO_FILE" then return true end
+      if (self.tail.ts or self.continuing) and err.name == "SEEK_NO_FILE" then return true end
       return nil, err
     end
     local ok, ferr = self:drain(pb)
@@ -274,13 +337,16 @@ function Job:fetch()
 end
 
 function Job:take(f)
-  local ok, werr = self.journal:write(f)
-  if not ok then return nil, werr end
+  if self.journal then
+    local ok, werr = self.journal:write(f)
+    if not ok then return nil, werr end
+  end
   return self:deliver(f)
 end
 
 function Job:drain(pb)
   while true do
+    if self.out.loop and not self.pre then return self:bulk(pb) end
     local f, err = pb:read()
     if not f then
       if err then return nil, err end
@@ -299,25 +365,30 @@ function Job:drain(pb)
       end
     elseif pre then
       self.pre = nil
-      if #pre > 0 then self.floor = pre[1].timestamp end
+      if #pre > 0 then self.floor = pre[1].timestamp; self.out.floor = self.floor end
       for _, p in ipairs(pre) do
         local ok, werr = self:take(p)
         if not ok then return nil, werr end
       end
     end
     if (not pre or f.timestamp >= self.from) and self:accept(f) then
-      local ok, werr = self.journal:write(f)
-      if not ok then return nil, werr end
-      local dok, derr = self:deliver(f)
+      local dok, derr = self:take(f)
       if not dok then return nil, derr end
-      self:progress()
+      local pok, perr = self:progress()
+      if not pok then return nil, perr end
     end
   end
 end
 
 function Job:result()
   local out = self.out
-  local g = out.video_frames > 0 and self.vgaps or self.agaps
+  local vg, ag = self.vgaps, self.agaps
+  if out.state then
+    local v, a = out.state.video, out.state.audio
+    vg = { list = v.gaps, interval = v.ginterval >= 0 and v.ginterval or nil }
+    ag = { list = a.gaps, interval = a.ginterval >= 0 and a.ginterval or nil }
+  end
+  local g = out.video_frames > 0 and vg or ag
   local interval = g.interval or 1000
   local gaps = g.list
   if out.first_ts and out.first_ts - self.from > 2 * interval then
@@ -351,22 +422,34 @@ function Job:complete()
     self.out.bytes = size_of(self.path) or self.out.bytes
   end
   core.fsync(dirname(self.path))
-  if self.kind ~= "qvr" then
-    self.journal:close()
-    os.remove(self.jpath)
-  end
+  if self.ijournal then self.ijournal:close() end
+  if self.journal and self.kind ~= "qvr" then self.journal:close() end
+  if self.kind ~= "qvr" then os.remove(self.jpath) end
+  os.remove(self.jpath .. ".tmp")     -- an index journal a kill left half rewritten
   return true
 end
 
 -- Closes what is open after a failure; the .part and journal stay.
 function Job:abandon()
+  if self.out.loop and not self.out.m.closed then pcall(self.journal_sync, self) end
+  if self.cuttable then pcall(self.cut_sync, self) end
   self.out:abort()
   if self.journal then self.journal:close() end
+  if self.ijournal then self.ijournal:close() end
 end
 
 function Job:execute()
   local ok, err
-  if self.opts.resume and exists(self.jpath) then
+  if self.opts.resume and (self.resumable or self.cuttable) and exists(self.jpath) then
+    if self.resumable then ok, err = self:resume_index() else ok, err = self:resume_cut() end
+    if not ok and (err.name == "RESUME_MISMATCH" or err.name == "RESUME_FAILED")
+       and self.opts.force then
+      ok, err = true, nil     -- start afresh: the journal is rewritten at the first sync point
+      os.remove(self.jpath)
+      self.out = self:open_output()
+    end
+    if not ok then return nil, err end
+  elseif self.opts.resume and exists(self.jpath) then
     ok, err = self:replay()
     if not ok and err.name == "RESUME_MISMATCH" and self.opts.force then
       ok, err = true, nil     -- start afresh: the journal is rewritten below
@@ -380,6 +463,7 @@ function Job:execute()
   ok, err = self:open_journal()
   if not ok then return nil, err end
   ok, err = self:fetch()
+  if ok and self.out.loop then self.out:refresh() end
   if ok and self.out.video_frames + self.out.audio_frames == 0 and
      (self.out.pending == nil or #self.out.pending == 0) then
     ok, err = fail("NO_FRAMES", "no recording of this camera between %s and %s",
@@ -428,11 +512,14 @@ function M.run(nvr, cam, opts)
   if to < from then error("bad argument #3 to 'run' (to is before from)", 2) end
   local guid, channel, camobj = camera.resolve(nvr, cam)
   if not guid then return nil, channel end
+  -- Matroska without a transcode: an index journal and the bulk path in C
+  local resumable = kind == "mkv" and opts.audio ~= "aac"
   local job = setmetatable({
     nvr = nvr, cam = camobj or guid, guid = guid, title = camobj and camobj.name or guid,
-    opts = opts, kind = kind, from = from, to = to, path = opts.path,
+    opts = opts, kind = kind, from = from, to = to, path = opts.path, resumable = resumable,
+    cuttable = CUTTABLE[kind],
     part = opts.path .. ".part", jpath = kind == "qvr" and opts.path .. ".part" or
-      opts.path .. ".part.qvr",
+      (resumable or CUTTABLE[kind]) and opts.path .. ".part.idx" or opts.path .. ".part.qvr",
     data_type = kind == "jpg" and "jpeg" or "source",
     frames_seen = 0, tail = { n = 0 }, vgaps = gap_tracker(), agaps = gap_tracker(),
     started = core.now_ms(), last_progress = 0, key_start = opts.start == "key",

@@ -22,12 +22,16 @@
 -- export (qvrpro.export) and lua (a function(nvr, ctx)).  See README/API.md
 -- and examples/schedule.conf.lua.
 --
--- A run that takes longer than its job's `timeout` (default: until the job's
--- next run, at least 1 min and at most 1 h, 6 h for exports; config `timeout`
--- for every job) is stopped, logged and counted as failed, and the other jobs
--- run on: the check runs in a debug hook, so it
--- stops Lua code at once and a C call (a request, bounded by the session's
--- own timeout) when it returns.  Clock jumps: when the clock is behind a
+-- A config read by load() (every `qvr schedule`) runs each job run, and each
+-- switch of a record job, in a child process (qvrpro.schedule.pool and
+-- .child over core.spawn): jobs run side by side up to `max_jobs` (4), one
+-- job never overlaps itself, and a run longer than its `timeout` (default:
+-- until the job's next run, at least 1 min and at most 1 h, 6 h for
+-- exports; 1 min for a record switch) is killed (SIGTERM, SIGKILL after
+-- `kill_grace`), wherever it is blocked; a killed "on" switch is followed by
+-- recording off.  A config table built in Lua runs its jobs in this process,
+-- one after another, stopped at the timeout by a debug hook (Lua code at
+-- once, a C call when it returns).  Clock jumps: when the clock is behind a
 -- job's last run (it was set back, or a run happened with a clock in the
 -- future) the scheduler logs it and resumes at the job's next due time after
 -- now, instead of staying silent for as long as the jump; the long-running
@@ -35,7 +39,8 @@
 --
 -- The parts: qvrpro.schedule.times (next runs, durations, job times),
 -- .config (load, check, sandbox), .plan (dry run), .store (state and lock
--- files), .runner (the loop, timeouts, clock jumps, locks) and the job
+-- files), .runner (the loop, timeouts, clock jumps, locks), .pool and
+-- .child (the child processes) and the job
 -- kinds .record, .snapshot and .export.  This module is the public entry.
 local cron = require "qvrpro.cron"
 local tz = require "qvrpro.tz"

@@ -105,11 +105,17 @@ for _ = 1, ROUNDS do
     local i = #c.wall
     c.ratio[i] = c.wall[i] / k.wall[i]
     local ks, cs = k.server[i] or 0, c.server[i] or 0
-    c.cpu_ratio[i] = (c.cpu[i] + cs) / (k.cpu[i] + ks)
+    -- a run too short for the CPU clocks to tick gives no CPU ratio
+    if k.cpu[i] + ks > 0 then c.cpu_ratio[#c.cpu_ratio + 1] = (c.cpu[i] + cs) / (k.cpu[i] + ks) end
   end
 end
 nvr:close()
 
+-- the median of ratios to two places, or "?" when no round gave one
+local function ratio2(list)
+  local m = B.median(list)
+  return m and ("%.2f"):format(m) or "?"
+end
 local function us(list) return ("%.1f"):format(B.median(list) / N * 1e6) end
 local rows = {}
 for _, c in ipairs(clients) do
@@ -117,7 +123,7 @@ for _, c in ipairs(clients) do
     #c.server > 0 and us(c.server) or "?",
     ("%.2f (%.2f..%.2f)"):format(B.median(c.ratio), math.min(table.unpack(c.ratio)),
       math.max(table.unpack(c.ratio))),
-    ("%.2f"):format(B.median(c.cpu_ratio)) }
+    ratio2(c.cpu_ratio) }
 end
 B.say("%s, %d calls per run, %d rounds alternating the clients; medians (lowest..highest)",
   cafile and "https" or "http", N, ROUNDS)
@@ -130,7 +136,7 @@ B.say("")
 for _, r in ipairs({ { 2, "new connection per call" },
                      { 3, "new connection per call, connection alone" } }) do
   local f, what = clients[r[1]], r[2]
-  B.say("ratio qvrpro / %s: %.2f (rounds %.2f..%.2f); CPU per call, client + server: %.2f",
+  B.say("ratio qvrpro / %s: %.2f (rounds %.2f..%.2f); CPU per call, client + server: %s",
     what, B.median(f.ratio), math.min(table.unpack(f.ratio)), math.max(table.unpack(f.ratio)),
-    B.median(f.cpu_ratio))
+    ratio2(f.cpu_ratio))
 end

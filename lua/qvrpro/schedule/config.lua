@@ -10,6 +10,7 @@ local M = {}
 
 local DEFAULT_GRACE = 60          -- s: a run this late still counts as on time
 local DEFAULT_TIMEOUT = { export = 6 * 3600, snapshot = 3600, lua = 3600 }   -- s, per run
+local RECORD_TIMEOUT = 60         -- s: a record job's switch step (on or off)
 local MAX_CATCH_UP = 100          -- missed = "run_all" runs at most this many
 
 local next_ms = times.next_ms
@@ -23,6 +24,19 @@ local OWN_KEYS = { name = true, kind = true, cron = true, zone = true, missed = 
                    run = true, max_catch_up = true, timeout = true }
 
 M.OWN_KEYS = OWN_KEYS
+
+-- the file each config table was read from (schedule.load), for the children
+local SOURCES = setmetatable({}, { __mode = "k" })
+
+--- The path a config table was read from by load() and the names of the
+-- standard globals its extra_env added (a child process loads the file the
+-- same way), or nil (not read by load, or extra_env held other values,
+-- which no child could have).
+function M.source(config)
+  local s = SOURCES[config]
+  if not s then return nil end
+  return s.path, s.globals
+end
 
 local function job_error(job, i, msg)
   local label = type(job) == "table" and job.name and ("job %q"):format(job.name) or ("job #" .. i)
@@ -67,6 +81,9 @@ local function check_job(raw, i, cfg, names)
     end
   end
   if job.kind == "record" then
+    local t, terr = times.duration(raw.timeout or RECORD_TIMEOUT)
+    if not t or t <= 0 then job_error(raw, i, "timeout: " .. (terr or "must be positive")) end
+    job.timeout_ms = math.floor(t * 1000)
     if not (raw.camera or raw.cameras) then job_error(raw, i, "a record job needs camera or cameras") end
     local secs, derr = times.duration(raw.duration)
     if not secs or secs <= 0 then job_error(raw, i, "duration: " .. (derr or "must be positive")) end
@@ -100,6 +117,17 @@ function M.check(config)
   if type(config.jobs) ~= "table" then error("schedule config: jobs must be a list", 2) end
   local out = {}
   for k, v in pairs(config) do out[k] = v end
+  if config.max_jobs ~= nil and (math.type(config.max_jobs) ~= "integer" or config.max_jobs < 1) then
+    error("schedule config: max_jobs must be a whole number of at least 1", 2)
+  end
+  if config.kill_grace ~= nil then
+    local g = times.duration(config.kill_grace)
+    if not g or g < 0 then error("schedule config: kill_grace must be a duration", 2) end
+    out.kill_grace = g
+  end
+  if config.isolate ~= nil and type(config.isolate) ~= "boolean" then
+    error("schedule config: isolate must be true or false", 2)
+  end
   local names, jobs, keys = {}, {}, {}
   for i, raw in ipairs(config.jobs) do
     local job = check_job(raw, i, config, names)
@@ -152,6 +180,15 @@ function M.load(path, extra_env)
   if type(config) ~= "table" then error(("schedule config %s must return a table"):format(path), 2) end
   local cok, cerr = pcall(M.check, config)
   if not cok then error(("%s (in %s)"):format(tostring(cerr), path), 2) end
+  local globals = {}
+  for k, v in pairs(extra_env or {}) do
+    if type(k) ~= "string" or not rawequal(_G[k], v) then globals = nil; break end
+    globals[#globals + 1] = k
+  end
+  if globals then
+    table.sort(globals)
+    SOURCES[config] = { path = path, globals = table.concat(globals, ",") }
+  end
   return config
 end
 

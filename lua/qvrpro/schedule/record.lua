@@ -1,6 +1,9 @@
 --- qvrpro.schedule.record: the record job kind, a manual recording window:
 -- recording on while a window (cron start + duration, overlapping windows
--- join) holds now, off after.  The functions are the runner's methods.
+-- join) holds now, off after.  The functions are the runner's methods.  With
+-- a pool (qvrpro.schedule.pool) each switch runs in a child under the job's
+-- timeout; an "on" step that is killed (its timeout, a signal) is followed
+-- by the stop step (recording off), so no camera is left recording.
 local tz = require "qvrpro.tz"
 local times = require "qvrpro.schedule.times"
 local store = require "qvrpro.schedule.store"
@@ -42,6 +45,70 @@ function M.switch(self, job, on)
   return true
 end
 
+--- The switch in a child when the runner has a pool, waiting for it (the
+-- pool serviced meanwhile): true or nil, err.  For leaving the scheduler.
+function M.switch_wait(self, job, on)
+  if not self.pool then return self:switch(job, on) end
+  local res = { nil, "the switch did not end" }
+  local core = require "qvrpro.core"
+  self.pool:submit{ job = job, step = on and "on" or "off", at = self.clock(), timeout_ms = job.timeout_ms,
+                    done = function(ok, err) res = { ok, err } end }
+  self.pool:service()
+  while self.pool:has(job.name) do
+    core.sleep(0.05)
+    self.pool:service()
+  end
+  return res[1], res[2]
+end
+
+-- the stop step after an "on" step that did not end by itself
+local function stop_after_kill(self, job, why)
+  self.pool:submit{ job = job, step = "off", at = self.clock(), timeout_ms = job.timeout_ms,
+                    done = function(ok, err)
+    if ok then
+      self:log("warn", ("recording off: the on step was %s"):format(why), job)
+    else
+      self:log("error", ("recording off after the %s on step failed: %s"):format(why, tostring(err)), job)
+    end
+  end }
+end
+
+local function on_in_child(self, job, ws, we)
+  self.pool:submit{ job = job, step = "on", at = ws, timeout_ms = job.timeout_ms,
+                    done = function(ok, err, how)
+    if ok then
+      self:log("info", ("recording on until %s"):format(tz.describe(we, job.zone)), job)
+      note(self.summary.ran, job, ws)
+      local st = read_state(self.cfg, job)
+      st.rec_start, st.rec_until, st.last_run = ws, we, ws
+      write_state(self.cfg, job, st)
+      return
+    end
+    self:log("error", "recording on failed: " .. tostring(err), job)
+    note(self.summary.failed, job, ws)
+    self.retry_at[job.name] = self.clock() + RETRY_MS
+    if how == "timeout" or how == "signal" or how == "stopped" then
+      stop_after_kill(self, job, how == "timeout" and "timed out" or "killed")
+    end
+  end }
+end
+
+local function off_in_child(self, job)
+  self.pool:submit{ job = job, step = "off", at = self.clock(), timeout_ms = job.timeout_ms,
+                    done = function(ok, err)
+    if not ok then
+      self:log("error", "recording off failed: " .. tostring(err), job)
+      self.retry_at[job.name] = self.clock() + RETRY_MS
+      return
+    end
+    self:log("info", "recording off (window ended)", job)
+    local st = read_state(self.cfg, job)
+    st.rec_start, st.rec_until = nil, nil
+    write_state(self.cfg, job, st)
+    self:drop_window_lock(job)
+  end }
+end
+
 function M.take_window_lock(self, job)
   if self.held[job.name] then return true end
   local ok, holder = store.lock(lock_path(self.cfg, job))
@@ -72,6 +139,10 @@ end
 
 -- a record job: recording on inside a window, off after; returns the next wake-up
 function M.tick(self, job, now)
+  if self.pool and self.pool:has(job.name) then return nil end   -- a switch runs: its end plans again
+  local retry = self.retry_at[job.name]
+  if retry and now < retry then return retry end
+  self.retry_at[job.name] = nil
   local ws, we = current_window(job, now)
   local st = read_state(self.cfg, job)
   if ws then
@@ -79,6 +150,10 @@ function M.tick(self, job, now)
     st = read_state(self.cfg, job)
     local is_on = st.rec_until and st.rec_until > now
     if not is_on or (self.first and not self.once) then
+      if self.pool then
+        on_in_child(self, job, ws, we)
+        return nil
+      end
       local ok, err = self:switch(job, true)
       if not ok then
         self:log("error", "recording on failed: " .. tostring(err), job)
@@ -96,6 +171,10 @@ function M.tick(self, job, now)
   end
   if st.rec_until then
     if not self:take_window_lock(job) then return now + RETRY_MS end
+    if self.pool then
+      off_in_child(self, job)
+      return nil
+    end
     local ok, err = self:switch(job, false)
     if not ok then
       self:log("error", "recording off failed: " .. tostring(err), job)

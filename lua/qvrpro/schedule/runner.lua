@@ -1,7 +1,9 @@
 --- qvrpro.schedule.runner: the scheduler's loop (run, run_once), the run
 -- timeout, the clock-jump rule and the per-job locks; the job kinds are in
--- qvrpro.schedule.record, .snapshot and .export (a lua job is its fn).
--- See qvrpro.schedule's header for the rules.
+-- qvrpro.schedule.record, .snapshot and .export (a lua job is its fn).  A
+-- config read from a file runs each job run in a child process
+-- (qvrpro.schedule.pool); a config table built in Lua runs them in this
+-- process, one after another.  See qvrpro.schedule's header for the rules.
 local qtime = require "qvrpro.time"
 local tz = require "qvrpro.tz"
 local times = require "qvrpro.schedule.times"
@@ -11,6 +13,7 @@ local common = require "qvrpro.schedule.common"
 local record = require "qvrpro.schedule.record"
 local snapshot_job = require "qvrpro.schedule.snapshot"
 local export_job = require "qvrpro.schedule.export"
+local pool = require "qvrpro.schedule.pool"
 
 local M = {}
 
@@ -18,6 +21,7 @@ local JUMP_MS = 2000              -- the clock going back by more than this is a
 local HOOK_COUNT = 1000           -- instructions between two timeout checks
 local RETRY_MS = record.RETRY_MS  -- a busy lock or failed switch is tried again after this
 local MAX_SLEEP = 1               -- s: sleep in slices, so Ctrl-C and clock jumps are seen
+local POLL = 0.05                 -- s: the slice while children run
 local LOOKBACK_MS = 400 * 86400000
 
 local next_ms = times.next_ms
@@ -56,19 +60,28 @@ function Runner:session()
   return nvr
 end
 
-local function new_runner(config, once)
+-- in_child: the runner of a child process (never a pool of its own)
+local function new_runner(config, once, in_child)
   local cfg = sconfig.check(config)
   cfg.state_dir = cfg.state_dir or store.default_state_dir()
   local ok, err = mkdir_p(cfg.state_dir)
   if not ok then error(("schedule: state_dir %s: %s"):format(cfg.state_dir, tostring(err)), 3) end
-  local r = setmetatable({ cfg = cfg, once = once, held = {}, first = true,
+  local r = setmetatable({ cfg = cfg, once = once, held = {}, first = true, retry_at = {},
                            clock = cfg.clock or qtime.now,
                            sleep = cfg.sleep or require("qvrpro.core").sleep,
                            logger = cfg.log or default_log,
                            nvr = cfg.session, summary = { ran = {}, skipped = {}, failed = {} } }, Runner)
+  local source, globals = sconfig.source(config)
+  local isolate = cfg.isolate
+  if isolate == nil then isolate = source ~= nil end
+  if in_child then isolate = false end
+  if isolate and not source then
+    error("schedule: isolate = true needs a config read by schedule.load (its children read the file)", 3)
+  end
+  if isolate then r.pool = pool.new(r, source, globals, cfg) end
   return r
 end
-Runner.switch, Runner.tick_record = record.switch, record.tick
+Runner.switch, Runner.tick_record, Runner.switch_wait = record.switch, record.tick, record.switch_wait
 Runner.take_window_lock, Runner.drop_window_lock = record.take_window_lock, record.drop_window_lock
 
 function Runner:context(job, at, now, missed)
@@ -93,7 +106,16 @@ local function with_timeout(ms, label, fn)
   return table.unpack(res, 1, res.n)
 end
 
--- one run of a snapshot/export/lua job for scheduled time `at`
+-- the body of a snapshot/export/lua run: true or nil, err
+local function run_body(self, job, nvr, at, now, missed)
+  if job.kind == "snapshot" then return snapshot_job.run(self, job, nvr, at) end
+  if job.kind == "export" then return export_job.run(self, job, nvr, at) end
+  local r, e = job.fn(nvr, self:context(job, at, now, missed))
+  if r == false or (r == nil and e ~= nil) then return nil, e or "the job returned false" end
+  return true
+end
+
+-- one run of a snapshot/export/lua job for scheduled time `at` (in this process)
 function Runner:execute(job, at, now, missed)
   local nvr, err = self:session()
   if not nvr and self.cfg.nvr ~= false then
@@ -101,11 +123,7 @@ function Runner:execute(job, at, now, missed)
   end
   self:log("info", ("run for %s"):format(tz.describe(at, job.zone)), job)
   local ok, res, rerr = with_timeout(job.timeout_ms, "the run", function()
-    if job.kind == "snapshot" then return snapshot_job.run(self, job, nvr, at) end
-    if job.kind == "export" then return export_job.run(self, job, nvr, at) end
-    local r, e = job.fn(nvr, self:context(job, at, now, missed))
-    if r == false or (r == nil and e ~= nil) then return nil, e or "the job returned false" end
-    return true
+    return run_body(self, job, nvr, at, now, missed)
   end)
   if not ok then
     if is_interrupt(res) then error(res, 0) end
@@ -168,43 +186,110 @@ function Runner:clock_behind(job, now)
   return now
 end
 
-function Runner:tick_job(job, now)
-  local last = self:clock_behind(job, now)
-  local first_due = next_ms(job.cron, job.zone, last or (now - math.floor(job.grace * 1000)))
-  if not first_due or first_due > now then return first_due end   -- nothing due: no lock needed
-  local ok, err = self:with_lock(job, function()
+-- the runs to make of a job whose state is `st` (under its lock), the count
+-- of runs folded or dropped, and the latest due time; nil when none is due
+local function due_plan(self, job, st, now)
+  local base = st.last_run or (now - math.floor(job.grace * 1000))
+  if base >= now then return nil end
+  local cap = job.missed == "run_all" and job.max_catch_up or 1
+  local due, count = due_runs(job, base, now, cap)
+  if count == 0 then return nil end
+  local latest = due[#due]
+  local runs = due
+  if job.missed == "skip" and latest < now - job.grace * 1000 then runs = {} end
+  local skipped = count - #runs
+  if skipped > 0 then
+    local what = job.missed == "run_once" and "folded into one run"
+      or job.missed == "run_all" and ("dropped (max_catch_up = %d)"):format(cap) or "skipped"
+    self:log("info", ("%d missed run(s) %s (missed = %q)"):format(skipped, what, job.missed), job)
+  end
+  return runs, skipped, latest
+end
+
+-- the outcome of one run: summary, log, state
+local function ran(self, job, st, at, ok, err)
+  if ok then
+    note(self.summary.ran, job, at)
+  else
+    note(self.summary.failed, job, at)
+    self:log("error", tostring(err), job)
+  end
+  st.last_run = at
+  write_state(self.cfg, job, st)
+end
+
+-- in this process: each due run, one after another, under the job's lock
+function Runner:tick_job_here(job, now)
+  return self:with_lock(job, function()
     local st = read_state(self.cfg, job)
-    local base = st.last_run or (now - math.floor(job.grace * 1000))
-    if base >= now then return end
-    local cap = job.missed == "run_all" and job.max_catch_up or 1
-    local due, count = due_runs(job, base, now, cap)
-    if count == 0 then return end
-    local latest = due[#due]
-    local runs = due
-    if job.missed == "skip" and latest < now - job.grace * 1000 then runs = {} end
-    local skipped = count - #runs
-    if skipped > 0 then
-      local what = job.missed == "run_once" and "folded into one run"
-        or job.missed == "run_all" and ("dropped (max_catch_up = %d)"):format(cap) or "skipped"
-      self:log("info", ("%d missed run(s) %s (missed = %q)"):format(skipped, what, job.missed), job)
-    end
+    local runs, skipped, latest = due_plan(self, job, st, now)
+    if not runs then return end
     for _, at in ipairs(runs) do
       local rok, rerr = self:execute(job, at, now, skipped)
-      if rok then
-        note(self.summary.ran, job, at)
-      else
-        note(self.summary.failed, job, at)
-        self:log("error", tostring(rerr), job)
-      end
-      st.last_run = at
-      write_state(self.cfg, job, st)
+      ran(self, job, st, at, rok, rerr)
     end
     if #runs == 0 then
       st.last_run = latest
       write_state(self.cfg, job, st)
     end
   end)
+end
+
+-- in child processes: the due runs go to the pool one after another; the
+-- job's lock is held until the last has ended
+function Runner:tick_job_pool(job, now)
+  local path = lock_path(self.cfg, job)
+  local ok, holder = store.lock(path)
+  if ok == nil then
+    self:log("error", "cannot take the job's lock: " .. tostring(holder), job)
+    note(self.summary.failed, job, self.clock())
+    return nil, "no lock"
+  elseif not ok then
+    self:log("info", ("busy: the job's lock is held by pid %s; skipped"):format(tostring(holder)), job)
+    note(self.summary.skipped, job, self.clock())
+    return nil, "busy"
+  end
+  local st = read_state(self.cfg, job)
+  local runs, skipped, latest = due_plan(self, job, st, now)
+  if not runs or #runs == 0 then
+    if runs then
+      st.last_run = latest
+      write_state(self.cfg, job, st)
+    end
+    store.unlock(path)
+    return true
+  end
+  local i = 0
+  local function submit_next()
+    i = i + 1
+    local at = runs[i]
+    if not at then store.unlock(path); return end
+    self:log("info", ("run for %s (process)"):format(tz.describe(at, job.zone)), job)
+    self.pool:submit{ job = job, step = "run", at = at, now = now, missed = skipped,
+                      timeout_ms = job.timeout_ms, done = function(rok, rerr, how)
+      if how == "stopped" then           -- not done: due again at the next start
+        note(self.summary.failed, job, at)
+        self:log("error", tostring(rerr), job)
+        store.unlock(path)
+        return
+      end
+      ran(self, job, st, at, rok, rerr)
+      submit_next()
+    end }
+  end
+  submit_next()
+  return true
+end
+
+function Runner:tick_job(job, now)
+  if self.pool and self.pool:has(job.name) then return nil end    -- running: its end plans again
+  local last = self:clock_behind(job, now)
+  local first_due = next_ms(job.cron, job.zone, last or (now - math.floor(job.grace * 1000)))
+  if not first_due or first_due > now then return first_due end   -- nothing due: no lock needed
+  local ok, err
+  if self.pool then ok, err = self:tick_job_pool(job, now) else ok, err = self:tick_job_here(job, now) end
   if not ok and (err == "busy" or err == "no lock") then return now + RETRY_MS end
+  if self.pool and self.pool:has(job.name) then return nil end
   return next_ms(job.cron, job.zone, now)
 end
 
@@ -225,13 +310,15 @@ function Runner:tick(now)
   return wake
 end
 
--- leaving run(): recording windows this process opened are closed, locks released
+-- leaving run(): children stopped, recording windows this process opened
+-- closed, locks released
 function Runner:shutdown(reason)
+  if self.pool then self.pool:stop_all() end
   for _, job in ipairs(self.cfg.jobs) do
     if job.kind == "record" and self.held[job.name] then
       local st = read_state(self.cfg, job)
       if st.rec_until then
-        local ok, err = self:switch(job, false)
+        local ok, err = self:switch_wait(job, false)
         if ok then
           self:log("info", ("recording off (scheduler %s)"):format(reason), job)
           st.rec_start, st.rec_until = nil, nil
@@ -247,6 +334,33 @@ function Runner:shutdown(reason)
   self.nvr = nil
 end
 
+--- In a child process (qvrpro.schedule.child): one step of job `name` of
+-- `config` in this process, with its own session: "run" (a snapshot, export
+-- or lua run for o.at) or "on"/"off" (a record job's switch).  Logs through
+-- o.log(level, msg).  Returns true or nil, err.
+function M.child_step(config, name, step, o)
+  local r = new_runner(config, true, true)
+  r.logger = function(level, msg) o.log(level, msg) end
+  local job
+  for _, j in ipairs(r.cfg.jobs) do
+    if j.name == name then job = j end
+  end
+  if not job then return nil, ("no enabled job named %q in the config"):format(name) end
+  local ok, res, err = pcall(function()
+    if job.kind == "record" then
+      if step ~= "on" and step ~= "off" then return nil, "a record job's step is on or off" end
+      return r:switch(job, step == "on")
+    end
+    if step ~= "run" then return nil, ("a %s job's step is run"):format(job.kind) end
+    local nvr, cerr = r:session()
+    if not nvr and r.cfg.nvr ~= false then return nil, "cannot connect: " .. tostring(cerr) end
+    return run_body(r, job, nvr, o.at, o.now, o.missed)
+  end)
+  if r.own_nvr and r.nvr then r.nvr:close() end
+  if not ok then return nil, res end
+  return res, err
+end
+
 --- One-shot mode: runs what is due now (record windows reconciled, missed
 -- runs by policy, each job under its lock) and returns a summary
 -- { ran = {{job=, at=}...}, skipped = {...}, failed = {...} }.  Recording
@@ -254,7 +368,11 @@ end
 -- switches recording off.
 function M.run_once(config)
   local r = new_runner(config, true)
-  local ok, err = pcall(function() r:tick(r.clock()) end)
+  local ok, err = pcall(function()
+    r:tick(r.clock())
+    if r.pool then r.pool:drain() end
+  end)
+  if not ok and r.pool then r.pool:stop_all() end
   for _, job in ipairs(r.cfg.jobs) do r:drop_window_lock(job) end
   if r.own_nvr and r.nvr then r.nvr:close() end
   if not ok then error(err, 0) end
@@ -279,6 +397,7 @@ function M.run(config)
       local wake = r:tick(now) or (now + 60000)
       if r.cfg.until_ms and wake > r.cfg.until_ms then wake = r.cfg.until_ms end
       local before = r.clock()
+      local ended = r.pool and r.pool.ended
       while true do
         local t = r.clock()
         if t < before - JUMP_MS then
@@ -289,7 +408,13 @@ function M.run(config)
         before = t
         local left = wake - t
         if left <= 0 then break end
-        r.sleep(math.min(left / 1000, max_sleep))
+        local slice = max_sleep
+        if r.pool then
+          r.pool:service()
+          if r.pool.ended ~= ended then break end            -- a run ended: plan again
+          if r.pool:busy() then slice = math.min(slice, POLL) end
+        end
+        r.sleep(math.min(left / 1000, slice))
         if r.cfg.stop and r.cfg.stop(r.summary) then return end
       end
     end

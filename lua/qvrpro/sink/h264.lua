@@ -10,13 +10,31 @@ local fail, counted, new_output = common.fail, common.counted, common.new_output
 local Raw = {}
 Raw.__index = Raw
 
---- A sink writing `part`.
+--- A sink writing `part` (created with the first frame, or continued by
+-- Raw:cut).
 function M.open(part)
   local o = new_output("h264")
-  local f, err = io.open(part, "wb")
-  if not f then return fail("IO_ERROR", "%s", err) end
-  o.file, o.part = f, part
+  o.part = part
   return setmetatable(o, Raw)
+end
+
+--- Continues the .part of an earlier run cut back to `size` bytes (its
+-- index journal's last sync point).  true | nil, err
+function Raw:cut(size)
+  local ok, err = core.truncate(self.part, size)
+  if not ok then return nil, err end
+  local f, oerr = io.open(self.part, "ab")
+  if not f then return fail("IO_ERROR", "%s", oerr) end
+  self.file = f
+  return true
+end
+
+--- What the file holds once flushed: its size (a sync point).
+function Raw:commit()
+  if not self.file then return 0 end
+  local ok, err = self.file:flush()
+  if not ok then return fail("IO_ERROR", "%s: %s", self.part, tostring(err)) end
+  return self.file:seek("end")
 end
 
 function Raw:push(f)
@@ -27,6 +45,11 @@ function Raw:push(f)
   if f.codec ~= "h264" then
     return fail("UNSUPPORTED_CODEC", "a raw .h264 export takes H.264 video, this camera sends %s: "
       .. "export it to .mkv", f.codec)
+  end
+  if not self.file then
+    local file, oerr = io.open(self.part, "wb")
+    if not file then return fail("IO_ERROR", "%s", oerr) end
+    self.file = file
   end
   local ok, err = f:write(self.file)
   if not ok then return fail("IO_ERROR", "%s: %s", self.part, tostring(err)) end

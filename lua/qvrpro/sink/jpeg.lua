@@ -56,6 +56,21 @@ function Series:finish()
   return true
 end
 
+--- Continues the series of an earlier run from its index journal's last
+-- sync point: `n` images (later ones are written again).  true | nil, err
+function Series:cut(n)
+  local last = n > 0 and io.open(self.staging .. "/" .. self:name(n), "rb")
+  if n > 0 and not last then
+    return fail("RESUME_FAILED", "%s lacks image %d, which its journal counts", self.staging, n)
+  end
+  if last then last:close() end
+  self.n = n
+  return true
+end
+
+--- What the series holds: its number of images (a sync point).
+function Series:commit() return self.n end
+
 function Series:current_bytes() return self.bytes end
 function Series.abort() end
 
