@@ -93,6 +93,9 @@ CURL *qvr_http_new(const struct qvr_http_opts *o)
             curl_easy_cleanup(c);
         return NULL;
     }
+    /* as many idle connections as curl_easy_perform keeps (CURLOPT_MAXCONNECTS'
+     * default): the session's port and its logs port */
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, 5L);
     curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)m);
     qvr_http_configure(c, o);
     return c;
