@@ -33,7 +33,14 @@
  * blocking I/O, HTTP/1.1 keep-alive; small answers are read once and kept
  * in memory, so that a call costs the server no file system calls.
  *
- * usage: fakenvr DIR [PORT]    prints "listening port=N" once it accepts
+ * usage: fakenvr DIR [PORT]    prints "listening port=N cc=NAME" once it accepts
+ *
+ * FAKENVR_CC=NAME sets the TCP congestion control of its connections
+ * (TCP_CONGESTION; NAME from /proc/sys/net/ipv4/tcp_available_congestion_control),
+ * else they use the system's (net.ipv4.tcp_congestion_control); cc= is the one
+ * in use.  Over loopback it matters: BBR paces its sends by its estimate of
+ * the delivery rate, which a client that drains the socket in bursts lowers
+ * (docs/BENCHMARKS.md, Frames).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -584,6 +591,9 @@ int main(int argc, char **argv)
     socklen_t alen = sizeof a;
     struct rlimit rl;
     int one = 1, lfd;
+    const char *cc = getenv("FAKENVR_CC");
+    char ccname[32] = "";
+    socklen_t cclen = sizeof ccname - 1;
     if (argc < 2) {
         fprintf(stderr, "usage: fakenvr DIR [PORT]\n");
         return 2;
@@ -606,7 +616,14 @@ int main(int argc, char **argv)
         perror("fakenvr");
         return 1;
     }
-    printf("listening port=%d\n", ntohs(a.sin_port));
+    if (cc && *cc && setsockopt(lfd, IPPROTO_TCP, TCP_CONGESTION, cc, strlen(cc)) != 0) {
+        fprintf(stderr, "fakenvr: FAKENVR_CC=%s: %s\n", cc, strerror(errno));
+        return 1;
+    }
+    if (getsockopt(lfd, IPPROTO_TCP, TCP_CONGESTION, ccname, &cclen) != 0)
+        snprintf(ccname, sizeof ccname, "?");
+    ccname[sizeof ccname - 1] = '\0';
+    printf("listening port=%d cc=%s\n", ntohs(a.sin_port), ccname);
     fflush(stdout);
     for (;;) {
         pthread_t t;
@@ -619,6 +636,8 @@ int main(int argc, char **argv)
             perror("accept");
             return 1;
         }
+        if (cc && *cc)        /* inherited from the listener; set again to be sure */
+            setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, strlen(cc));
         c = malloc(sizeof *c);
         if (!c) {
             close(fd);
