@@ -1,7 +1,7 @@
 /*
  * stream.c - the qvrpro.Stream object and the transfer loop (binding).
  *
- * Owns: media transfers (getstream.cgi, qplay.cgi `get`) on libcurl's multi
+ * Owns: media transfers (live streams and playback `get`s) on libcurl's multi
  * interface.  Every stream of a Lua state shares one loop (csrc/net/loop.c:
  * curl_multi_socket_action over epoll and libcurl's timer; its userdata is
  * kept in the registry and is the pollable qvrpro.Loop), so reading one

@@ -148,9 +148,9 @@ local function due_runs(job, base, now, cap)
   return out, count
 end
 
-function Runner:with_lock(job, fn)
-  local path = lock_path(self.cfg, job)
-  if self.held[job.name] then return fn() end
+-- Takes the job's lock at path: true, or nil and "no lock" (logged as an
+-- error, counted as failed) or "busy" (another holder: counted as skipped).
+local function take_lock(self, job, path)
   local ok, holder = store.lock(path)
   if ok == nil then
     self:log("error", "cannot take the job's lock: " .. tostring(holder), job)
@@ -161,6 +161,14 @@ function Runner:with_lock(job, fn)
     note(self.summary.skipped, job, self.clock())
     return nil, "busy"
   end
+  return true
+end
+
+function Runner:with_lock(job, fn)
+  local path = lock_path(self.cfg, job)
+  if self.held[job.name] then return fn() end
+  local locked, why = take_lock(self, job, path)
+  if not locked then return nil, why end
   local res = table.pack(pcall(fn))
   store.unlock(path)
   if not res[1] then error(res[2], 0) end
@@ -239,16 +247,8 @@ end
 -- job's lock is held until the last has ended
 function Runner:tick_job_pool(job, now)
   local path = lock_path(self.cfg, job)
-  local ok, holder = store.lock(path)
-  if ok == nil then
-    self:log("error", "cannot take the job's lock: " .. tostring(holder), job)
-    note(self.summary.failed, job, self.clock())
-    return nil, "no lock"
-  elseif not ok then
-    self:log("info", ("busy: the job's lock is held by pid %s; skipped"):format(tostring(holder)), job)
-    note(self.summary.skipped, job, self.clock())
-    return nil, "busy"
-  end
+  local locked, why = take_lock(self, job, path)
+  if not locked then return nil, why end
   local st = read_state(self.cfg, job)
   local runs, skipped, latest = due_plan(self, job, st, now)
   if not runs or #runs == 0 then
