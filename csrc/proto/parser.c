@@ -79,6 +79,7 @@ struct qvr_parser {
     uint64_t need;                 /* whole frame length; 0: audio undecided */
     uint64_t nframes;              /* frames returned so far */
     struct qvr_frame_header hdr;   /* source mode: the header of the frame being read */
+    const struct qvr_fourcc_info *hints[2];   /* the fourccs seen (wire.h) */
     struct qvr_frame_extent ext;   /* ... and its extent, once its layout is known */
     struct qvr_jpeg_header jh;     /* JPEG mode: the lines of the record being read */
     char pre_text[40];             /* the skipped line, escaped, for messages */
@@ -357,7 +358,7 @@ static int step_header(qvr_parser *p)
     size_t avail = p->end - p->pos;
     struct qvr_frame_header *f = &p->hdr;
     char shown[24];
-    int r = qvr_wire_decode_header(h, avail, f);
+    int r = qvr_wire_decode_header_hinted(h, avail, p->hints, f);
     if (r == QVR_WIRE_SHORT) {
         if (!p->finished)
             return QVR_PARSE_NEED_MORE;
