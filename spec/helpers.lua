@@ -310,6 +310,15 @@ function M.read_file(path)
   return s
 end
 
+--- The bytes of a file, or nil when it cannot be opened (missing).
+function M.read_file_or_nil(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
 --- Writes bytes to a file.
 function M.write_file(path, s)
   local f = assert(io.open(path, "wb"))

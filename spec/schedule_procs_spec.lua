@@ -10,13 +10,7 @@ local schedule = require "qvrpro.schedule"
 local q = h.shell_quote
 local now_ms = qvr.core.monotonic_ms
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = h.read_file_or_nil
 
 local function logger(into)
   return function(level, msg, job) into[#into + 1] = ("%s [%s] %s"):format(level, job or "", msg) end
