@@ -50,7 +50,7 @@ describe("export resume from the index journal", function()
     -- every killed child leaves its qplay session open until it expires
     sim = h.start_sim({ "--no-pace", "--max-qplay", "64" })
     nvr = assert(qvr.connect(h.opts(sim)))
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37
+    t0 = h.archive_t0()
     archive_start = h.stats(sim).archive_start
     dir = h.tmpdir()
   end)

@@ -58,7 +58,7 @@ describe("export", function()
     door = assert(nvr:camera("Front Door"))
     yard = assert(nvr:camera("Back Yard"))
     garage = assert(nvr:camera("Garage"))
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37   -- off the frame grid
+    t0 = h.archive_t0()
     archive_start = h.stats(sim).archive_start
     dir = h.tmpdir()
   end)

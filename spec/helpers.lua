@@ -102,6 +102,7 @@ function M.with_sim(args, opts)
   local env = {}
   busted.setup(function()
     env.sim = M.start_sim(args)
+    env.t0 = M.archive_t0()
     if opts and opts.login then
       env.sid = assert(M.login(env.sim, opts.login, opts.login))
     end
@@ -118,6 +119,18 @@ function M.with_sim(args, opts)
     if env.sim then env.sim.stop() end
   end)
   return env
+end
+
+--- A start in the simulator's archive two hours back, 37 ms past a whole
+-- second: off the frame grid.
+function M.archive_t0()
+  return (require("qvrpro").time.now() - 2 * 3600000) // 1000 * 1000 + 37
+end
+
+--- A playback (timecontrol off) of secs seconds of cam's archive from S.t0,
+-- S as M.with_sim gives it.
+function M.archive_playback(S, cam, secs)
+  return assert(S.nvr:playback(cam, { from = S.t0, to = S.t0 + secs * 1000, timecontrol = false }))
 end
 
 --- GET with curl; returns body, http_status, content_type.
