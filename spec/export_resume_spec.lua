@@ -5,34 +5,12 @@
 -- line; a journal that does not match its .part is refused with a clear
 -- error and nothing is touched.
 local h = require "helpers"
-local probe = h.probe
+local support = require "export_support"
 local qvr = require "qvrpro"
 local export = require "qvrpro.export"
 local journal = require "qvrpro.sink.journal"
 
-local function q(s) return h.shell_quote(s) end
-
-local function packet_list(path)
-  local _, packets = probe(path)
-  local lines = {}
-  for i, p in ipairs(packets) do
-    lines[i] = ("%d %d %d %s"):format(p.stream, p.pts, p.size, p.key)
-  end
-  return lines
-end
-
-local function file_size(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local n = f:seek("end")
-  f:close()
-  return n
-end
-
-local function child_env()
-  local cpath = (os.getenv("LUA_CPATH_5_4") or ""):gsub("[^;]*/build/asan/%?%.so;", "")
-  return ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s"):format(q(os.getenv("LUA_PATH_5_4") or ""), q(cpath))
-end
+local packet_list, file_size = support.packet_list, support.file_size
 
 -- the result fields an uninterrupted export and a resumed one share
 local function same_result(full, r)
@@ -45,21 +23,10 @@ local function same_result(full, r)
 end
 
 describe("export resume from the index journal", function()
+  -- every killed child leaves its qplay session open until it expires
+  local S = support.with_export_sim({ "--no-pace", "--max-qplay", "64" })
   local sim, nvr, t0, dir, archive_start
-  setup(function()
-    -- every killed child leaves its qplay session open until it expires
-    sim = h.start_sim({ "--no-pace", "--max-qplay", "64" })
-    nvr = assert(qvr.connect(h.opts(sim)))
-    t0 = h.archive_t0()
-    archive_start = h.stats(sim).archive_start
-    dir = h.tmpdir()
-  end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-    h.execute("rm -rf " .. q(dir))
-  end)
-  after_each(function() h.control(sim, "clear=1") end)
+  setup(function() sim, nvr, t0, dir, archive_start = S.sim, S.nvr, S.t0, S.dir, S.archive_start end)
 
   -- a child process exporting (slowly: `per` (40) frames a `get`, each after 20 ms)
   local function start_child(cam, from, to, path, resume, per)
@@ -76,12 +43,7 @@ describe("export resume from the index journal", function()
     f:close()
     h.control(sim, ("fault=get_frames=%d&fault=get_wait=20"):format(per or 40))
     local pidfile = dir .. "/child.pid"
-    assert(h.execute(("%s lua5.4 %s >%s 2>&1 & echo $! >%s"):format(child_env(), q(script),
-      q(dir .. "/child.log"), q(pidfile))))
-    f = assert(io.open(pidfile))
-    local pid = assert(tonumber(f:read("l")))
-    f:close()
-    return pid
+    return support.spawn_child(script, dir .. "/child.log", pidfile)
   end
 
   -- kills the child once its .part holds `at` bytes
