@@ -109,6 +109,14 @@ local function gap_lines(self, lists, upto)
   return lines
 end
 
+-- Appends lines to the journal and flushes them.  true | nil, err
+local function write_lines(self, lines)
+  local ok, err = self.file:write(table.concat(lines))
+  if ok then ok, err = self.file:flush() end
+  if not ok then return nil, err end
+  return true
+end
+
 --- Records a sync point (loop:sync()) with the gaps up to it (from
 -- loop:state()) and the result fields (first_ts).  true | nil, err
 function Writer:sync(s, state)
@@ -125,10 +133,7 @@ function Writer:sync(s, state)
     end
   end
   lines[#lines + 1] = encode("sync", t)
-  local ok, err = self.file:write(table.concat(lines))
-  if ok then ok, err = self.file:flush() end
-  if not ok then return nil, err end
-  return true
+  return write_lines(self, lines)
 end
 
 --- Records a sync point of an export whose output is cut back on resume by
@@ -139,10 +144,7 @@ function Writer:record(t, lists)
   local lines = gap_lines(self, lists)
   for _, media in ipairs { "video", "audio" } do t[media:sub(1, 1) .. "_gaps"] = #lists[media] end
   lines[#lines + 1] = encode("sync", t)
-  local ok, err = self.file:write(table.concat(lines))
-  if ok then ok, err = self.file:flush() end
-  if not ok then return nil, err end
-  return true
+  return write_lines(self, lines)
 end
 
 function Writer:close()
