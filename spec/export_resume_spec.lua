@@ -297,6 +297,17 @@ describe("export resume from the index journal", function()
     return { from = from, to = to, path = path, full = full, full_path = full_path }
   end
 
+  -- the killed export k run again with resume: its result | nil, err
+  local function resume_killed(k)
+    return export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path, resume = true })
+  end
+
+  -- the file of the killed export k ends as the uninterrupted one (result r)
+  local function same_as_full(k, r)
+    same_result(k.full, r)
+    assert.same(packet_list(k.full_path), packet_list(k.path))
+  end
+
   it("resumes from the last whole line of a journal torn by the kill", function()
     local k = killed("torn")
     local jpath = k.path .. ".part.idx"
@@ -308,11 +319,9 @@ describe("export resume from the index journal", function()
     local f = assert(io.open(jpath, "wb"))
     f:write(text, last:sub(1, #last // 2))
     f:close()
-    local r = assert(export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                                     resume = true }))
+    local r = assert(resume_killed(k))
     assert.is_true(r.resumed)
-    same_result(k.full, r)
-    assert.same(packet_list(k.full_path), packet_list(k.path))
+    same_as_full(k, r)
   end)
 
   it("refuses a journal that does not match its .part, clearly, and touches nothing", function()
@@ -326,8 +335,7 @@ describe("export resume from the index journal", function()
       change(sync)
       journal.create(jpath, j.head, j.streams, sync, j.gaps):close()
       local lied = h.read_file(jpath)
-      local r, err = export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                                     resume = true })
+      local r, err = resume_killed(k)
       assert.is_nil(r)
       assert.equal("RESUME_FAILED", err.name)
       assert.matches(pattern, err.message)
@@ -340,8 +348,7 @@ describe("export resume from the index journal", function()
     -- no .part at all: refused, and no empty one made
     os.rename(part, part .. ".away")
     journal.create(jpath, j.head, j.streams, j.sync, j.gaps):close()
-    local r0, err0 = export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                                     resume = true })
+    local r0, err0 = resume_killed(k)
     assert.is_nil(r0)
     assert.equal("RESUME_FAILED", err0.name)
     assert.matches("is missing", err0.message)
@@ -351,8 +358,7 @@ describe("export resume from the index journal", function()
     local f = assert(io.open(jpath, "wb"))
     f:write((good_journal:gsub("\nstream ", "\nstream \1bad=", 1)))
     f:close()
-    local r, err = export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                                   resume = true })
+    local r, err = resume_killed(k)
     assert.is_nil(r)
     assert.equal("RESUME_FAILED", err.name)
     assert.matches("line 2 is corrupt", err.message)
@@ -361,11 +367,9 @@ describe("export resume from the index journal", function()
     f = assert(io.open(jpath, "wb"))
     f:write(good_journal)
     f:close()
-    r = assert(export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                               resume = true }))
+    r = assert(resume_killed(k))
     assert.is_true(r.resumed)
-    same_result(k.full, r)
-    assert.same(packet_list(k.full_path), packet_list(k.path))
+    same_as_full(k, r)
   end)
 
   it("starts afresh from a journal killed before its first sync point", function()
@@ -373,10 +377,8 @@ describe("export resume from the index journal", function()
     local jpath = k.path .. ".part.idx"
     local j = assert(journal.load(jpath))
     journal.create(jpath, j.head, j.streams):close()     -- head and streams only
-    local r = assert(export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                                     resume = true }))
+    local r = assert(resume_killed(k))
     assert.is_false(r.resumed)
-    same_result(k.full, r)
-    assert.same(packet_list(k.full_path), packet_list(k.path))
+    same_as_full(k, r)
   end)
 end)
