@@ -332,6 +332,34 @@ function M.read_file_or_nil(path)
   return s
 end
 
+--- Asserts that two .qvr dumps hold the same frames, in order: the count,
+-- each frame's timestamp and payload, and with headers its header too.
+function M.assert_same_dumps(path_a, path_b, headers)
+  local qvr, check = require "qvrpro", require "luassert"
+  local a <close> = check(qvr.open_dump(path_a))
+  local b <close> = check(qvr.open_dump(path_b))
+  check.equal(a.count, b.count)
+  while true do
+    local fa, fb = a:read(), b:read()
+    if not fa then check.is_nil(fb) break end
+    check.equal(fa.timestamp, fb.timestamp)
+    if headers then check.equal(fa.header, fb.header) end
+    check.equal(M.crc32(fa.data), M.crc32(fb.data))
+  end
+end
+
+--- A log function (as qvrpro.schedule takes it) that appends its lines,
+-- "level [job] msg", to the list into.
+function M.logger(into)
+  return function(level, msg, job) into[#into + 1] = ("%s [%s] %s"):format(level, job or "", msg) end
+end
+
+--- The first of lines that matches pattern, or nil.
+function M.find_line(lines, pattern)
+  for _, l in ipairs(lines) do if l:find(pattern) then return l end end
+  return nil
+end
+
 --- Writes bytes to a file.
 function M.write_file(path, s)
   local f = assert(io.open(path, "wb"))
