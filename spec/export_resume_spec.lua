@@ -46,16 +46,22 @@ describe("export resume from the index journal", function()
     return support.spawn_child(script, dir .. "/child.log", pidfile)
   end
 
-  -- kills the child once its .part holds `at` bytes
-  local function kill_at(pid, path, at)
+  -- kills the child once reached() is true (after 60 s at the latest); it
+  -- must still run then
+  local function kill_when(pid, path, reached)
     local deadline = qvr.core.monotonic_ms() + 60000
-    while (file_size(path .. ".part") or 0) < at and qvr.core.monotonic_ms() < deadline do
+    while not reached() and qvr.core.monotonic_ms() < deadline do
       qvr.core.sleep(0.005)
     end
     assert(h.execute("kill -9 " .. pid),
       "the child ended before the kill: " .. tostring(h.read_file(dir .. "/child.log")))
     h.control(sim, "clear=1")
     assert.is_nil(file_size(path), "the child finished before the kill")
+  end
+
+  -- kills the child once its .part holds `at` bytes
+  local function kill_at(pid, path, at)
+    kill_when(pid, path, function() return (file_size(path .. ".part") or 0) >= at end)
   end
 
   local cases = {
@@ -200,16 +206,10 @@ describe("export resume from the index journal", function()
   -- kills the child once its index journal records a sync point at `at`
   -- (.h264: bytes, .jpg: images) or later
   local function kill_at_sync(pid, path, at)
-    local deadline = qvr.core.monotonic_ms() + 60000
-    while qvr.core.monotonic_ms() < deadline do
+    kill_when(pid, path, function()
       local j = journal.load(path .. ".part.idx")
-      if j and j.sync and j.sync.offset >= at then break end
-      qvr.core.sleep(0.005)
-    end
-    assert(h.execute("kill -9 " .. pid),
-      "the child ended before the kill: " .. tostring(h.read_file(dir .. "/child.log")))
-    h.control(sim, "clear=1")
-    assert.is_nil(file_size(path), "the child finished before the kill")
+      return j and j.sync and j.sync.offset >= at
+    end)
   end
 
   it("resumes a raw .h264 killed with kill -9 by cutting it back, to the uninterrupted file",
