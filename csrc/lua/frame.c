@@ -6,7 +6,9 @@
  * made in the one allocation of the frame (no second allocation, and a
  * kept frame holds only its own bytes); the Lua string `frame.data` is made
  * only when a script reads it, and cached in the user value.  frame:write(file) writes the
- * payload with fwrite.
+ * payload through the file's stdio buffer, or (a payload at least as large as
+ * that buffer, with glibc) with one write(2) of the buffered bytes and the
+ * payload (put_bytes).
  * Field reads are two table look-ups (methods, then a name -> field table
  * built once), and the metatable is found by a registry key, not by name.
  */
@@ -14,6 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __GLIBC__
+#include <stdio_ext.h>
+#include <sys/uio.h>
+#include <wchar.h>
+#include <unistd.h>
+#endif
 
 #include "core.h"
 
@@ -173,7 +182,87 @@ luaL_Stream *qvr_check_file(lua_State *L, int i)
     return luaL_checkudata(L, i, LUA_FILEHANDLE);
 }
 
-/* frame:write(file): fwrite of the payload straight from where it is.
+#ifdef __GLIBC__
+/* writev(2) of the whole of iov[0..cnt), again after a partial write or
+ * EINTR: the bytes written (fewer on an error, errno set). */
+static size_t write_all(int fd, struct iovec *iov, int cnt)
+{
+    size_t done = 0;
+    while (cnt > 0) {
+        ssize_t k = writev(fd, iov, cnt);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = EIO;
+            break;
+        }
+        done += (size_t)k;
+        while (cnt > 0 && (size_t)k >= iov->iov_len) {
+            k -= (ssize_t)iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + k;
+            iov->iov_len -= (size_t)k;
+        }
+    }
+    return done;
+}
+
+/* put_bytes for a payload at least as large as the stream's buffer: the
+ * bytes the stream holds, then the payload, in one writev(2) on its file
+ * descriptor, instead of fwrite's copy into the buffer and its one or two
+ * write(2)s per buffer's worth.  The stream stays right: fflush(3) with an
+ * empty buffer writes nothing, gives back a read-ahead (a "r+" file) and
+ * makes glibc forget its cached offset, so that file:seek() asks the
+ * descriptor.  Buffered bytes that glibc would write after a seek (written
+ * after a read without one) go through fwrite.  0, or -1 with errno set. */
+static int put_direct(FILE *fp, const uint8_t *p, size_t len)
+{
+    size_t pend = __fpending(fp), done;
+    struct iovec iov[2];
+    int n = 0;
+    if (pend) {
+        char *base = fp->_IO_write_base;
+        if (fp->_IO_read_end != base || fwide(fp, 0) > 0)
+            return fwrite(p, 1, len, fp) == len ? 0 : -1;
+        iov[n++] = (struct iovec){.iov_base = base, .iov_len = pend};
+    } else if (fflush(fp) != 0) {
+        return -1;
+    }
+    iov[n++] = (struct iovec){.iov_base = (void *)p, .iov_len = len};
+    done = write_all(fileno(fp), iov, n);
+    if (done < pend) {           /* keep what was not written, in order */
+        int e = errno;
+        memmove(fp->_IO_write_base, fp->_IO_write_base + done, pend - done);
+        fp->_IO_write_ptr -= done;
+        errno = e;
+        return -1;
+    }
+    if (pend) {
+        __fpurge(fp);            /* written: the buffer is empty */
+        if (fflush(fp) != 0)
+            return -1;
+    }
+    return done == pend + len ? 0 : -1;
+}
+#endif
+
+/* Writes a payload to a stdio stream, in order with what the script wrote
+ * to it before and after: 0, or -1 with errno set. */
+static int put_bytes(FILE *fp, const uint8_t *p, size_t len)
+{
+#ifdef __GLIBC__
+    size_t size = __fbufsize(fp);    /* 0 before its first use */
+    if (size && len >= size)
+        return put_direct(fp, p, len);
+#endif
+    return fwrite(p, 1, len, fp) == len ? 0 : -1;
+}
+
+/* frame:write(file): the payload straight from where it is (put_bytes).
  * Upvalue 1 is the Frame metatable, upvalue 2 io's file metatable (nil
  * until the first call): both arguments are checked by one metatable
  * comparison each. */
@@ -195,7 +284,7 @@ static int frame_write(lua_State *L)
     }
     if (s->closef == NULL)
         return luaL_error(L, "attempt to use a closed file");
-    if (lf->len && fwrite(lf->payload, 1, lf->len, s->f) != lf->len)
+    if (lf->len && put_bytes(s->f, lf->payload, lf->len) != 0)
         return luaL_fileresult(L, 0, NULL);
     return 1;
 }
