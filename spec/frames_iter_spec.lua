@@ -124,10 +124,12 @@ describe("frames iterators", function()
       for _, g in ipairs(frames) do if #g >= 4096 then f = g break end end
       if how ~= "ab" then
         assert.equal(10, out:seek("set", 10))
+        assert.equal(out, f:write(out))        -- at an offset the stream knows
+        assert.equal(10 + #f, out:seek())
         out:write("x")
-        assert.equal(out, f:write(out))
-        assert.equal(11 + #f, out:seek())
-        whole = whole:sub(1, 10) .. "x" .. f.data .. whole:sub(12 + #f)
+        assert.equal(out, f:write(out))        -- after bytes it holds
+        assert.equal(11 + 2 * #f, out:seek())
+        whole = whole:sub(1, 10) .. f.data .. "x" .. f.data .. whole:sub(12 + 2 * #f)
         assert.equal(#whole, out:seek("end"))
       end
       out:write("end")

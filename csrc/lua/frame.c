@@ -216,8 +216,8 @@ static size_t write_all(int fd, struct iovec *iov, int cnt)
  * descriptor, instead of fwrite's copy into the buffer and its one or two
  * write(2)s per buffer's worth.  The stream stays right: fflush(3) with an
  * empty buffer writes nothing, gives back a read-ahead (a "r+" file) and
- * makes glibc forget its cached offset, so that file:seek() asks the
- * descriptor.  Buffered bytes that glibc would write after a seek (written
+ * makes glibc forget its cached offset (_offset -1), so that file:seek()
+ * asks the descriptor; it is skipped when there is neither.  Buffered bytes that glibc would write after a seek (written
  * after a read without one) go through fwrite.  0, or -1 with errno set. */
 static int put_direct(FILE *fp, const uint8_t *p, size_t len)
 {
@@ -229,8 +229,8 @@ static int put_direct(FILE *fp, const uint8_t *p, size_t len)
         if (fp->_IO_read_end != base || fwide(fp, 0) > 0)
             return fwrite(p, 1, len, fp) == len ? 0 : -1;
         iov[n++] = (struct iovec){.iov_base = base, .iov_len = pend};
-    } else if (fflush(fp) != 0) {
-        return -1;
+    } else if ((fp->_offset != -1 || fp->_IO_read_ptr != fp->_IO_read_end) && fflush(fp) != 0) {
+        return -1;               /* (neither: fflush would do nothing) */
     }
     iov[n++] = (struct iovec){.iov_base = (void *)p, .iov_len = len};
     done = write_all(fileno(fp), iov, n);
