@@ -214,11 +214,13 @@ static size_t write_all(int fd, struct iovec *iov, int cnt)
 /* put_bytes for a payload at least as large as the stream's buffer: the
  * bytes the stream holds, then the payload, in one writev(2) on its file
  * descriptor, instead of fwrite's copy into the buffer and its one or two
- * write(2)s per buffer's worth.  The stream stays right: fflush(3) with an
- * empty buffer writes nothing, gives back a read-ahead (a "r+" file) and
- * makes glibc forget its cached offset (_offset -1), so that file:seek()
- * asks the descriptor; it is skipped when there is neither.  Buffered bytes that glibc would write after a seek (written
- * after a read without one) go through fwrite.  0, or -1 with errno set. */
+ * write(2)s per buffer's worth (MJPEG frames of 6 kB into a 4 KiB buffer).
+ * The stream stays right: fflush(3) with an empty buffer writes nothing,
+ * gives back a read-ahead (a "r+" file) and makes glibc forget its cached
+ * offset (_offset -1), so that file:seek() asks the descriptor; it is
+ * skipped when there is neither.  Buffered bytes that glibc would write
+ * after a seek (written after a read without one) go through fwrite.
+ * 0, or -1 with errno set. */
 static int put_direct(FILE *fp, const uint8_t *p, size_t len)
 {
     size_t pend = __fpending(fp), done;
@@ -242,9 +244,11 @@ static int put_direct(FILE *fp, const uint8_t *p, size_t len)
         return -1;
     }
     if (pend) {
+        int e = errno;
         __fpurge(fp);            /* written: the buffer is empty */
         if (fflush(fp) != 0)
             return -1;
+        errno = e;               /* a short write's */
     }
     return done == pend + len ? 0 : -1;
 }
