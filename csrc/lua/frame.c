@@ -260,8 +260,13 @@ static int put_bytes(FILE *fp, const uint8_t *p, size_t len)
 {
 #ifdef __GLIBC__
     size_t size = __fbufsize(fp);    /* 0 before its first use */
-    if (size && len >= size)
-        return put_direct(fp, p, len);
+    if (size && len >= size) {
+        int r;
+        flockfile(fp);               /* as fwrite: the stream's fields are read and set */
+        r = put_direct(fp, p, len);
+        funlockfile(fp);
+        return r;
+    }
 #endif
     return fwrite(p, 1, len, fp) == len ? 0 : -1;
 }
