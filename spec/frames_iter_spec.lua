@@ -88,7 +88,7 @@ describe("frames iterators", function()
   -- (csrc/lua/frame.c, put_bytes): bytes in order with the script's own
   -- writes, and file:seek() right, whatever the file's mode and buffering.
   it("frame:write keeps order and offset around the script's own writes and seeks", function()
-    local pb <close> = playback("Front Door", 3)
+    local pb <close> = h.archive_playback(S, "Front Door", 3)
     local frames = h.frames_of(pb)
     local big, small = 0, 0
     for _, f in ipairs(frames) do
@@ -131,7 +131,7 @@ describe("frames iterators", function()
   end)
 
   it("frame:write after a read of a r+ file writes where the read stopped", function()
-    local pb <close> = playback("Front Door", 2)
+    local pb <close> = h.archive_playback(S, "Front Door", 2)
     local f
     for g in pb:frames { view = true } do
       if #g >= 4096 then f = g:copy() break end
