@@ -84,7 +84,7 @@ describe("frames iterators", function()
   end)
 
   -- A payload at least as large as the file's stdio buffer (4 KiB for these
-  -- files) goes out with one writev of the buffered bytes and the payload
+  -- files) skips the buffer: fflush, then one write(2) of the payload
   -- (csrc/lua/frame.c, put_bytes): bytes in order with the script's own
   -- writes, and file:seek() right, whatever the file's mode and buffering.
   it("frame:write keeps order and offset around the script's own writes and seeks", function()

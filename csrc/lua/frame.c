@@ -7,8 +7,7 @@
  * kept frame holds only its own bytes); the Lua string `frame.data` is made
  * only when a script reads it, and cached in the user value.  frame:write(file) writes the
  * payload through the file's stdio buffer, or (a payload at least as large as
- * that buffer, with glibc) with one write(2) of the buffered bytes and the
- * payload (put_bytes).
+ * that buffer, with glibc) with fflush and one write(2) (put_bytes).
  * Field reads are two table look-ups (methods, then a name -> field table
  * built once), and the metatable is found by a registry key, not by name.
  */
@@ -19,8 +18,6 @@
 
 #ifdef __GLIBC__
 #include <stdio_ext.h>
-#include <sys/uio.h>
-#include <wchar.h>
 #include <unistd.h>
 #endif
 
@@ -183,15 +180,13 @@ luaL_Stream *qvr_check_file(lua_State *L, int i)
 }
 
 #ifdef __GLIBC__
-/* writev(2) of the whole of iov[0..cnt), again after a partial write or
- * EINTR: the bytes written (fewer on an error, errno set).  One buffer goes
- * with write(2): writev of one buffer costs 70 ns more (6000 bytes to
- * /dev/null: 0.137 against 0.207 µs on the project's machine). */
-static size_t write_all(int fd, struct iovec *iov, int cnt)
+/* write(2) of all of p[0..len), again after a partial write or EINTR: the
+ * bytes written (fewer on an error, errno set). */
+static size_t write_all(int fd, const uint8_t *p, size_t len)
 {
     size_t done = 0;
-    while (cnt > 0) {
-        ssize_t k = cnt == 1 ? write(fd, iov->iov_base, iov->iov_len) : writev(fd, iov, cnt);
+    while (done < len) {
+        ssize_t k = write(fd, p + done, len - done);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
@@ -200,59 +195,23 @@ static size_t write_all(int fd, struct iovec *iov, int cnt)
             break;
         }
         done += (size_t)k;
-        while (cnt > 0 && (size_t)k >= iov->iov_len) {
-            k -= (ssize_t)iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (char *)iov->iov_base + k;
-            iov->iov_len -= (size_t)k;
-        }
     }
     return done;
 }
 
-/* put_bytes for a payload at least as large as the stream's buffer: the
- * bytes the stream holds, then the payload, in one writev(2) on its file
- * descriptor, instead of fwrite's copy into the buffer and its one or two
- * write(2)s per buffer's worth (MJPEG frames of 6 kB into a 4 KiB buffer).
- * The stream stays right: fflush(3) with an empty buffer writes nothing,
- * gives back a read-ahead (a "r+" file) and makes glibc forget its cached
- * offset (_offset -1), so that file:seek() asks the descriptor; it is
- * skipped when there is neither.  Buffered bytes that glibc would write
- * after a seek (written after a read without one) go through fwrite.
- * 0, or -1 with errno set. */
+/* put_bytes for a payload at least as large as the stream's buffer: one
+ * write(2) on its file descriptor instead of fwrite's copy into the buffer
+ * and its one or two write(2)s per buffer's worth (MJPEG frames of 6 kB into
+ * a 4 KiB buffer).  fflush(3) first writes what the script left in the
+ * buffer (in order), gives back a read-ahead (an "r+" file) and makes glibc
+ * forget its cached offset, so that a later file:seek() asks the
+ * descriptor; with nothing buffered it makes no system call.  Only public
+ * stdio calls: no field of FILE is read or set.  0, or -1 with errno set. */
 static int put_direct(FILE *fp, const uint8_t *p, size_t len)
 {
-    size_t pend = __fpending(fp), done;
-    struct iovec iov[2];
-    int n = 0;
-    if (pend) {
-        char *base = fp->_IO_write_base;
-        if (fp->_IO_read_end != base || fwide(fp, 0) > 0)
-            return fwrite(p, 1, len, fp) == len ? 0 : -1;
-        iov[n++] = (struct iovec){.iov_base = base, .iov_len = pend};
-    } else if ((fp->_offset != -1 || fp->_IO_read_ptr != fp->_IO_read_end) && fflush(fp) != 0) {
-        return -1;               /* (neither: fflush would do nothing) */
-    }
-    iov[n++] = (struct iovec){.iov_base = (void *)p, .iov_len = len};
-    done = write_all(fileno(fp), iov, n);
-    if (done < pend) {           /* keep what was not written, in order */
-        int e = errno;
-        memmove(fp->_IO_write_base, fp->_IO_write_base + done, pend - done);
-        fp->_IO_write_ptr -= done;
-        errno = e;
+    if (fflush(fp) != 0)
         return -1;
-    }
-    if (pend) {
-        int e = errno;
-        __fpurge(fp);            /* written: the buffer is empty */
-        if (fflush(fp) != 0)
-            return -1;
-        errno = e;               /* a short write's */
-    }
-    return done == pend + len ? 0 : -1;
+    return write_all(fileno(fp), p, len) == len ? 0 : -1;
 }
 #endif
 
@@ -264,7 +223,7 @@ static int put_bytes(FILE *fp, const uint8_t *p, size_t len)
     size_t size = __fbufsize(fp);    /* 0 before its first use */
     if (size && len >= size) {
         int r;
-        flockfile(fp);               /* as fwrite: the stream's fields are read and set */
+        flockfile(fp);               /* as fwrite: one writer at a time */
         r = put_direct(fp, p, len);
         funlockfile(fp);
         return r;
