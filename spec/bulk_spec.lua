@@ -81,10 +81,10 @@ describe("write_to", function()
       if case.retries then media.get_retries = case.retries end
       local ok, err = pcall(function()
         h.control(S.sim, "clear=faults&fault=drop_after=60000:qplay")
-        local pb1 <close> = playback("Back Yard", 20)
+        local pb1 <close> = h.archive_playback(S, "Back Yard", 20)
         local expected, frames = one_by_one(pb1, true)
         local path, f = tmpfile()
-        local pb2 <close> = playback("Back Yard", 20)
+        local pb2 <close> = h.archive_playback(S, "Back Yard", 20)
         local n, werr = pb2:write_to(f, { raw = true })
         f:close()
         local got = h.read_file(path)
@@ -103,7 +103,7 @@ describe("write_to", function()
 
   it("pb:write_to of a JPEG-mode playback writes what frames give", function()
     local function jpeg_pb()
-      return assert(S.nvr:playback("Back Yard", { from = t0, to = t0 + 8000,
+      return assert(S.nvr:playback("Back Yard", { from = S.t0, to = S.t0 + 8000,
                                                   data_type = "jpeg" }))
     end
     local pb1 <close> = jpeg_pb()
@@ -120,11 +120,11 @@ describe("write_to", function()
   end)
 
   it("leaves the file's position where its bytes end (f:seek, later writes)", function()
-    local pb1 <close> = playback("Front Door", 10)
+    local pb1 <close> = h.archive_playback(S, "Front Door", 10)
     local expected = one_by_one(pb1, false)
     local path, f = tmpfile()
     f:write("head")                      -- in the file's stdio buffer
-    local pb2 <close> = playback("Front Door", 10)
+    local pb2 <close> = h.archive_playback(S, "Front Door", 10)
     local st = assert(pb2:stream())
     local n1 = assert(st:write_to(f, { max_frames = 40 }))
     assert.equal(40, n1)
