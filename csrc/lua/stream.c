@@ -8,8 +8,9 @@
  * stream, or qvr.each over many, moves all of them in one thread; a
  * qvr.each visits only the streams on its ready list (bytes fed, an end, a
  * failure), and core.open_streams opens many at once.  libcurl's write
- * callback only feeds the frame parser and sets flags; frames reach Lua in
- * read().  When a script reads slower than the server sends, the transfer
+ * callback only feeds the frame parser and sets flags, or, while write_to
+ * waits, writes the chunk's frames to its file in C (struct sink); frames
+ * reach Lua in read().  When a script reads slower than the server sends, the transfer
  * is paused once the parser holds `cap` bytes (backpressure), and resumed
  * when the script needs more.  A stream that receives nothing for stall_timeout fails with
  * TIMEOUT; one that breaks mid-stream fails with an error that carries the

@@ -3,10 +3,12 @@
  * no curl).
  *
  * Owns: turning the bytes of a getstream.cgi body or a qplay.cgi `get` body
- * into frames.  Feed it chunks of any size with qvr_parser_feed(), then call
- * qvr_parser_next() until it stops returning QVR_PARSE_FRAME.  A frame's
- * payload points into the parser's buffer and stays valid until the next
- * call to qvr_parser_feed() or qvr_parser_free().
+ * into frames.  Feed it chunks of any size with qvr_parser_feed() (or lend
+ * them: qvr_parser_lend()), then call qvr_parser_next() until it stops
+ * returning QVR_PARSE_FRAME.  A frame's payload points into the parser's
+ * buffer (or the lent chunk) and stays valid until the next call to
+ * qvr_parser_feed(), qvr_parser_lend(), qvr_parser_settle() or
+ * qvr_parser_free().
  *
  * The stream starts with a result-code line ("0\n" is success, a negative
  * number is a 32-bit server code printed signed); an optional leading blank
