@@ -662,14 +662,18 @@ static enum pull wait_frame(lua_State *L, int idx, struct stream *st, struct qvr
     }
 }
 
-/* stream:read() -> frame | nil (end) | nil, err */
-static int st_read(lua_State *L)
+/* Pushes what a pull gave (not PULL_WAIT) as read() returns it: the frame
+ * (the stream's view frame, refilled, when `view`; the stream is at idx),
+ * nil at the end, or nil + the stream's Error.  The number of results. */
+static int push_pulled(lua_State *L, int idx, struct stream *st, int view, enum pull r,
+                       const struct qvr_frame *f)
 {
-    struct stream *st = check_open(L, 1);
-    struct qvr_frame f;
-    switch (wait_frame(L, 1, st, &f)) {
+    switch (r) {
     case PULL_FRAME:
-        qvr_push_frame(L, &f);
+        if (view)
+            qvr_push_view(L, idx, &st->view_gen, f);
+        else
+            qvr_push_frame(L, f);
         return 1;
     case PULL_END:
         lua_pushnil(L);
@@ -679,22 +683,21 @@ static int st_read(lua_State *L)
     }
 }
 
+/* stream:read() -> frame | nil (end) | nil, err */
+static int st_read(lua_State *L)
+{
+    struct stream *st = check_open(L, 1);
+    struct qvr_frame f;
+    return push_pulled(L, 1, st, 0, wait_frame(L, 1, st, &f), &f);
+}
+
 /* stream:_read_view() -> frame | nil | nil, err: as read(), but the frame
  * is the stream's one view frame, refilled (no allocation, no copy). */
 static int st_read_view(lua_State *L)
 {
     struct stream *st = check_open(L, 1);
     struct qvr_frame f;
-    switch (wait_frame(L, 1, st, &f)) {
-    case PULL_FRAME:
-        qvr_push_view(L, 1, &st->view_gen, &f);
-        return 1;
-    case PULL_END:
-        lua_pushnil(L);
-        return 1;
-    default:
-        return push_failure(L, st);
-    }
+    return push_pulled(L, 1, st, 1, wait_frame(L, 1, st, &f), &f);
 }
 
 /* The clock of per-frame deadlines: the coarse monotonic clock reads no
@@ -725,6 +728,7 @@ static int frames_next(lua_State *L)
     struct frames_it *it = lua_touserdata(L, lua_upvalueindex(2));
     struct stream *st = it->st;
     struct qvr_frame f;
+    enum pull r;
     if (st->state == ST_CLOSED)
         return luaL_error(L, "attempt to use a closed qvrpro.Stream");
     if (it->due >= 0 && coarse_ms() >= it->due) {
@@ -737,19 +741,11 @@ static int frames_next(lua_State *L)
         if (st->state == ST_CLOSED)
             return luaL_error(L, "attempt to use a closed qvrpro.Stream");
     }
-    switch (wait_frame(L, self, st, &f)) {
-    case PULL_FRAME:
-        if (it->view)
-            qvr_push_view(L, self, &st->view_gen, &f);
-        else
-            qvr_push_frame(L, &f);
-        return 1;
-    case PULL_END:
-        return 0;
-    default:
-        push_failure(L, st);
-        return lua_error(L);
-    }
+    r = wait_frame(L, self, st, &f);
+    if (r == PULL_END)
+        return 0;              /* the for loop ends */
+    push_pulled(L, self, st, it->view, r, &f);
+    return r == PULL_FRAME ? 1 : lua_error(L);
 }
 
 /* Pushes the generic-for triple of the stream at index 1, with the
@@ -1808,18 +1804,9 @@ static int st_try_read(lua_State *L)
     struct stream *st = check_open(L, 1);
     struct qvr_frame f;
     for (int pass = 0;; pass++) {
-        switch (pull(L, 1, st, &f)) {
-        case PULL_FRAME:
-            qvr_push_frame(L, &f);
-            return 1;
-        case PULL_END:
-            lua_pushnil(L);
-            return 1;
-        case PULL_ERROR:
-            return push_failure(L, st);
-        case PULL_WAIT:
-            break;
-        }
+        enum pull r = pull(L, 1, st, &f);
+        if (r != PULL_WAIT)
+            return push_pulled(L, 1, st, 0, r, &f);
         if (st->state == ST_DONE && !st->renew_reason)
             return lua_pushnil(L), 1;     /* finished and drained */
         check_stall(st);
