@@ -103,6 +103,19 @@ static void client_ip(struct req *r, struct MHD_Connection *conn)
                   sizeof r->ip);
 }
 
+/* TCP_CORK on or off; true when set.  libmicrohttpd 0.9.75 writes a
+ * complete chunked answer with three send() calls (header, the one chunk,
+ * the last chunk), each a TCP segment of its own that wakes the client, on
+ * loopback up to three times per call.  Corked from the queueing of the
+ * answer to its completion (http_req_done) the same bytes leave as one
+ * segment.  Never for streams (their frames go out when made) or for the
+ * body faults, which shape the segments on purpose. */
+static bool set_cork(int fd, bool on)
+{
+    int v = on;
+    return fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, sizeof v) == 0;
+}
+
 void *http_req_new(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct req *r = calloc(1, sizeof *r);
@@ -136,6 +149,8 @@ void http_req_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req *r = *con_cls;
     if (!r)
         return;
+    if (r->corked) /* the answer is all written: out in one segment */
+        set_cork(r->fd, false);
     for (size_t i = 0; i < r->nparams; i++) {
         free(r->params[i].name);
         free(r->params[i].value);
@@ -390,6 +405,8 @@ enum MHD_Result http_reply(struct req *r, unsigned status, const char *ctype_hdr
         return MHD_NO;
     }
     uint64_t size = r->sw.content_length ? (uint64_t)len : MHD_SIZE_UNKNOWN;
+    if (!b->drop.on && !b->stall.on && !b->chunks.on)
+        r->corked = set_cork(r->fd, true);
     return queue(r, b, size, ctype_hdr, ctype);
 }
 

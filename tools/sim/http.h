@@ -43,6 +43,7 @@ struct req {
     bool body_truncated;      /* the body was longer than the cap */
     bool seen;                /* the access handler saw the headers */
     bool handled;             /* a response is queued */
+    bool corked;              /* TCP_CORK set for this answer (http_req_done clears it) */
 };
 
 /* MHD URI-log callback: creates the request context. */
