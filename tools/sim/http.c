@@ -365,18 +365,23 @@ static struct body *body_new(struct req *r, int status, bool stream)
         if (b->fd >= 0)
             setsockopt(b->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    struct buf line = {0};
-    buf_printf(&line, "%s %s ", r->ip, r->method);
-    masked_uri(r, &line);
-    b->logline = (char *)line.p;
+    if (b->sim->reqlog) { /* --log: the line's start, completed by write_log */
+        struct buf line = {0};
+        buf_printf(&line, "%s %s ", r->ip, r->method);
+        masked_uri(r, &line);
+        b->logline = (char *)line.p;
+    }
     return b;
 }
 
-static enum MHD_Result queue(struct req *r, struct body *b, uint64_t size, const char *hdr,
-                             const char *ctype)
+/* block: MHD's buffer for a body of known size (Content-Length); it is
+ * allocated and zeroed with every response, and a chunked body is read
+ * straight into the connection's write buffer without it. */
+static enum MHD_Result queue(struct req *r, struct body *b, uint64_t size, size_t block,
+                             const char *hdr, const char *ctype)
 {
     struct MHD_Response *resp =
-        MHD_create_response_from_callback(size, BLOCK_SIZE, body_read, b, body_free);
+        MHD_create_response_from_callback(size, block, body_read, b, body_free);
     if (!resp) {
         body_free(b);
         return MHD_NO;
@@ -405,9 +410,11 @@ enum MHD_Result http_reply(struct req *r, unsigned status, const char *ctype_hdr
         return MHD_NO;
     }
     uint64_t size = r->sw.content_length ? (uint64_t)len : MHD_SIZE_UNKNOWN;
+    /* the whole body in one block, as with BLOCK_SIZE for any smaller body */
+    size_t block = len == 0 ? 1 : len < BLOCK_SIZE ? len : BLOCK_SIZE;
     if (!b->drop.on && !b->stall.on && !b->chunks.on)
         r->corked = set_cork(r->fd, true);
-    return queue(r, b, size, ctype_hdr, ctype);
+    return queue(r, b, size, block, ctype_hdr, ctype);
 }
 
 enum MHD_Result http_reply_stream(struct req *r, const char *ctype, body_fill_fn fill,
@@ -421,5 +428,5 @@ enum MHD_Result http_reply_stream(struct req *r, const char *ctype, body_fill_fn
     b->fill = fill;
     b->state = state;
     b->free_state = free_state;
-    return queue(r, b, MHD_SIZE_UNKNOWN, "Content-type", ctype);
+    return queue(r, b, MHD_SIZE_UNKNOWN, BLOCK_SIZE, "Content-type", ctype);
 }
