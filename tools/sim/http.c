@@ -27,13 +27,12 @@ static int hexval(int c)
     return -1;
 }
 
-/* Form decoding: %XX is a byte, '+' is a space (as a real server reads it:
- * a client that does not percent-encode '+' in base64 fails there too). */
-static char *decode(const char *s, size_t n, bool plus_is_space)
+/* Form decoding into out (room for n + 1 bytes): %XX is a byte, '+' is a
+ * space (as a real server reads it: a client that does not percent-encode
+ * '+' in base64 fails there too).  Returns out; *next is past its NUL. */
+static char *decode(const char *s, size_t n, bool plus_is_space, char *out, char **next)
 {
-    char *out = malloc(n + 1), *o = out;
-    if (!out)
-        return NULL;
+    char *o = out;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
         if (s[i] == '%' && i + 2 < n &&
@@ -47,44 +46,55 @@ static char *decode(const char *s, size_t n, bool plus_is_space)
         }
     }
     *o = '\0';
+    *next = o + 1;
     return out;
 }
 
-static int add_param(struct req *r, const char *s, size_t n)
+static void add_param(struct req *r, const char *s, size_t n, char **room)
 {
     if (n == 0)
-        return 0;
+        return;
     const char *eq = memchr(s, '=', n);
     size_t nl = eq ? (size_t)(eq - s) : n;
-    struct param *p = realloc(r->params, (r->nparams + 1) * sizeof *p);
-    if (!p)
-        return -1;
-    r->params = p;
-    p[r->nparams].name = decode(s, nl, true);
-    p[r->nparams].value = eq ? decode(eq + 1, n - nl - 1, true) : decode("", 0, true);
-    r->nparams++;
-    return 0;
+    struct param *p = &r->params[r->nparams++];
+    p->name = decode(s, nl, true, *room, room);
+    p->value = eq ? decode(eq + 1, n - nl - 1, true, *room, room) : decode("", 0, true, *room, room);
 }
 
-static void parse_uri(struct req *r)
+/* The raw URI, the decoded path and the parameters' names and values, all
+ * in one block (r->strings), and the parameter table: two allocations per
+ * request whatever its number of parameters.  Decoding never lengthens a
+ * string, so the block needs the URI twice plus a NUL per string (the path,
+ * and two per parameter, each of which takes at least one byte and a '&'
+ * but the last). */
+static int parse_uri(struct req *r, const char *uri)
 {
+    size_t len = strlen(uri), nparams = 1;
+    for (const char *a = strchr(uri, '&'); a; a = strchr(a + 1, '&'))
+        nparams++;
+    if (!(r->strings = malloc(3 * len + 4)) || !(r->params = malloc(nparams * sizeof *r->params)))
+        return -1;
+    memcpy(r->strings, uri, len + 1);
+    r->raw_uri = r->strings;
+    char *room = r->strings + len + 1;
     const char *u = r->raw_uri;
     const char *q = strchr(u, '?');
-    size_t plen = q ? (size_t)(q - u) : strlen(u);
+    size_t plen = q ? (size_t)(q - u) : len;
     const char *hash = memchr(u, '#', plen);
     if (hash)
         plen = (size_t)(hash - u);
-    r->path = decode(u, plen, false);
+    r->path = decode(u, plen, false, room, &room);
     if (!q)
-        return;
+        return 0;
     const char *s = q + 1;
     while (*s && *s != '#') {
         size_t n = strcspn(s, "&#");
-        add_param(r, s, n);
+        add_param(r, s, n, &room);
         s += n;
         if (*s == '&')
             s++;
     }
+    return 0;
 }
 
 static void client_ip(struct req *r, struct MHD_Connection *conn)
@@ -126,12 +136,12 @@ void *http_req_new(void *cls, const char *uri, struct MHD_Connection *conn)
     r->user = -1;
     r->fd = -1;
     r->start_ms = now_ms();
-    r->raw_uri = strdup(uri ? uri : "/");
-    if (!r->raw_uri) {
+    if (parse_uri(r, uri ? uri : "/") != 0) {
+        free(r->strings);
+        free(r->params);
         free(r);
         return NULL;
     }
-    parse_uri(r);
     client_ip(r, conn);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -151,14 +161,9 @@ void http_req_done(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     if (r->corked) /* the answer is all written: out in one segment */
         set_cork(r->fd, false);
-    for (size_t i = 0; i < r->nparams; i++) {
-        free(r->params[i].name);
-        free(r->params[i].value);
-    }
     free(r->params);
     buf_free(&r->body);
-    free(r->path);
-    free(r->raw_uri);
+    free(r->strings);
     free(r);
     *con_cls = NULL;
 }
@@ -352,7 +357,7 @@ static struct body *body_new(struct req *r, int status, bool stream)
     b->status = status;
     b->endpoint = r->endpoint;
     b->start_ms = r->start_ms;
-    b->rng = hash64((uint64_t)now_ms() ^ (uint64_t)(uintptr_t)b);
+    b->rng = hash64((uint64_t)r->start_ms ^ (uint64_t)(uintptr_t)b);
     if (r->endpoint == EP_SIM) /* the test hooks stay reliable */
         switches_clear_faults(&r->sw);
     if (fault_hits(&r->sw.drop_after, r->path))

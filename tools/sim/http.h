@@ -28,6 +28,7 @@ struct param {
 struct req {
     struct sim *sim;
     struct MHD_Connection *conn;
+    char *strings;            /* one block: raw_uri, path, the params' strings */
     char *raw_uri;
     char *path;               /* percent-decoded path */
     struct param *params;
