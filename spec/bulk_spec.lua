@@ -2,7 +2,6 @@
 -- no Lua frame built) and the descriptor limit (TOO_MANY_FILES, the soft
 -- RLIMIT_NOFILE raised at load).
 local h = require "helpers"
-local qvr = require "qvrpro"
 
 local function tmpfile()
   local path = os.tmpname()
@@ -21,15 +20,6 @@ end
 
 describe("write_to", function()
   local S = h.with_sim({ "--no-pace" })
-  local t0
-  setup(function()
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37
-  end)
-
-  local function playback(cam, secs)
-    return assert(S.nvr:playback(cam, { from = t0, to = t0 + secs * 1000, timecontrol = false }))
-  end
-
   for _, case in ipairs({
     { cam = "Front Door", what = "H.264 + AAC" },
     { cam = "Back Yard", what = "H.264 + G.711" },
@@ -38,11 +28,11 @@ describe("write_to", function()
     for _, raw in ipairs({ false, true }) do
       it(("pb:write_to writes byte for byte what frames read one by one give (%s, %s)"):format(
         case.what, raw and "raw" or "payloads"), function()
-        local pb1 <close> = playback(case.cam, 20)
+        local pb1 <close> = h.archive_playback(S, case.cam, 20)
         local expected, frames = one_by_one(pb1, raw)
         assert.is_true(frames > 50, "frames: " .. frames)
         local path, f = tmpfile()
-        local pb2 <close> = playback(case.cam, 20)
+        local pb2 <close> = h.archive_playback(S, case.cam, 20)
         local n, err = pb2:write_to(f, { raw = raw })
         f:close()
         local got = h.read_file(path)
@@ -58,10 +48,10 @@ describe("write_to", function()
   end
 
   it("stream:write_to stops after max_frames and goes on where it stopped", function()
-    local pb1 <close> = playback("Front Door", 10)
+    local pb1 <close> = h.archive_playback(S, "Front Door", 10)
     local expected, frames = one_by_one(pb1, true)
     local path, f = tmpfile()
-    local pb2 <close> = playback("Front Door", 10)
+    local pb2 <close> = h.archive_playback(S, "Front Door", 10)
     local st = assert(pb2:stream())
     local n1, ended1 = st:write_to(f, { raw = true, max_frames = 7 })
     assert.equal(7, n1)
@@ -79,7 +69,7 @@ describe("write_to", function()
   end)
 
   it("reports a write error and a closed file", function()
-    local pb <close> = playback("Garage", 5)
+    local pb <close> = h.archive_playback(S, "Garage", 5)
     local st = assert(pb:stream())
     local ro = assert(io.open("/dev/null", "rb"))    -- not open for writing
     ro:setvbuf("no")
@@ -138,19 +128,10 @@ end)
 
 describe("frame views", function()
   local S = h.with_sim({ "--no-pace" })
-  local t0
-  setup(function()
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37
-  end)
-
-  local function playback(cam, secs)
-    return assert(S.nvr:playback(cam, { from = t0, to = t0 + secs * 1000, timecontrol = false }))
-  end
-
   it("pb:frames{view=true} gives the same frames as owned frames, in one object", function()
-    local pb1 <close> = playback("Front Door", 10)
+    local pb1 <close> = h.archive_playback(S, "Front Door", 10)
     local owned = h.frames_of(pb1)
-    local pb2 <close> = playback("Front Door", 10)
+    local pb2 <close> = h.archive_playback(S, "Front Door", 10)
     local n, first = 0, nil
     for f in pb2:frames { view = true } do
       n = n + 1
@@ -169,7 +150,7 @@ describe("frame views", function()
   end)
 
   it("a view expires when its stream moves on; frame:copy() keeps one", function()
-    local pb <close> = playback("Back Yard", 5)
+    local pb <close> = h.archive_playback(S, "Back Yard", 5)
     local st = assert(pb:stream())
     local it = st:frames { view = true }
     local v = it()

@@ -39,7 +39,7 @@ describe("dump", function()
     yard = assert(nvr:camera("Back Yard"))
     door = assert(nvr:camera("Front Door"))
     garage = assert(nvr:camera("Garage"))
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37
+    t0 = h.archive_t0()
     dir = h.tmpdir()
   end)
   teardown(function()

@@ -5,34 +5,12 @@
 -- line; a journal that does not match its .part is refused with a clear
 -- error and nothing is touched.
 local h = require "helpers"
-local probe = h.probe
+local support = require "export_support"
 local qvr = require "qvrpro"
 local export = require "qvrpro.export"
 local journal = require "qvrpro.sink.journal"
 
-local function q(s) return h.shell_quote(s) end
-
-local function packet_list(path)
-  local _, packets = probe(path)
-  local lines = {}
-  for i, p in ipairs(packets) do
-    lines[i] = ("%d %d %d %s"):format(p.stream, p.pts, p.size, p.key)
-  end
-  return lines
-end
-
-local function file_size(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local n = f:seek("end")
-  f:close()
-  return n
-end
-
-local function child_env()
-  local cpath = (os.getenv("LUA_CPATH_5_4") or ""):gsub("[^;]*/build/asan/%?%.so;", "")
-  return ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s"):format(q(os.getenv("LUA_PATH_5_4") or ""), q(cpath))
-end
+local packet_list, file_size = support.packet_list, support.file_size
 
 -- the result fields an uninterrupted export and a resumed one share
 local function same_result(full, r)
@@ -45,21 +23,10 @@ local function same_result(full, r)
 end
 
 describe("export resume from the index journal", function()
+  -- every killed child leaves its qplay session open until it expires
+  local S = support.with_export_sim({ "--no-pace", "--max-qplay", "64" })
   local sim, nvr, t0, dir, archive_start
-  setup(function()
-    -- every killed child leaves its qplay session open until it expires
-    sim = h.start_sim({ "--no-pace", "--max-qplay", "64" })
-    nvr = assert(qvr.connect(h.opts(sim)))
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37
-    archive_start = h.stats(sim).archive_start
-    dir = h.tmpdir()
-  end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-    h.execute("rm -rf " .. q(dir))
-  end)
-  after_each(function() h.control(sim, "clear=1") end)
+  setup(function() sim, nvr, t0, dir, archive_start = S.sim, S.nvr, S.t0, S.dir, S.archive_start end)
 
   -- a child process exporting (slowly: `per` (40) frames a `get`, each after 20 ms)
   local function start_child(cam, from, to, path, resume, per)
@@ -76,24 +43,25 @@ describe("export resume from the index journal", function()
     f:close()
     h.control(sim, ("fault=get_frames=%d&fault=get_wait=20"):format(per or 40))
     local pidfile = dir .. "/child.pid"
-    assert(h.execute(("%s lua5.4 %s >%s 2>&1 & echo $! >%s"):format(child_env(), q(script),
-      q(dir .. "/child.log"), q(pidfile))))
-    f = assert(io.open(pidfile))
-    local pid = assert(tonumber(f:read("l")))
-    f:close()
-    return pid
+    return support.spawn_child(script, dir .. "/child.log", pidfile)
   end
 
-  -- kills the child once its .part holds `at` bytes
-  local function kill_at(pid, path, at)
+  -- kills the child once reached() is true (after 60 s at the latest); it
+  -- must still run then
+  local function kill_when(pid, path, reached)
     local deadline = qvr.core.monotonic_ms() + 60000
-    while (file_size(path .. ".part") or 0) < at and qvr.core.monotonic_ms() < deadline do
+    while not reached() and qvr.core.monotonic_ms() < deadline do
       qvr.core.sleep(0.005)
     end
     assert(h.execute("kill -9 " .. pid),
       "the child ended before the kill: " .. tostring(h.read_file(dir .. "/child.log")))
     h.control(sim, "clear=1")
     assert.is_nil(file_size(path), "the child finished before the kill")
+  end
+
+  -- kills the child once its .part holds `at` bytes
+  local function kill_at(pid, path, at)
+    kill_when(pid, path, function() return (file_size(path .. ".part") or 0) >= at end)
   end
 
   local cases = {
@@ -238,16 +206,10 @@ describe("export resume from the index journal", function()
   -- kills the child once its index journal records a sync point at `at`
   -- (.h264: bytes, .jpg: images) or later
   local function kill_at_sync(pid, path, at)
-    local deadline = qvr.core.monotonic_ms() + 60000
-    while qvr.core.monotonic_ms() < deadline do
+    kill_when(pid, path, function()
       local j = journal.load(path .. ".part.idx")
-      if j and j.sync and j.sync.offset >= at then break end
-      qvr.core.sleep(0.005)
-    end
-    assert(h.execute("kill -9 " .. pid),
-      "the child ended before the kill: " .. tostring(h.read_file(dir .. "/child.log")))
-    h.control(sim, "clear=1")
-    assert.is_nil(file_size(path), "the child finished before the kill")
+      return j and j.sync and j.sync.offset >= at
+    end)
   end
 
   it("resumes a raw .h264 killed with kill -9 by cutting it back, to the uninterrupted file",
@@ -335,6 +297,17 @@ describe("export resume from the index journal", function()
     return { from = from, to = to, path = path, full = full, full_path = full_path }
   end
 
+  -- the killed export k run again with resume: its result | nil, err
+  local function resume_killed(k)
+    return export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path, resume = true })
+  end
+
+  -- the file of the killed export k ends as the uninterrupted one (result r)
+  local function same_as_full(k, r)
+    same_result(k.full, r)
+    assert.same(packet_list(k.full_path), packet_list(k.path))
+  end
+
   it("resumes from the last whole line of a journal torn by the kill", function()
     local k = killed("torn")
     local jpath = k.path .. ".part.idx"
@@ -346,11 +319,9 @@ describe("export resume from the index journal", function()
     local f = assert(io.open(jpath, "wb"))
     f:write(text, last:sub(1, #last // 2))
     f:close()
-    local r = assert(export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                                     resume = true }))
+    local r = assert(resume_killed(k))
     assert.is_true(r.resumed)
-    same_result(k.full, r)
-    assert.same(packet_list(k.full_path), packet_list(k.path))
+    same_as_full(k, r)
   end)
 
   it("refuses a journal that does not match its .part, clearly, and touches nothing", function()
@@ -364,8 +335,7 @@ describe("export resume from the index journal", function()
       change(sync)
       journal.create(jpath, j.head, j.streams, sync, j.gaps):close()
       local lied = h.read_file(jpath)
-      local r, err = export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                                     resume = true })
+      local r, err = resume_killed(k)
       assert.is_nil(r)
       assert.equal("RESUME_FAILED", err.name)
       assert.matches(pattern, err.message)
@@ -378,8 +348,7 @@ describe("export resume from the index journal", function()
     -- no .part at all: refused, and no empty one made
     os.rename(part, part .. ".away")
     journal.create(jpath, j.head, j.streams, j.sync, j.gaps):close()
-    local r0, err0 = export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                                     resume = true })
+    local r0, err0 = resume_killed(k)
     assert.is_nil(r0)
     assert.equal("RESUME_FAILED", err0.name)
     assert.matches("is missing", err0.message)
@@ -389,8 +358,7 @@ describe("export resume from the index journal", function()
     local f = assert(io.open(jpath, "wb"))
     f:write((good_journal:gsub("\nstream ", "\nstream \1bad=", 1)))
     f:close()
-    local r, err = export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                                   resume = true })
+    local r, err = resume_killed(k)
     assert.is_nil(r)
     assert.equal("RESUME_FAILED", err.name)
     assert.matches("line 2 is corrupt", err.message)
@@ -399,11 +367,9 @@ describe("export resume from the index journal", function()
     f = assert(io.open(jpath, "wb"))
     f:write(good_journal)
     f:close()
-    r = assert(export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                               resume = true }))
+    r = assert(resume_killed(k))
     assert.is_true(r.resumed)
-    same_result(k.full, r)
-    assert.same(packet_list(k.full_path), packet_list(k.path))
+    same_as_full(k, r)
   end)
 
   it("starts afresh from a journal killed before its first sync point", function()
@@ -411,10 +377,8 @@ describe("export resume from the index journal", function()
     local jpath = k.path .. ".part.idx"
     local j = assert(journal.load(jpath))
     journal.create(jpath, j.head, j.streams):close()     -- head and streams only
-    local r = assert(export.run(nvr, "Front Door", { from = k.from, to = k.to, path = k.path,
-                                                     resume = true }))
+    local r = assert(resume_killed(k))
     assert.is_false(r.resumed)
-    same_result(k.full, r)
-    assert.same(packet_list(k.full_path), packet_list(k.path))
+    same_as_full(k, r)
   end)
 end)

@@ -3,6 +3,7 @@
 -- received, times matching the requested range within one frame, gaps,
 -- partial ranges, MP4 leaving G.711 out, progress, and kill -9 then resume.
 local h = require "helpers"
+local support = require "export_support"
 local probe = h.probe
 local qvr = require "qvrpro"
 local export = require "qvrpro.export"
@@ -10,6 +11,7 @@ local export = require "qvrpro.export"
 local FRAME_MS = 100     -- the video frame interval of the simulator's H.264 cameras
 
 local function q(s) return h.shell_quote(s) end
+local packet_list, file_size = support.packet_list, support.file_size
 
 --- ffprobe -count_packets per stream
 local function count_packets(path)
@@ -20,54 +22,22 @@ local function count_packets(path)
   return n
 end
 
-local function packet_list(path)
-  local _, packets = probe(path)
-  local lines = {}
-  for i, p in ipairs(packets) do
-    lines[i] = ("%d %d %d %s"):format(p.stream, p.pts, p.size, p.key)
-  end
-  return lines
-end
-
 local function decodes(path)
   local out, ok = h.capture("ffmpeg -v error -i " .. q(path) .. " -f null - 2>&1")
   return ok, out
 end
 
-local function file_size(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local n = f:seek("end")
-  f:close()
-  return n
-end
-
 local function exists(path) return file_size(path) ~= nil end
 
--- the environment of a child lua5.4: the plain core (no ASan runtime there)
-local function child_env()
-  local cpath = (os.getenv("LUA_CPATH_5_4") or ""):gsub("[^;]*/build/asan/%?%.so;", "")
-  return ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s"):format(q(os.getenv("LUA_PATH_5_4") or ""), q(cpath))
-end
-
 describe("export", function()
+  local S = support.with_export_sim({ "--no-pace" })
   local sim, nvr, door, yard, garage, t0, dir, archive_start
   setup(function()
-    sim = h.start_sim({ "--no-pace" })
-    nvr = assert(qvr.connect(h.opts(sim)))
+    sim, nvr, t0, dir, archive_start = S.sim, S.nvr, S.t0, S.dir, S.archive_start
     door = assert(nvr:camera("Front Door"))
     yard = assert(nvr:camera("Back Yard"))
     garage = assert(nvr:camera("Garage"))
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37   -- off the frame grid
-    archive_start = h.stats(sim).archive_start
-    dir = h.tmpdir()
   end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-    h.execute("rm -rf " .. q(dir))
-  end)
-  after_each(function() h.control(sim, "clear=1") end)
 
   -- the checks every container export gets
   local function check_container(r, path, from, to, archive, codecs)
@@ -361,11 +331,7 @@ describe("export", function()
     local pidfile = dir .. "/child-" .. ext .. ".pid"
     -- the child reads slowly: 40 frames a `get`, each after 10 ms
     h.control(sim, "fault=get_frames=40&fault=get_wait=10")
-    assert(h.execute(("%s lua5.4 %s >%s 2>&1 & echo $! >%s"):format(child_env(), q(script),
-      q(dir .. "/child.log"), q(pidfile))))
-    f = assert(io.open(pidfile))
-    local pid = assert(tonumber(f:read("l")))
-    f:close()
+    local pid = support.spawn_child(script, dir .. "/child.log", pidfile)
     -- .qvr: the .part is the journal; .mp4: a .qvr journal of every frame;
     -- .mkv: the .part is cut back to its index journal's last sync point
     local journal = (ext == "qvr" or ext == "mkv") and path .. ".part" or path .. ".part.qvr"
@@ -398,15 +364,6 @@ describe("export", function()
 
   it("resumes a .qvr export killed with kill -9, record for record", function()
     local full_path, path = killed_then_resumed("qvr")
-    local a <close> = assert(qvr.open_dump(full_path))
-    local b <close> = assert(qvr.open_dump(path))
-    assert.equal(a.count, b.count)
-    while true do
-      local fa, fb = a:read(), b:read()
-      if not fa then assert.is_nil(fb) break end
-      assert.equal(fa.timestamp, fb.timestamp)
-      assert.equal(fa.header, fb.header)
-      assert.equal(h.crc32(fa.data), h.crc32(fb.data))
-    end
+    h.assert_same_dumps(full_path, path, true)
   end)
 end)

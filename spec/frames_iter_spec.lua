@@ -7,20 +7,11 @@ local qvr = require "qvrpro"
 
 describe("frames iterators", function()
   local S = h.with_sim({ "--no-pace" })
-  local t0
-  setup(function()
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37
-  end)
-
-  local function playback(cam, secs)
-    return assert(S.nvr:playback(cam, { from = t0, to = t0 + secs * 1000, timecontrol = false }))
-  end
-
   for _, cam in ipairs({ "Front Door", "Back Yard", "Garage" }) do
     it(("owned frames stay valid after later steps, collections and close (%s)"):format(cam),
       function()
-        local archive = h.archive(S.sim, assert(S.nvr:camera(cam)).guid, t0, t0 + 8000)
-        local pb = playback(cam, 8)
+        local archive = h.archive(S.sim, assert(S.nvr:camera(cam)).guid, S.t0, S.t0 + 8000)
+        local pb = h.archive_playback(S, cam, 8)
         local kept, crcs = {}, {}
         for f in pb:frames() do
           kept[#kept + 1] = f
@@ -50,11 +41,11 @@ describe("frames iterators", function()
   end
 
   it("stream:frames() gives the frames of stream:read(), and raises on a closed stream", function()
-    local pb1 <close> = playback("Back Yard", 4)
+    local pb1 <close> = h.archive_playback(S, "Back Yard", 4)
     local st1 = assert(pb1:stream())
     local by_read = {}
     for f in function() return st1:read() end do by_read[#by_read + 1] = f end
-    local pb2 <close> = playback("Back Yard", 4)
+    local pb2 <close> = h.archive_playback(S, "Back Yard", 4)
     local st2 = assert(pb2:stream())
     local n = 0
     for f in st2:frames() do
@@ -63,7 +54,7 @@ describe("frames iterators", function()
       assert.is_true(by_read[n].data == f.data, "payload of frame " .. n)
     end
     assert.equal(#by_read, n)
-    local pb3 <close> = playback("Back Yard", 4)
+    local pb3 <close> = h.archive_playback(S, "Back Yard", 4)
     local st3 = assert(pb3:stream())
     local ok, err = pcall(function()
       for _ in st3:frames() do st3:close() end
@@ -73,7 +64,7 @@ describe("frames iterators", function()
   end)
 
   it("frame:write checks its arguments on the fast path as on the first call", function()
-    local pb <close> = playback("Front Door", 2)
+    local pb <close> = h.archive_playback(S, "Front Door", 2)
     local frames = h.frames_of(pb)
     local f = frames[1]
     local path = os.tmpname()
@@ -93,7 +84,7 @@ describe("frames iterators", function()
   end)
 
   it("a frame's fields, methods and unknown keys", function()
-    local pb <close> = playback("Back Yard", 2)
+    local pb <close> = h.archive_playback(S, "Back Yard", 2)
     local f = h.frames_of(pb)[1]
     assert.is_function(f.write)
     assert.is_function(f.copy)
@@ -109,7 +100,7 @@ describe("playback keep-alive in the frames loop", function()
   setup(function()
     paced = h.start_sim({})           -- frames at their recorded pace
     nvr = assert(qvr.connect(h.opts(paced)))
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37
+    t0 = h.archive_t0()
   end)
   teardown(function()
     nvr:close()

@@ -102,6 +102,7 @@ function M.with_sim(args, opts)
   local env = {}
   busted.setup(function()
     env.sim = M.start_sim(args)
+    env.t0 = M.archive_t0()
     if opts and opts.login then
       env.sid = assert(M.login(env.sim, opts.login, opts.login))
     end
@@ -118,6 +119,18 @@ function M.with_sim(args, opts)
     if env.sim then env.sim.stop() end
   end)
   return env
+end
+
+--- A start in the simulator's archive two hours back, 37 ms past a whole
+-- second: off the frame grid.
+function M.archive_t0()
+  return (require("qvrpro").time.now() - 2 * 3600000) // 1000 * 1000 + 37
+end
+
+--- A playback (timecontrol off) of secs seconds of cam's archive from S.t0,
+-- S as M.with_sim gives it.
+function M.archive_playback(S, cam, secs)
+  return assert(S.nvr:playback(cam, { from = S.t0, to = S.t0 + secs * 1000, timecontrol = false }))
 end
 
 --- GET with curl; returns body, http_status, content_type.
@@ -308,6 +321,43 @@ function M.read_file(path)
   local s = f:read("a")
   f:close()
   return s
+end
+
+--- The bytes of a file, or nil when it cannot be opened (missing).
+function M.read_file_or_nil(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+--- Asserts that two .qvr dumps hold the same frames, in order: the count,
+-- each frame's timestamp and payload, and with headers its header too.
+function M.assert_same_dumps(path_a, path_b, headers)
+  local qvr, check = require "qvrpro", require "luassert"
+  local a <close> = check(qvr.open_dump(path_a))
+  local b <close> = check(qvr.open_dump(path_b))
+  check.equal(a.count, b.count)
+  while true do
+    local fa, fb = a:read(), b:read()
+    if not fa then check.is_nil(fb) break end
+    check.equal(fa.timestamp, fb.timestamp)
+    if headers then check.equal(fa.header, fb.header) end
+    check.equal(M.crc32(fa.data), M.crc32(fb.data))
+  end
+end
+
+--- A log function (as qvrpro.schedule takes it) that appends its lines,
+-- "level [job] msg", to the list into.
+function M.logger(into)
+  return function(level, msg, job) into[#into + 1] = ("%s [%s] %s"):format(level, job or "", msg) end
+end
+
+--- The first of lines that matches pattern, or nil.
+function M.find_line(lines, pattern)
+  for _, l in ipairs(lines) do if l:find(pattern) then return l end end
+  return nil
 end
 
 --- Writes bytes to a file.

@@ -8,13 +8,7 @@ local schedule = require "qvrpro.schedule"
 
 local q = h.shell_quote
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = h.read_file_or_nil
 
 local function listing(dir)
   local names = {}

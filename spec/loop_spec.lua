@@ -38,6 +38,18 @@ local function live_cams(nvr)
   return cams
 end
 
+--- n live streams of cams in turn, the first of cams[1 + (shift or 0)], each
+-- with an order checker: streams, check (by stream).
+local function open_live(nvr, cams, n, shift)
+  local streams, check = {}, {}
+  for i = 1, n do
+    local cam = cams[(i - 1 + (shift or 0)) % #cams + 1]
+    streams[i] = assert(nvr:live(cam))
+    check[streams[i]] = order_checker(cam)
+  end
+  return streams, check
+end
+
 local function assert_same_frames(expected, got)
   assert.equal(#expected, #got, "frame count")
   for i, e in ipairs(expected) do
@@ -52,12 +64,7 @@ describe("the transfer loop", function()
 
   it("runs 200 live streams at once and loses no frame of any", function()
     local cams = live_cams(S.nvr)
-    local streams, check = {}, {}
-    for i = 1, 200 do
-      local cam = cams[(i - 1) % #cams + 1]
-      streams[i] = assert(S.nvr:live(cam))
-      check[streams[i]] = order_checker(cam)
-    end
+    local streams, check = open_live(S.nvr, cams, 200)
     local loop = qvr.loop()
     assert.equal(200, (loop:transfers()))
     local deadline = qvr.core.monotonic_ms() + 3000
@@ -131,11 +138,7 @@ describe("the transfer loop", function()
 
   it("a second qvr.each after a first one was left takes over without a loss", function()
     local cams = live_cams(S.nvr)
-    local streams, check = {}, {}
-    for i = 1, 6 do
-      streams[i] = assert(S.nvr:live(cams[(i - 1) % #cams + 1]))
-      check[streams[i]] = order_checker(cams[(i - 1) % #cams + 1])
-    end
+    local streams, check = open_live(S.nvr, cams, 6)
     local n = 0
     for st, f in qvr.each(streams) do
       check[st].add(f)
@@ -163,12 +166,7 @@ describe("the transfer loop", function()
 
   it("goes on with the other streams when one is closed mid-loop", function()
     local cams = live_cams(S.nvr)
-    local streams, check = {}, {}
-    for i = 1, 5 do
-      local cam = cams[(i - 1) % #cams + 1]
-      streams[i] = assert(S.nvr:live(cam))
-      check[streams[i]] = order_checker(cam)
-    end
+    local streams, check = open_live(S.nvr, cams, 5)
     local victim = streams[3]
     local after_close, n = 0, 0
     for st, f in qvr.each(streams) do
@@ -248,11 +246,8 @@ describe("the loop inside other event loops", function()
     local yard = assert(S.nvr:camera("Back Yard"))
     local t0 = (qvr.time.now() - 3600000) // 1000 * 1000
     local pb = assert(yard:playback { from = t0, to = t0 + 2000, timecontrol = false })
-    local objs, check, got_pb = {}, {}, {}
-    for i = 1, 3 do
-      objs[i] = assert(S.nvr:live(cams[i % #cams + 1]))
-      check[objs[i]] = order_checker(cams[i % #cams + 1])
-    end
+    local objs, check = open_live(S.nvr, cams, 3, 1)
+    local got_pb = {}
     local cq = cqueues.new()
     local ticks, done_at = 0, qvr.core.monotonic_ms() + 2500
     for _, st in ipairs(objs) do
@@ -291,11 +286,7 @@ describe("the loop inside other event loops", function()
   it("runs live streams inside a luv loop (a poll handle and a timer)", function()
     local uv = require "luv"
     local cams = live_cams(S.nvr)
-    local streams, check = {}, {}
-    for i = 1, 4 do
-      streams[i] = assert(S.nvr:live(cams[i % #cams + 1]))
-      check[streams[i]] = order_checker(cams[i % #cams + 1])
-    end
+    local streams, check = open_live(S.nvr, cams, 4, 1)
     local loop = qvr.loop()
     local iter = qvr.each(streams, { wait = false })
     local poll = uv.new_poll(loop:pollfd())

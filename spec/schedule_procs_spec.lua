@@ -10,22 +10,9 @@ local schedule = require "qvrpro.schedule"
 local q = h.shell_quote
 local now_ms = qvr.core.monotonic_ms
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = h.read_file_or_nil
 
-local function logger(into)
-  return function(level, msg, job) into[#into + 1] = ("%s [%s] %s"):format(level, job or "", msg) end
-end
-
-local function find(lines, pattern)
-  for _, l in ipairs(lines) do if l:find(pattern) then return l end end
-  return nil
-end
+local logger, find = h.logger, h.find_line
 
 -- a config file of `body` (the text of its jobs list) loaded, with `extra` keys
 local function load_config(dir, body, extra)
@@ -267,6 +254,17 @@ describe("schedule jobs in child processes with the simulator", function()
     return rec
   end
 
+  -- the NVR's log of Back Yard's (channel 1) manual recording switches since
+  -- a second before t, oldest first
+  local function manual_switches(t)
+    local contents = {}
+    for e in S.nvr:each_log{ start_time = t - 1000, channel_id = { 1 }, sort_field = "time",
+                             dir = "ASC" } do
+      if tostring(e.content):match("^Manual recording") then contents[#contents + 1] = e.content end
+    end
+    return contents
+  end
+
   it("kills a playback stalled by the server at the run's timeout", function()
     h.control(S.sim, "fault=get_wait=60000")
     local from = (qvr.time.now() - 3600000) // 1000 * 1000
@@ -304,12 +302,7 @@ describe("schedule jobs in child processes with the simulator", function()
       .. "after 3 s"), text)
     assert.is_false(recording("Back Yard"), text)
     -- it was on in between: the NVR logged both switches of Back Yard
-    local contents = {}
-    for e in S.nvr:each_log{ start_time = t_test - 1000, channel_id = { 1 }, sort_field = "time",
-                             dir = "ASC" } do
-      if tostring(e.content):match("^Manual recording") then contents[#contents + 1] = e.content end
-    end
-    assert.same({ "Manual recording started", "Manual recording stopped" }, contents)
+    assert.same({ "Manual recording started", "Manual recording stopped" }, manual_switches(t_test))
     -- the stop step ran (its Front Door part hangs as well, and is logged)
     assert.truthy(find(log, "recording off after the timed out on step failed") or
                   find(log, "recording off: the on step was timed out"), text)
@@ -346,15 +339,7 @@ describe("schedule jobs in child processes with the simulator", function()
     cfg.log = logger(log)
     s = schedule.run_once(cfg)
     assert.equal(1, #s.ran, table.concat(log, "\n"))
-    local a <close> = assert(qvr.open_dump(full))
-    local b <close> = assert(qvr.open_dump(path))
-    assert.equal(a.count, b.count)
-    while true do
-      local fa, fb = a:read(), b:read()
-      if not fa then assert.is_nil(fb) break end
-      assert.equal(fa.timestamp, fb.timestamp)
-      assert.equal(h.crc32(fa.data), h.crc32(fb.data))
-    end
+    h.assert_same_dumps(full, path)
     assert.is_nil(read(path .. ".part"))
   end)
 
@@ -413,12 +398,7 @@ describe("schedule jobs in child processes with the simulator", function()
     assert.is_true(seen_on, text)
     assert.is_false(recording("Back Yard"))
     assert.truthy(find(log, "^info %[window%] recording off %(window ended%)"), text)
-    local contents = {}
-    for e in S.nvr:each_log{ start_time = t_test - 1000, channel_id = { 1 }, sort_field = "time",
-                             dir = "ASC" } do
-      if tostring(e.content):match("^Manual recording") then contents[#contents + 1] = e.content end
-    end
-    assert.same({ "Manual recording started", "Manual recording stopped" }, contents)
+    assert.same({ "Manual recording started", "Manual recording stopped" }, manual_switches(t_test))
     assert.is_nil(schedule.state(cfg, "window").rec_until)
   end)
 

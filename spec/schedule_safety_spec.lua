@@ -14,14 +14,7 @@ describe("schedule safety", function()
   before_each(function() dir = h.tmpdir() end)
   after_each(function() h.execute("rm -rf " .. q(dir)) end)
 
-  local function logger(into)
-    return function(level, msg, job) into[#into + 1] = ("%s [%s] %s"):format(level, job or "", msg) end
-  end
-
-  local function find(lines, pattern)
-    for _, l in ipairs(lines) do if l:find(pattern) then return l end end
-    return nil
-  end
+  local logger, find = h.logger, h.find_line
 
   it("stops a hung run after its timeout, logs it, and runs the other jobs", function()
     local ran, log = {}, {}

@@ -13,13 +13,7 @@ local date_ms = h.date_ms
 
 local tmpdir = h.tmpdir
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = h.read_file_or_nil
 
 local function write(path, text)
   local f = assert(io.open(path, "wb"))

@@ -142,7 +142,7 @@ describe("a camera served from a dump", function()
   local sim, nvr, t0, dir, yard_path, scan_path, door_path, yard_recs, door_recs
   setup(function()
     dir = h.tmpdir()
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37   -- not on the frame grid
+    t0 = h.archive_t0()
     yard_path, scan_path, door_path = dir .. "/yard.qvr", dir .. "/scan.qvr", dir .. "/door.qvr"
     write_dump(yard_path, YARD, t0, t0 + 10000)
     write_dump(scan_path, YARD, t0, t0 + 10000, "--no-index")

@@ -38,6 +38,21 @@ local function duration(s)
   return tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
 end
 
+--- An MP4's streams by type (and its packets, as h.probe gives them) once
+-- it is checked to hold two streams, the audio AAC at rate (a string, Hz)
+-- and the video secs seconds long (within 0.1 s); then the video's and the
+-- audio's durations.  t, packets, v, a
+local function probe_aac(path, rate, secs)
+  local streams, packets = h.probe(path)
+  local t = by_type(streams)
+  assert.equal(2, #streams)
+  assert.equal("aac", t.audio.codec_name)
+  assert.equal(rate, t.audio.sample_rate)
+  local v, a = duration(t.video), duration(t.audio)
+  assert.is_true(math.abs(v - secs) <= 0.1, "video " .. v)
+  return t, packets, v, a
+end
+
 --- ffmpeg's mean volume (dB; silence is -91) of a file's audio.
 local function mean_volume(path, input_args)
   local out = h.capture(("ffmpeg -nostats -hide_banner %s -i %s -map 0:a -af volumedetect "
@@ -155,13 +170,7 @@ describe("simulator audio in recordingfile MP4s", function()
   it("copies an AAC camera's frames, on the video's clock, as long as the video", function()
     local from = minute(10) + 20000
     local path = fetch(FRONT, from, from + 10000)
-    local streams, packets = h.probe(path)
-    local t = by_type(streams)
-    assert.equal(2, #streams)
-    assert.equal("aac", t.audio.codec_name)
-    assert.equal("16000", t.audio.sample_rate)
-    local v, a = duration(t.video), duration(t.audio)
-    assert.is_true(math.abs(v - 10) <= 0.1, "video " .. v)
+    local t, packets, v, a = probe_aac(path, "16000", 10)
     assert.is_true(a <= v and v - a <= 0.2, ("video %.3f s, audio %.3f s"):format(v, a))
     -- every audio frame of the range whose end is inside it, in order, without its ADTS header
     local want = {}
@@ -185,13 +194,7 @@ describe("simulator audio in recordingfile MP4s", function()
     }
     for guid, src in pairs(sources) do
       local path = fetch(guid, from, from + 20000)
-      local streams, packets = h.probe(path)
-      local t = by_type(streams)
-      assert.equal(2, #streams)
-      assert.equal("aac", t.audio.codec_name)
-      assert.equal("8000", t.audio.sample_rate)
-      local v, a = duration(t.video), duration(t.audio)
-      assert.is_true(math.abs(v - 20) <= 0.1, "video " .. v)
+      local t, packets, v, a = probe_aac(path, "8000", 20)
       assert.is_true(a <= v and v - a <= 0.2, ("video %.3f s, audio %.3f s"):format(v, a))
       local first
       for _, p in ipairs(packets) do
@@ -228,13 +231,7 @@ describe("a clip joined from recordingfile pieces", function()
       local path = dir .. "/clip.mp4"
       local r = assert(S.nvr:clip(cam[1], { from = from, to = from + 100000, path = path }))
       assert.equal(3, r.pieces)
-      local streams, packets = h.probe(path)
-      local t = by_type(streams)
-      assert.equal(2, #streams)
-      assert.equal("aac", t.audio.codec_name)
-      assert.equal(cam[2], t.audio.sample_rate)
-      local v, a = duration(t.video), duration(t.audio)
-      assert.is_true(math.abs(v - 100) <= 0.1, "video " .. v)
+      local t, packets, v, a = probe_aac(path, cam[2], 100)
       assert.is_true(math.abs(v - a) <= 0.2, ("%s: video %.3f s, audio %.3f s"):format(cam[1], v, a))
       -- audio from every piece: nearly 100 s of AAC frames (1024 samples each)
       local n = 0

@@ -19,20 +19,23 @@ local function assert_same_frames(expected, got)
   end
 end
 
+-- an unpaced simulator and a connection to it for the describe block it is
+-- called in, Back Yard looked up, the faults cleared after each test: S
+-- (S.sim, S.nvr, S.t0, S.yard once its setup has run)
+local function playback_sim()
+  local S = h.with_sim({ "--no-pace" })
+  setup(function() S.yard = assert(S.nvr:camera("Back Yard")) end)
+  after_each(function() h.control(S.sim, "clear=1") end)
+  return S
+end
+
 describe("playback", function()
+  local S = playback_sim()
   local sim, nvr, yard, door, t0
   setup(function()
-    sim = h.start_sim({ "--no-pace" })
-    nvr = assert(qvr.connect(h.opts(sim)))
-    yard = assert(nvr:camera("Back Yard"))
+    sim, nvr, yard, t0 = S.sim, S.nvr, S.yard, S.t0
     door = assert(nvr:camera("Front Door"))
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37   -- not on the frame grid
   end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-  end)
-  after_each(function() h.control(sim, "clear=1") end)
 
   it("returns exactly the archive's frames of a time range", function()
     local pb <close> = assert(yard:playback{ from = t0, to = t0 + 3000 })
@@ -238,18 +241,9 @@ describe("playback", function()
 end)
 
 describe("playback continuation", function()
+  local S = playback_sim()
   local sim, nvr, yard, t0
-  setup(function()
-    sim = h.start_sim({ "--no-pace" })
-    nvr = assert(qvr.connect(h.opts(sim)))
-    yard = assert(nvr:camera("Back Yard"))
-    t0 = (qvr.time.now() - 2 * 3600000) // 1000 * 1000 + 37
-  end)
-  teardown(function()
-    nvr:close()
-    sim.stop()
-  end)
-  after_each(function() h.control(sim, "clear=1") end)
+  setup(function() sim, nvr, yard, t0 = S.sim, S.nvr, S.yard, S.t0 end)
 
   for _, fault in ipairs({ "get_frames=25", "get_cut=20000", "get_wait=150" }) do
     it("returns exactly the range's frames when every `get` answers part of it (" .. fault .. ")",

@@ -6,9 +6,10 @@
 --       view     the same with pb:frames{view = true} (one frame object, refilled)
 --       write_to pb:write_to(devnull) (no Lua frame at all)
 -- Prints "bytes=B frames=N secs=S cpu=C": wall and CPU (os.clock: user +
--- system of this process) from opening the `get` (pb:frames() or
--- pb:write_to(), which send `play` first) to the end of the loop, summed
--- over REPEAT playbacks in a row (1 by default).
+-- system of this process) from opening the `get` on a new connection
+-- (pb:frames() or pb:write_to(); `play` is sent before the clocks start, as
+-- tools/bench/frames.lua does for curl) to the end of the loop, summed over
+-- REPEAT playbacks in a row (1 by default).
 local qvr = require "qvrpro"
 local B = require "benchlib"
 
@@ -21,6 +22,7 @@ local devnull = assert(io.open("/dev/null", "wb"))
 local bytes, frames, secs, cpu = 0, 0, 0, 0
 for _ = 1, repeats do
   local pb = assert(nvr:playback(cam, { from = from, to = to, timecontrol = false }))
+  assert(pb:play())
   local t0, c0 = B.wall(), B.cpu()
   if mode == "frames" then
     for f in pb:frames() do

@@ -113,14 +113,21 @@ function Job:same_job(ex)
   return true
 end
 
---- Continues a .h264 or .jpg export from its index journal: the output is
--- cut back to the last sync point, the job's state set as it was there.
-function Job:resume_cut()
+-- The job's index journal read back (journal.load) | nil, RESUME_FAILED.
+local function load_journal(self)
   local j, why = journal.load(self.jpath)
   if not j then
     return fail("RESUME_FAILED", "cannot resume from %s: %s; the .part and the journal are "
       .. "kept as they are (remove both, or give force, to start afresh)", self.jpath, why)
   end
+  return j
+end
+
+--- Continues a .h264 or .jpg export from its index journal: the output is
+-- cut back to the last sync point, the job's state set as it was there.
+function Job:resume_cut()
+  local j, jerr = load_journal(self)
+  if not j then return nil, jerr end
   local ok, err = self:same_job(j.head)
   if not ok then return nil, err end
   local s = j.sync
@@ -153,11 +160,8 @@ end
 --- Continues a resumable export from its index journal: the .part is cut
 -- at the last sync point, the playback continues from there.
 function Job:resume_index()
-  local j, why = journal.load(self.jpath)
-  if not j then
-    return fail("RESUME_FAILED", "cannot resume from %s: %s; the .part and the journal are "
-      .. "kept as they are (remove both, or give force, to start afresh)", self.jpath, why)
-  end
+  local j, jerr = load_journal(self)
+  if not j then return nil, jerr end
   local ex = j.head
   local same, merr = self:same_job(ex)
   if not same then return nil, merr end

@@ -93,19 +93,35 @@ function M.create(path, head, streams, sync, gaps)
   return w
 end
 
+-- The gap records not yet written: per medium, the entries of lists[media]
+-- after the ones already in the journal, up to upto[media] (the whole list
+-- when upto is nil).  Counts them as written.  {line...}
+local function gap_lines(self, lists, upto)
+  local lines = {}
+  for _, media in ipairs { "video", "audio" } do
+    local list = lists[media]
+    local n = upto and math.min(upto[media], #list) or #list
+    for i = self.gaps[media] + 1, n do
+      lines[#lines + 1] = encode("gap", { media = media, from = list[i].from, to = list[i].to })
+    end
+    self.gaps[media] = math.max(self.gaps[media], n)
+  end
+  return lines
+end
+
+-- Appends lines to the journal and flushes them.  true | nil, err
+local function write_lines(self, lines)
+  local ok, err = self.file:write(table.concat(lines))
+  if ok then ok, err = self.file:flush() end
+  if not ok then return nil, err end
+  return true
+end
+
 --- Records a sync point (loop:sync()) with the gaps up to it (from
 -- loop:state()) and the result fields (first_ts).  true | nil, err
 function Writer:sync(s, state)
-  local lines = {}
-  for _, media in ipairs { "video", "audio" } do
-    local c = s[media]
-    local list = state[media].gaps
-    local upto = c and c.gaps or 0
-    for i = self.gaps[media] + 1, math.min(upto, #list) do
-      lines[#lines + 1] = encode("gap", { media = media, from = list[i].from, to = list[i].to })
-    end
-    self.gaps[media] = math.max(self.gaps[media], math.min(upto, #list))
-  end
+  local lines = gap_lines(self, { video = state.video.gaps, audio = state.audio.gaps },
+                          { video = s.video and s.video.gaps or 0, audio = s.audio and s.audio.gaps or 0 })
   local t = { seq = s.seq, offset = s.offset, header_len = s.header_len, zero = s.zero,
               first_ts = state.first_ts }
   for _, media in ipairs { "video", "audio" } do
@@ -117,10 +133,7 @@ function Writer:sync(s, state)
     end
   end
   lines[#lines + 1] = encode("sync", t)
-  local ok, err = self.file:write(table.concat(lines))
-  if ok then ok, err = self.file:flush() end
-  if not ok then return nil, err end
-  return true
+  return write_lines(self, lines)
 end
 
 --- Records a sync point of an export whose output is cut back on resume by
@@ -128,20 +141,10 @@ end
 -- medium's whole gap list, of which the entries not yet written go first.
 -- true | nil, err
 function Writer:record(t, lists)
-  local lines = {}
-  for _, media in ipairs { "video", "audio" } do
-    local list = lists[media]
-    for i = self.gaps[media] + 1, #list do
-      lines[#lines + 1] = encode("gap", { media = media, from = list[i].from, to = list[i].to })
-    end
-    self.gaps[media] = #list
-    t[media:sub(1, 1) .. "_gaps"] = #list
-  end
+  local lines = gap_lines(self, lists)
+  for _, media in ipairs { "video", "audio" } do t[media:sub(1, 1) .. "_gaps"] = #lists[media] end
   lines[#lines + 1] = encode("sync", t)
-  local ok, err = self.file:write(table.concat(lines))
-  if ok then ok, err = self.file:flush() end
-  if not ok then return nil, err end
-  return true
+  return write_lines(self, lines)
 end
 
 function Writer:close()
