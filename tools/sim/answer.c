@@ -108,6 +108,19 @@ enum MHD_Result answer_json(struct req *r, cJSON *root)
     return send_json(r, 200, "Content-type", root);
 }
 
+enum MHD_Result answer_success_int(struct req *r, const char *name, long long value)
+{
+    char text[128], num[24];
+    if (strlen(name) > 64)
+        return http_reply(r, 500, "Content-Type", "text/plain", "name too long\n", 14);
+    int_text(value, num);
+    bool quoted = r->sw.numbers_as_strings; /* as numbers_to_strings writes it: "%.0f" */
+    char *p = stpcpy(text, r->sw.success_string ? "{\"success\":\"true\",\"" : "{\"success\":true,\"");
+    p = stpcpy(stpcpy(p, name), quoted ? "\":\"" : "\":");
+    p = stpcpy(stpcpy(p, num), quoted ? "\"}" : "}");
+    return http_reply(r, 200, "Content-type", "application/json", text, (size_t)(p - text));
+}
+
 enum MHD_Result answer_json_plain(struct req *r, unsigned status, cJSON *root)
 {
     return send_json(r, status, "Content-Type", root);
