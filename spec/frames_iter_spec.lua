@@ -83,6 +83,80 @@ describe("frames iterators", function()
     os.remove(path)
   end)
 
+  -- A payload at least as large as the file's stdio buffer (4 KiB for these
+  -- files) skips the buffer: fflush, then one write(2) of the payload
+  -- (csrc/lua/frame.c, put_bytes): bytes in order with the script's own
+  -- writes, and file:seek() right, whatever the file's mode and buffering.
+  it("frame:write keeps order and offset around the script's own writes and seeks", function()
+    local pb <close> = h.archive_playback(S, "Front Door", 3)
+    local frames = h.frames_of(pb)
+    local big, small = 0, 0
+    for _, f in ipairs(frames) do
+      if #f >= 4096 then big = big + 1 else small = small + 1 end
+    end
+    assert.is_true(big >= 3 and small >= 3, ("frames of 4 KiB and more: %d, less: %d"):format(big,
+      small))
+    for _, how in ipairs({ "wb", "w+b", "ab", "no", "line", "full" }) do
+      local path = os.tmpname()
+      local out = assert(io.open(path, (how == "w+b" or how == "ab") and how or "wb"))
+      if how == "no" or how == "line" or how == "full" then out:setvbuf(how) end
+      local expect, pos = {}, 0
+      for i, f in ipairs(frames) do
+        local tag = ("<%d>"):format(i)
+        if i % 3 ~= 0 then out:write(tag) expect[#expect + 1] = tag pos = pos + #tag end
+        assert.equal(out, f:write(out))
+        expect[#expect + 1] = f.data
+        pos = pos + #f
+        assert.equal(pos, out:seek(), how .. ": offset after frame " .. i)
+      end
+      -- back over what was written: a frame overwrites in place
+      local whole = table.concat(expect)
+      local f = frames[1]
+      for _, g in ipairs(frames) do if #g >= 4096 then f = g break end end
+      if how ~= "ab" then
+        assert.equal(10, out:seek("set", 10))
+        assert.equal(out, f:write(out))        -- at an offset the stream knows
+        assert.equal(10 + #f, out:seek())
+        out:write("x")
+        assert.equal(out, f:write(out))        -- after bytes it holds
+        assert.equal(11 + 2 * #f, out:seek())
+        whole = whole:sub(1, 10) .. f.data .. "x" .. f.data .. whole:sub(12 + 2 * #f)
+        assert.equal(#whole, out:seek("end"))
+      end
+      out:write("end")
+      out:close()
+      assert.is_true(h.read_file(path) == whole .. "end", how .. ": other bytes than written")
+      os.remove(path)
+    end
+  end)
+
+  it("frame:write after a read of a r+ file writes where the read stopped", function()
+    local pb <close> = h.archive_playback(S, "Front Door", 2)
+    local f
+    for g in pb:frames { view = true } do
+      if #g >= 4096 then f = g:copy() break end
+    end
+    assert.is_truthy(f, "a frame of 4 KiB or more")
+    local path = os.tmpname()
+    local before = ("0123456789"):rep(1000)
+    h.write_file(path, before)
+    local rw = assert(io.open(path, "r+b"))
+    assert.equal("0123456789", rw:read(10))
+    assert.equal(rw, f:write(rw))
+    assert.equal(10 + #f, rw:seek())
+    rw:close()
+    local want = before:sub(1, 10) .. f.data .. before:sub(11 + #f)
+    assert.is_true(h.read_file(path) == want, "r+: other bytes than written")
+    -- a read-only file: the error of a write, as from file:write
+    local ro = assert(io.open(path, "rb"))
+    assert.equal("0", ro:read(1))            -- its buffer is set up
+    local ok, err = f:write(ro)
+    assert.is_nil(ok)
+    assert.is_string(err)
+    ro:close()
+    os.remove(path)
+  end)
+
   it("a frame's fields, methods and unknown keys", function()
     local pb <close> = h.archive_playback(S, "Back Yard", 2)
     local f = h.frames_of(pb)[1]

@@ -6,7 +6,8 @@
  * made in the one allocation of the frame (no second allocation, and a
  * kept frame holds only its own bytes); the Lua string `frame.data` is made
  * only when a script reads it, and cached in the user value.  frame:write(file) writes the
- * payload with fwrite.
+ * payload through the file's stdio buffer, or (a payload at least as large as
+ * that buffer, with glibc) with fflush and one write(2) (put_bytes).
  * Field reads are two table look-ups (methods, then a name -> field table
  * built once), and the metatable is found by a registry key, not by name.
  */
@@ -14,6 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __GLIBC__
+#include <stdio_ext.h>
+#include <unistd.h>
+#endif
 
 #include "core.h"
 
@@ -173,7 +179,60 @@ luaL_Stream *qvr_check_file(lua_State *L, int i)
     return luaL_checkudata(L, i, LUA_FILEHANDLE);
 }
 
-/* frame:write(file): fwrite of the payload straight from where it is.
+#ifdef __GLIBC__
+/* write(2) of all of p[0..len), again after a partial write or EINTR: the
+ * bytes written (fewer on an error, errno set). */
+static size_t write_all(int fd, const uint8_t *p, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t k = write(fd, p + done, len - done);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = EIO;
+            break;
+        }
+        done += (size_t)k;
+    }
+    return done;
+}
+
+/* put_bytes for a payload at least as large as the stream's buffer: one
+ * write(2) on its file descriptor instead of fwrite's copy into the buffer
+ * and its one or two write(2)s per buffer's worth (MJPEG frames of 6 kB into
+ * a 4 KiB buffer).  fflush(3) first writes what the script left in the
+ * buffer (in order), gives back a read-ahead (an "r+" file) and makes glibc
+ * forget its cached offset, so that a later file:seek() asks the
+ * descriptor; with nothing buffered it makes no system call.  Only public
+ * stdio calls: no field of FILE is read or set.  0, or -1 with errno set. */
+static int put_direct(FILE *fp, const uint8_t *p, size_t len)
+{
+    if (fflush(fp) != 0)
+        return -1;
+    return write_all(fileno(fp), p, len) == len ? 0 : -1;
+}
+#endif
+
+/* Writes a payload to a stdio stream, in order with what the script wrote
+ * to it before and after: 0, or -1 with errno set. */
+static int put_bytes(FILE *fp, const uint8_t *p, size_t len)
+{
+#ifdef __GLIBC__
+    size_t size = __fbufsize(fp);    /* 0 before its first use */
+    if (size && len >= size) {
+        int r;
+        flockfile(fp);               /* as fwrite: one writer at a time */
+        r = put_direct(fp, p, len);
+        funlockfile(fp);
+        return r;
+    }
+#endif
+    return fwrite(p, 1, len, fp) == len ? 0 : -1;
+}
+
+/* frame:write(file): the payload straight from where it is (put_bytes).
  * Upvalue 1 is the Frame metatable, upvalue 2 io's file metatable (nil
  * until the first call): both arguments are checked by one metatable
  * comparison each. */
@@ -195,7 +254,7 @@ static int frame_write(lua_State *L)
     }
     if (s->closef == NULL)
         return luaL_error(L, "attempt to use a closed file");
-    if (lf->len && fwrite(lf->payload, 1, lf->len, s->f) != lf->len)
+    if (lf->len && put_bytes(s->f, lf->payload, lf->len) != 0)
         return luaL_fileresult(L, 0, NULL);
     return 1;
 }
