@@ -47,7 +47,7 @@ static void success_as_string(cJSON *root)
                                                                                   : "false"));
 }
 
-/* "-123" for v (no terminator needed by the caller: returns the length). */
+/* "-123" for v, NUL-terminated; returns its length. */
 static size_t int_text(long long v, char out[24])
 {
     char digits[24];
