@@ -67,7 +67,7 @@ static void add_param(struct req *r, const char *s, size_t n, char **room)
  * string, so after the URI the block needs its length again plus a NUL per
  * string: one for the path, two per parameter (a name and a value), and a
  * parameter takes at least one byte and a '&' (but the last), so 3 x len + 4
- * bytes are enough.  One '&' more than parameters is enough for the table. */
+ * bytes are enough.  The table has room for one parameter per '&', plus one. */
 static int parse_uri(struct req *r, const char *uri)
 {
     size_t len = strlen(uri), nparams = 1;
