@@ -99,7 +99,7 @@ static int parse_uri(struct req *r, const char *uri)
 }
 
 /* "a.b.c.d" as inet_ntop writes it, without its sprintf (1 700 instructions
- * per request, a third of what the simulator's own code then spent on one). */
+ * per request). */
 static void ipv4_text(const struct in_addr *a, char out[16])
 {
     const uint8_t *b = (const uint8_t *)&a->s_addr;
