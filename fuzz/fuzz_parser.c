@@ -4,7 +4,9 @@
  * Input: two control bytes, then the body.
  *   byte 0: bit 0 mode (source/JPEG); bits 1-2 audio layout (auto, ext then
  *           size, size includes ext, auto); bits 3-4 max_size (default,
- *           64, 4096, 65536 bytes)
+ *           64, 4096, 65536 bytes); bit 5: the chunked run lends its
+ *           chunks (qvr_parser_lend, each a copy freed after
+ *           qvr_parser_settle) instead of feeding them
  *   byte 1: chunking (0 whole, 1 one byte at a time, else random chunk
  *           sizes up to that many bytes, seeded by it)
  * The body is parsed twice, whole and chunked; both runs must give the same
@@ -83,8 +85,27 @@ static uint32_t xorshift(uint32_t *s)
     return *s = x;
 }
 
+/* One chunk lent: read in place, the rest settled; the copy is wiped and
+ * freed, so that a frame still pointing into it is caught. */
+static int lend(qvr_parser *p, const uint8_t *s, size_t k, const struct qvr_parser_opts *o,
+                struct digest *d)
+{
+    uint8_t *tmp = malloc(k);
+    int st;
+    if (!tmp)
+        abort();
+    memcpy(tmp, s, k);
+    qvr_parser_lend(p, tmp, k);
+    st = drain(p, o, d);
+    if (qvr_parser_settle(p) != 0)
+        abort();
+    memset(tmp, 0xa5, k);
+    free(tmp);
+    return st;
+}
+
 static void run(const uint8_t *data, size_t size, const struct qvr_parser_opts *o,
-                unsigned chunking, struct digest *d)
+                unsigned chunking, int lent, struct digest *d)
 {
     qvr_parser *p = qvr_parser_new(o);
     uint32_t rng = chunking * 2654435761u + 1;
@@ -100,6 +121,13 @@ static void run(const uint8_t *data, size_t size, const struct qvr_parser_opts *
             k = 1;
         else if (chunking > 1 && k > 1)
             k = 1 + xorshift(&rng) % (k < chunking ? k : chunking);
+        if (lent) {
+            st = lend(p, data + off, k, o, d);
+            off += k;
+            if (qvr_parser_poll_code(p) < 0 && qvr_parser_error(p) == QVR_PERR_NONE)
+                abort();
+            continue;
+        }
         if (qvr_parser_feed(p, data + off, k) != 0)
             abort();
         off += k;
@@ -143,10 +171,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.audio = layouts[(data[0] >> 1) & 3];
     o.max_size = maxes[(data[0] >> 3) & 3];
     chunking = data[1];
-    run(data + 2, size - 2, &o, 0, &whole);
+    run(data + 2, size - 2, &o, 0, 0, &whole);
     if (chunking == 0)
         return 0;
-    run(data + 2, size - 2, &o, chunking, &chunked);
+    run(data + 2, size - 2, &o, chunking, (data[0] >> 5) & 1, &chunked);
     if (whole.h != chunked.h || whole.frames != chunked.frames)
         abort();
     return 0;

@@ -68,6 +68,81 @@ describe("write_to", function()
     assert.is_true(expected == got, "the bytes differ")
   end)
 
+  -- renewed `get`s: the frames after a drop come again on the next `get`
+  -- (dedupe) or a new session; write_to writes what the frames loop reads
+  for _, case in ipairs({
+    { what = "drops mid-frame, retried on the session", retries = nil },
+    { what = "drops mid-frame, a new session at the last frame", retries = 0 },
+  }) do
+    it("pb:write_to over `get`s that " .. case.what .. ": byte for byte as frames give",
+       function()
+      local media = require "qvrpro.media"
+      local saved = media.get_retries
+      if case.retries then media.get_retries = case.retries end
+      local ok, err = pcall(function()
+        h.control(S.sim, "clear=faults&fault=drop_after=60000:qplay")
+        local pb1 <close> = h.archive_playback(S, "Back Yard", 20)
+        local expected, frames = one_by_one(pb1, true)
+        local path, f = tmpfile()
+        local pb2 <close> = h.archive_playback(S, "Back Yard", 20)
+        local n, werr = pb2:write_to(f, { raw = true })
+        f:close()
+        local got = h.read_file(path)
+        os.remove(path)
+        assert.is_nil(werr)
+        assert.equal(frames, n)
+        assert.is_true(pb2.transfer.transfers >= 3, "a get per 60000 bytes")
+        assert.equal(#expected, #got)
+        assert.is_true(expected == got, "the bytes differ")
+      end)
+      media.get_retries = saved
+      h.control(S.sim, "clear=faults")
+      assert(ok, err)
+    end)
+  end
+
+  it("pb:write_to of a JPEG-mode playback writes what frames give", function()
+    local function jpeg_pb()
+      return assert(S.nvr:playback("Back Yard", { from = S.t0, to = S.t0 + 8000,
+                                                  data_type = "jpeg" }))
+    end
+    local pb1 <close> = jpeg_pb()
+    local expected, frames = one_by_one(pb1, false)
+    assert.is_true(frames > 5, "frames: " .. frames)
+    local path, f = tmpfile()
+    local pb2 <close> = jpeg_pb()
+    local n = assert(pb2:write_to(f))
+    f:close()
+    local got = h.read_file(path)
+    os.remove(path)
+    assert.equal(frames, n)
+    assert.is_true(expected == got, "the bytes differ")
+  end)
+
+  it("leaves the file's position where its bytes end (f:seek, later writes)", function()
+    local pb1 <close> = h.archive_playback(S, "Front Door", 10)
+    local expected = one_by_one(pb1, false)
+    local path, f = tmpfile()
+    f:write("head")                      -- in the file's stdio buffer
+    local pb2 <close> = h.archive_playback(S, "Front Door", 10)
+    local st = assert(pb2:stream())
+    local n1 = assert(st:write_to(f, { max_frames = 40 }))
+    assert.equal(40, n1)
+    local pos = f:seek("cur")
+    assert.is_true(pos > 4 + 40 * 20, "position " .. tostring(pos))
+    assert(st:write_to(f))
+    assert.equal(4 + #expected, f:seek("cur"))
+    f:write("tail")
+    assert(f:seek("set", pos))
+    f:write("")                          -- a seek back, then the rest read
+    local rest = f:read("a")
+    f:close()
+    local got = h.read_file(path)
+    os.remove(path)
+    assert.equal("head" .. expected .. "tail", got)
+    assert.equal(got:sub(pos + 1), rest)
+  end)
+
   it("reports a write error and a closed file", function()
     local pb <close> = h.archive_playback(S, "Garage", 5)
     local st = assert(pb:stream())

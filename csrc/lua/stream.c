@@ -8,8 +8,9 @@
  * stream, or qvr.each over many, moves all of them in one thread; a
  * qvr.each visits only the streams on its ready list (bytes fed, an end, a
  * failure), and core.open_streams opens many at once.  libcurl's write
- * callback only feeds the frame parser and sets flags; frames reach Lua in
- * read().  When a script reads slower than the server sends, the transfer
+ * callback only feeds the frame parser and sets flags, or, while write_to
+ * waits, writes the chunk's frames to its file in C (struct sink); frames
+ * reach Lua in read().  When a script reads slower than the server sends, the transfer
  * is paused once the parser holds `cap` bytes (backpressure), and resumed
  * when the script needs more.  A stream that receives nothing for stall_timeout fails with
  * TIMEOUT; one that breaks mid-stream fails with an error that carries the
@@ -30,6 +31,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <errno.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
 #include <curl/curl.h>
 
 #include "errname.h"
@@ -44,6 +49,26 @@
 #define SWEEP_MS 250             /* how often the loop looks for stalled streams */
 
 enum st_state { ST_OPENING, ST_OPEN, ST_DONE, ST_FAILED, ST_CLOSED };
+
+/* write_to's output (see sink_flush below); SINK_IOV is under Linux's
+ * IOV_MAX (1024), so that one writev(2) takes all the pieces */
+#define SINK_IOV 512
+#define DEADLINE_EVERY 64        /* write_to reads the clock every so many frames */
+
+struct sink {
+    FILE *f;
+    int fd;                      /* fileno(f), or -1 */
+    int raw;
+    int busy;                    /* write_to runs: it resumes a paused transfer */
+    int active;                  /* write_to waits: on_data writes the chunks */
+    int err;                     /* errno of a failed write, or 0 */
+    lua_Integer n, max_frames;   /* frames written; the limit or -1 */
+    int64_t deadline;            /* coarse_ms() of max_ms, or -1 */
+    int timed_out;               /* the deadline passed */
+    uint64_t written;            /* bytes written through fd */
+    int niov;
+    struct iovec iov[SINK_IOV];
+};
 
 /* The loop of a Lua state (csrc/net/loop.c does the mechanics). */
 struct loop {
@@ -87,8 +112,7 @@ struct stream {
     int64_t gap_from;            /* >= 0: a gap from here to the next frame */
     char end_reason[16];
     unsigned view_gen;           /* moves on at every read: a view frame expires */
-    uint8_t *batch;              /* write_to's gathered frames (BATCH bytes), or NULL */
-    size_t batch_len;
+    struct sink *sink;           /* write_to's output (allocated at its first call), or NULL */
     lua_Integer each_index;      /* its index in the list of the qvr.each reading it */
     int each_ended;              /* that qvr.each has seen its end */
 };
@@ -167,8 +191,12 @@ static void fail_from_parser(struct stream *st)
     }
 }
 
-/* libcurl's write callback: feed the parser, or pause (backpressure).
- * Never touches Lua. */
+static size_t sink_chunk(struct stream *st, const uint8_t *ptr, size_t len);
+static int sink_flush(struct sink *sk);
+
+/* libcurl's write callback: feed the parser, or pause (backpressure); while
+ * write_to waits for bytes (its sink active), the chunk goes to the file
+ * from where it is (sink_chunk).  Never touches Lua. */
 static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
 {
     struct stream *st = ud;
@@ -185,6 +213,8 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
         return len;
     }
     qvr_loop_ready(&st->m);
+    if (st->sink && st->sink->active && st->state == ST_OPEN)
+        return sink_chunk(st, (const uint8_t *)ptr, len);
     if (!st->waiting && qvr_parser_buffered(st->parser) >= st->cap) {
         st->paused = 1;
         return CURL_WRITEFUNC_PAUSE;
@@ -351,6 +381,8 @@ static int restart(struct stream *st, const char *url, int dedupe)
     if (st->paused)
         curl_easy_pause(st->easy, CURLPAUSE_CONT);
     detach(st);
+    if (st->sink && st->sink->busy)
+        sink_flush(st->sink);      /* its pieces point into the old parser */
     o.audio = qvr_parser_audio_layout(st->parser);
     p = qvr_parser_new(&o);
     if (!p) {
@@ -552,7 +584,7 @@ static enum pull pull(lua_State *L, int idx, struct stream *st, struct qvr_frame
         if (st->state == ST_DONE)
             return PULL_WAIT;
         st->waiting = 1;
-        if (st->paused) {
+        if (st->paused && !(st->sink && st->sink->busy)) {   /* write_to resumes itself */
             st->paused = 0;
             st->last_byte = mono_ms();
             curl_easy_pause(st->easy, CURLPAUSE_CONT);
@@ -797,97 +829,293 @@ static void read_write_opts(lua_State *L, int t, struct write_opts *o)
     lua_pop(L, 3);
 }
 
-/* The bulk path's output: small frames are gathered in the stream's batch
- * buffer (st->batch, BATCH bytes) and written with one fwrite when it is
- * full, before the loop waits for bytes, and before write_to returns: one
- * write(2) per BATCH bytes instead of one per stdio buffer or per frame.  A
- * frame of at least BATCH / 4 bytes goes out with its own fwrite (after what
- * is gathered).  -1 (errno set) when the file refuses bytes. */
-#define BATCH (256u * 1024u)
-#define DEADLINE_EVERY 64        /* write_to reads the clock every so many frames */
+/* The bulk path's output (struct sink, one per stream, allocated at the
+ * first write_to): frames are gathered as a list of pieces (struct iovec:
+ * header and payload where they lie, in the parser's buffer or in libcurl's
+ * chunk; adjacent pieces merged) and written with one writev(2) when the
+ * list is full and before the bytes they point into can change: before the
+ * loop waits for bytes (it feeds the parser) and at the end of each chunk
+ * taken from libcurl.  No payload is copied.  While write_to waits for
+ * bytes, the sink is active: libcurl's write callback lends each chunk to
+ * the parser and writes its frames from there (sink_chunk), so that only
+ * the partial frame at its end is copied, and a reader that keeps up never
+ * pauses the transfer.  The sink stops (the rest of the chunk is buffered
+ * for write_to) at a limit (max_frames, max_ms), at a frame that needs Lua
+ * (the first after a gap, one past until_ts) and at a write error.  The
+ * file is written behind its stdio buffer (flushed first) through its
+ * descriptor; a file without one (fileno -1) gets fwrite()s. */
 
-static int batch_flush(struct stream *st, FILE *f)
+static int64_t coarse_ms(void);
+
+/* Writes the gathered pieces (all of them, in order): 0, or -1 with
+ * sk->err set (the pieces not written are dropped, as an fwrite that
+ * fails drops its buffer). */
+static int sink_flush(struct sink *sk)
 {
-    size_t k = st->batch_len;
-    st->batch_len = 0;
-    return k && fwrite(st->batch, 1, k, f) != k ? -1 : 0;
+    struct iovec *v = sk->iov;
+    int left = sk->niov;
+    sk->niov = 0;
+    if (sk->err)
+        return -1;
+    if (sk->fd < 0) {
+        for (int i = 0; i < left; i++)
+            if (fwrite(v[i].iov_base, 1, v[i].iov_len, sk->f) != v[i].iov_len) {
+                sk->err = errno ? errno : EIO;
+                return -1;
+            }
+        return 0;
+    }
+    while (left > 0) {
+        ssize_t w = writev(sk->fd, v, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            sk->err = w < 0 ? errno : EIO;
+            return -1;
+        }
+        sk->written += (uint64_t)w;
+        while (left > 0 && (size_t)w >= v->iov_len) {
+            w -= (ssize_t)v->iov_len;
+            v++;
+            left--;
+        }
+        if (left > 0) {
+            v->iov_base = (uint8_t *)v->iov_base + w;
+            v->iov_len -= (size_t)w;
+        }
+    }
+    return 0;
 }
 
-static int batch_add(struct stream *st, FILE *f, const uint8_t *p, size_t len)
+static int sink_add(struct sink *sk, const uint8_t *p, size_t len)
 {
-    if (len >= BATCH / 4)
-        return batch_flush(st, f) != 0 || fwrite(p, 1, len, f) != len ? -1 : 0;
-    if (BATCH - st->batch_len < len && batch_flush(st, f) != 0)
+    struct iovec *last = sk->niov ? &sk->iov[sk->niov - 1] : NULL;
+    if (len == 0)
+        return 0;
+    if (last && (const uint8_t *)last->iov_base + last->iov_len == p) {
+        last->iov_len += len;
+        return 0;
+    }
+    if (sk->niov == SINK_IOV && sink_flush(sk) != 0)
         return -1;
-    memcpy(st->batch + st->batch_len, p, len);
-    st->batch_len += len;
+    sk->iov[sk->niov].iov_base = (void *)p;
+    sk->iov[sk->niov].iov_len = len;
+    sk->niov++;
     return 0;
+}
+
+static int sink_frame(struct sink *sk, const struct qvr_frame *f)
+{
+    if ((sk->raw && sink_add(sk, f->header, f->header_len) != 0) ||
+        sink_add(sk, f->data, f->len) != 0)
+        return -1;
+    sk->n++;
+    return 0;
+}
+
+/* Whether a limit of write_to is reached (the clock: when `clock`). */
+static int sink_limit(struct sink *sk, int clock)
+{
+    if (sk->max_frames >= 0 && sk->n >= sk->max_frames)
+        return 1;
+    if (sk->deadline >= 0 && !sk->timed_out && clock && coarse_ms() >= sk->deadline)
+        sk->timed_out = 1;
+    return sk->timed_out;
+}
+
+enum take { TAKE, SKIP, HOLD };
+
+/* take_frame without Lua: HOLD for a frame only pull may hand out (one
+ * past until_ts, the first after a gap), SKIP for a repeat. */
+static enum take sink_take(struct stream *st, const struct qvr_frame *f)
+{
+    int m = media_slot(f->media);
+    int64_t ts = (int64_t)f->timestamp;
+    if ((st->until_ts >= 0 && ts > st->until_ts) || st->gap_from >= 0)
+        return HOLD;
+    st->get_frames++;
+    if (st->dedupe && st->skip_ts[m] >= 0 && ts <= st->skip_ts[m])
+        return SKIP;
+    st->waiting = 0;
+    st->frames++;
+    st->get_new++;
+    st->last_ts = ts;
+    st->media_ts[m] = ts;
+    return TAKE;
+}
+
+/* on_data while write_to waits: writes the chunk's frames from the chunk
+ * itself; what is left (a partial frame, or all after the sink stopped)
+ * goes into the parser's buffer.  A parser error is left for pull. */
+static size_t sink_chunk(struct stream *st, const uint8_t *ptr, size_t len)
+{
+    struct sink *sk = st->sink;
+    struct qvr_frame f;
+    st->view_gen++;
+    st->bytes += len;
+    qvr_parser_lend(st->parser, ptr, len);
+    if (sink_limit(sk, 1))
+        sk->active = 0;
+    while (sk->active && qvr_parser_next(st->parser, &f) == QVR_PARSE_FRAME) {
+        enum take t = sink_take(st, &f);
+        if (t == HOLD) {
+            qvr_parser_unread(st->parser);
+            sk->active = 0;
+        } else if (t == TAKE && (sink_frame(sk, &f) != 0 ||
+                                 sink_limit(sk, sk->n % DEADLINE_EVERY == 0))) {
+            sk->active = 0;
+        }
+    }
+    if (sink_flush(sk) != 0)
+        sk->active = 0;
+    return qvr_parser_settle(st->parser) == 0 ? len : 0;
+}
+
+/* One turn of the loop with the sink active (write_to has nothing
+ * buffered to write). */
+static void sink_turn(struct stream *st, int wait_ms)
+{
+    st->sink->active = 1;
+    if (st->paused) {          /* libcurl hands over what it holds: to the sink */
+        st->paused = 0;
+        st->last_byte = mono_ms();
+        curl_easy_pause(st->easy, CURLPAUSE_CONT);
+    }
+    loop_turn(st->loop, wait_ms);
+    st->sink->active = 0;
+}
+
+/* After writing behind the file's stdio buffer (flushed before): makes the
+ * stream take the descriptor's position again, as POSIX asks when a
+ * descriptor hands a file back to its stream (glibc forgets its cached
+ * position at fflush already), so that f:seek() and later writes agree
+ * with the file.  Not seekable (a pipe): nothing to do. */
+static void sink_sync(struct sink *sk)
+{
+    off_t pos;
+    if (sk->fd < 0 || sk->written == 0)
+        return;
+    pos = lseek(sk->fd, 0, SEEK_CUR);
+    if (pos >= 0)
+        fseeko(sk->f, pos, SEEK_SET);
+}
+
+/* write_to's return: flushes; n, ended or nil, err */
+static int sink_return(lua_State *L, struct stream *st, int r)
+{
+    struct sink *sk = st->sink;
+    int rc = sink_flush(sk);
+    sink_sync(sk);
+    sk->busy = 0;
+    if (rc != 0) {
+        errno = sk->err;
+        return luaL_fileresult(L, 0, NULL);
+    }
+    if (r == PULL_ERROR)
+        return push_failure(L, st);
+    lua_pushinteger(L, sk->n);
+    lua_pushboolean(L, r == PULL_END);
+    return 2;
 }
 
 /* stream:write_to(file [, {raw=false, max_frames=, max_ms=}]) -> n, ended
  * | nil, err.  The bulk path: every frame's payload (raw: its header as
  * received, then the payload) written to an open Lua file in C, no Lua
- * frame built, small frames gathered into large writes (batch_add).
- * Returns the frames written and true at the end of the stream, or false
- * once max_frames are written or max_ms have passed (call again to go on);
- * everything is in the file (its stdio buffer) when it returns. */
-static int st_write_to(lua_State *L)
+ * frame built, no payload copied (struct sink).  Returns the frames
+ * written and true at the end of the stream, or false once max_frames are
+ * written or max_ms have passed (call again to go on); everything is in the
+ * file when it returns.  A write error returns nil, err; the frames not
+ * yet taken stay buffered in the stream. */
+static int write_to_loop(lua_State *L)
 {
-    struct stream *st = check_open(L, 1);
-    luaL_Stream *fs = luaL_checkudata(L, 2, LUA_FILEHANDLE);
-    struct write_opts o;
+    struct stream *st = lua_touserdata(L, 1);
+    struct sink *sk = st->sink;
     struct qvr_frame f;
-    lua_Integer n = 0;
-    int64_t deadline;
-    int waited = 0;
-    if (fs->closef == NULL)
-        return luaL_error(L, "attempt to use a closed file");
-    read_write_opts(L, 3, &o);
-    lua_settop(L, 2);
-    if (!st->batch && !(st->batch = malloc(BATCH)))
-        return luaL_error(L, "out of memory");
-    st->batch_len = 0;
-    deadline = o.max_ms >= 0 ? coarse_ms() + (int64_t)o.max_ms : 0;
+    int waited = 0, idle = 0;
     for (;;) {
         enum pull r;
         /* the clock is read after a wait and every DEADLINE_EVERY frames
          * (not per frame: 4 ns a frame was a fifth of this loop's CPU over
          * curl's on 160-byte audio frames; 64 frames take microseconds,
          * the coarse clock moves by milliseconds) */
-        if ((o.max_frames >= 0 && n >= o.max_frames) ||
-            (o.max_ms >= 0 && (waited || n % DEADLINE_EVERY == 0) && coarse_ms() >= deadline)) {
-            if (batch_flush(st, fs->f) != 0)
-                return luaL_fileresult(L, 0, NULL);
-            lua_pushinteger(L, n);
-            lua_pushboolean(L, 0);
-            return 2;
-        }
+        if (sink_limit(sk, waited || sk->n % DEADLINE_EVERY == 0))
+            return sink_return(L, st, PULL_WAIT);
         r = pull(L, 1, st, &f);
-        waited = r == PULL_WAIT;
-        if (waited) {               /* what is gathered goes out before waiting */
-            if (batch_flush(st, fs->f) != 0)
-                return luaL_fileresult(L, 0, NULL);
-            r = wait_frame(L, 1, st, &f);
+        waited = 0;
+        if (sk->err)
+            return sink_return(L, st, PULL_ERROR);
+        if (r == PULL_FRAME) {
+            idle = 0;
+            if (sink_frame(sk, &f) != 0)
+                return sink_return(L, st, PULL_ERROR);
+            continue;
         }
-        switch (r) {
-        case PULL_FRAME:
-            if ((o.raw && f.header_len && batch_add(st, fs->f, f.header, f.header_len) != 0) ||
-                (f.len && batch_add(st, fs->f, f.data, f.len) != 0))
-                return luaL_fileresult(L, 0, NULL);
-            n++;
-            break;
-        case PULL_END:
-            if (batch_flush(st, fs->f) != 0)
-                return luaL_fileresult(L, 0, NULL);
-            lua_pushinteger(L, n);
-            lua_pushboolean(L, 1);
-            return 2;
-        default:
-            if (batch_flush(st, fs->f) != 0)
-                return luaL_fileresult(L, 0, NULL);
-            return push_failure(L, st);
+        if (r != PULL_WAIT)
+            return sink_return(L, st, r);
+        /* nothing buffered: what is gathered goes out before the parser is
+         * fed again, then the transfer's bytes go to the file as they come */
+        if (sink_flush(sk) != 0)
+            return sink_return(L, st, PULL_ERROR);
+        if (st->state == ST_DONE && !st->renew_reason)
+            return sink_return(L, st, PULL_END);   /* finished and drained */
+        if (idle) {
+            check_stall(st);
+            if (st->state == ST_FAILED && !st->renew_reason)
+                return sink_return(L, st, PULL_ERROR);
+        }
+        if (!st->renew_reason && st->state != ST_DONE) {
+            lua_Integer n0 = sk->n;
+            sink_turn(st, idle ? 200 : 0);
+            if (sk->err)
+                return sink_return(L, st, PULL_ERROR);
+            idle = sk->n == n0;
+            waited = 1;
         }
     }
+}
+
+static int st_write_to(lua_State *L)
+{
+    struct stream *st = check_open(L, 1);
+    luaL_Stream *fs = luaL_checkudata(L, 2, LUA_FILEHANDLE);
+    struct write_opts o;
+    struct sink *sk;
+    int top;
+    if (fs->closef == NULL)
+        return luaL_error(L, "attempt to use a closed file");
+    read_write_opts(L, 3, &o);
+    lua_settop(L, 2);
+    if (!st->sink && !(st->sink = malloc(sizeof *st->sink)))
+        return luaL_error(L, "out of memory");
+    sk = st->sink;
+    sk->f = fs->f;
+    sk->fd = fileno(fs->f);
+    sk->raw = o.raw;
+    sk->busy = 0;
+    sk->active = 0;
+    sk->err = 0;
+    sk->n = 0;
+    sk->max_frames = o.max_frames;
+    sk->deadline = o.max_ms >= 0 ? coarse_ms() + (int64_t)o.max_ms : -1;
+    sk->timed_out = 0;
+    sk->written = 0;
+    sk->niov = 0;
+    if (fflush(fs->f) != 0)
+        return luaL_fileresult(L, 0, NULL);
+    /* in a protected call: whatever raises in between (a renew function
+     * is called protected, but memory may run out), the sink is reset
+     * before the error goes on */
+    sk->busy = 1;
+    lua_pushcfunction(L, write_to_loop);
+    lua_insert(L, 1);
+    top = lua_gettop(L);
+    if (lua_pcall(L, top - 1, LUA_MULTRET, 0) != LUA_OK) {
+        sk->busy = sk->active = 0;
+        sk->niov = 0;
+        sink_sync(sk);
+        return lua_error(L);
+    }
+    return lua_gettop(L);
 }
 
 int qvr_stream_next(lua_State *L, int idx, struct qvr_frame *f)
@@ -911,10 +1139,10 @@ static void stream_free(struct stream *st)
     if (st->easy)
         curl_easy_cleanup(st->easy);
     qvr_parser_free(st->parser);
-    free(st->batch);
+    free(st->sink);
     st->easy = NULL;
     st->parser = NULL;
-    st->batch = NULL;
+    st->sink = NULL;
     st->state = ST_CLOSED;
 }
 

@@ -11,7 +11,11 @@
  * Memory: qvr_parser_feed() moves the unread tail to the front of the buffer
  * and appends the chunk, so the buffer holds at most one unfinished frame
  * plus the chunk.  Frames point into the buffer; nothing moves it before the
- * next feed.  The state (stage, bytes needed, bytes of a line already
+ * next feed.  A lent chunk (qvr_parser_lend) is read in place: the window
+ * (in, pos, end) is then the chunk, except that a frame begun in the own
+ * buffer is completed there with a copy of its rest from the chunk (want(),
+ * take_loan()); qvr_parser_settle() copies the chunk's unread tail into the
+ * own buffer.  The state (stage, bytes needed, bytes of a line already
  * searched) is kept between calls, so no byte is scanned twice.
  *
  * Audio layouts (docs/PROTOCOL.md, "Live stream frames"): the next frame starts at
@@ -52,8 +56,14 @@ enum stage {
 enum line_status { LINE_MORE, LINE_FULL, LINE_LAST, LINE_LONG };
 
 struct qvr_parser {
-    uint8_t *buf;
-    size_t cap, pos, end;          /* unread bytes: buf[pos .. end) */
+    uint8_t *buf;                  /* the parser's own buffer (cap bytes) */
+    size_t cap;
+    const uint8_t *in;             /* the window read: buf, or the lent chunk */
+    size_t pos, end;               /* unread bytes: in[pos .. end) */
+    const uint8_t *loan;           /* a lent chunk (qvr_parser_lend), or NULL */
+    size_t loan_len, loan_pos;     /* ... its bytes before loan_pos are in a window */
+    size_t from_loan;              /* bytes at the end of buf copied from the loan */
+    size_t last;                   /* bytes of the frame last returned (unread) */
     uint64_t offset;               /* stream offset of buf[pos] */
     enum qvr_parse_mode mode;
     uint32_t max_size, max_reserved;
@@ -69,6 +79,7 @@ struct qvr_parser {
     uint64_t need;                 /* whole frame length; 0: audio undecided */
     uint64_t nframes;              /* frames returned so far */
     struct qvr_frame_header hdr;   /* source mode: the header of the frame being read */
+    const struct qvr_fourcc_info *hints[2];   /* the fourccs seen (wire.h) */
     struct qvr_frame_extent ext;   /* ... and its extent, once its layout is known */
     struct qvr_jpeg_header jh;     /* JPEG mode: the lines of the record being read */
     char pre_text[40];             /* the skipped line, escaped, for messages */
@@ -132,7 +143,7 @@ static void compact(qvr_parser *p)
     if (p->pos == 0)
         return;
     if (avail)
-        memmove(p->buf, p->buf + p->pos, avail);
+        memmove(p->buf, p->in + p->pos, avail);
     p->pos = 0;
     p->end = avail;
 }
@@ -152,6 +163,8 @@ static int reserve(qvr_parser *p, size_t more)
     nb = realloc(p->buf, cap);
     if (!nb)
         return -1;
+    if (p->in == p->buf)
+        p->in = nb;
     p->buf = nb;
     p->cap = cap;
     return 0;
@@ -164,7 +177,7 @@ static int reserve(qvr_parser *p, size_t more)
  * *len to the line without its '\n' (LINE_LAST: unterminated at finish). */
 static enum line_status find_line(qvr_parser *p, size_t off, size_t max, size_t *len)
 {
-    const uint8_t *s = p->buf + p->pos + off;
+    const uint8_t *s = p->in + p->pos + off;
     size_t avail = p->end - p->pos - off;
     size_t lim = avail < max + 1 ? avail : max + 1;
     const uint8_t *nl = NULL;
@@ -276,7 +289,7 @@ static int code_line(qvr_parser *p, const uint8_t *s, size_t len, size_t used)
 
 static int step_code(qvr_parser *p)
 {
-    const uint8_t *s = p->buf + p->pos;
+    const uint8_t *s = p->in + p->pos;
     size_t len, seen = p->scan, bad;
     enum line_status r = find_line(p, 0, CODE_LINE_MAX, &len);
     if (r == LINE_FULL)
@@ -313,7 +326,7 @@ static void apply_extent(qvr_parser *p, enum qvr_audio_layout l)
 
 static int known_at(const qvr_parser *p, uint64_t off)
 {
-    return qvr_fourcc_lookup(p->buf + p->pos + off) != NULL;
+    return qvr_fourcc_lookup(p->in + p->pos + off) != NULL;
 }
 
 /* AUTO layout, first audio frame: decide from the bytes after it. */
@@ -341,11 +354,11 @@ static int audio_detect(qvr_parser *p)
 
 static int step_header(qvr_parser *p)
 {
-    const uint8_t *h = p->buf + p->pos;
+    const uint8_t *h = p->in + p->pos;
     size_t avail = p->end - p->pos;
     struct qvr_frame_header *f = &p->hdr;
     char shown[24];
-    int r = qvr_wire_decode_header(h, avail, f);
+    int r = qvr_wire_decode_header_hinted(h, avail, p->hints, f);
     if (r == QVR_WIRE_SHORT) {
         if (!p->finished)
             return QVR_PARSE_NEED_MORE;
@@ -379,7 +392,7 @@ static int step_header(qvr_parser *p)
 
 static int step_body(qvr_parser *p, struct qvr_frame *out)
 {
-    const uint8_t *h = p->buf + p->pos;
+    const uint8_t *h = p->in + p->pos;
     if (p->need == 0) {
         int r = audio_detect(p);
         if (r != STEP_AGAIN)
@@ -388,7 +401,8 @@ static int step_body(qvr_parser *p, struct qvr_frame *out)
     if (p->end - p->pos < p->need)
         return p->finished ? fail_truncated(p, p->need) : QVR_PARSE_NEED_MORE;
     qvr_wire_source_frame(h, p->end - p->pos, &p->hdr, &p->ext, out);
-    consume(p, (size_t)p->need);
+    p->last = (size_t)p->need;
+    consume(p, p->last);
     p->nframes++;
     p->stage = ST_HEADER;
     return QVR_PARSE_FRAME;
@@ -443,7 +457,7 @@ static int step_jline(qvr_parser *p)
         }
         return fail_jtruncated(p, jline_names[p->jline], 0, 0);
     }
-    s = p->buf + p->pos + p->line;
+    s = p->in + p->pos + p->line;
     n = strip_cr(s, len);
     if (p->jline == 0 && n == 0) {   /* blank line between records */
         consume(p, len + 1);
@@ -463,7 +477,7 @@ static int step_jline(qvr_parser *p)
 
 static int step_jdata(qvr_parser *p, struct qvr_frame *out)
 {
-    const uint8_t *h = p->buf + p->pos;
+    const uint8_t *h = p->in + p->pos;
     uint64_t have = p->end - p->pos;
     if (have < p->need) {
         if (!p->finished)
@@ -471,7 +485,8 @@ static int step_jdata(qvr_parser *p, struct qvr_frame *out)
         return fail_jtruncated(p, NULL, p->need - have, p->jh.length);
     }
     qvr_wire_jpeg_frame(&p->jh, h, p->line, h + p->line, out);
-    consume(p, (size_t)p->need);
+    p->last = (size_t)p->need;
+    consume(p, p->last);
     p->nframes++;
     p->line = 0;
     p->jline = 0;
@@ -503,6 +518,7 @@ qvr_parser *qvr_parser_new(const struct qvr_parser_opts *opts)
         free(p);
         return NULL;
     }
+    p->in = p->buf;
     return p;
 }
 
@@ -514,18 +530,103 @@ void qvr_parser_free(qvr_parser *p)
     free(p);
 }
 
-int qvr_parser_feed(qvr_parser *p, const uint8_t *buf, size_t len)
+/* Appends n bytes at s to the parser's own buffer (the window must be it). */
+static int append(qvr_parser *p, const uint8_t *s, size_t n)
 {
-    if (p->stage == ST_FAILED || p->finished || len == 0)
-        return 0;
+    p->last = 0;
     compact(p);
-    if (reserve(p, len) != 0) {
-        fail(p, QVR_PERR_NOMEM, "out of memory buffering %zu more bytes", len);
+    if (reserve(p, n) != 0) {
+        fail(p, QVR_PERR_NOMEM, "out of memory buffering %zu more bytes", n);
         return -1;
     }
-    memcpy(p->buf + p->end, buf, len);
-    p->end += len;
+    memcpy(p->buf + p->end, s, n);
+    p->end += n;
     return 0;
+}
+
+int qvr_parser_feed(qvr_parser *p, const uint8_t *buf, size_t len)
+{
+    if (p->loan && qvr_parser_settle(p) != 0)
+        return -1;
+    if (p->stage == ST_FAILED || p->finished || len == 0)
+        return 0;
+    return append(p, buf, len);
+}
+
+void qvr_parser_lend(qvr_parser *p, const uint8_t *buf, size_t len)
+{
+    if (p->loan)
+        qvr_parser_settle(p);
+    if (p->stage == ST_FAILED || p->finished || len == 0)
+        return;
+    p->loan = buf;
+    p->loan_len = len;
+    p->loan_pos = 0;
+    p->from_loan = 0;
+}
+
+int qvr_parser_settle(qvr_parser *p)
+{
+    const uint8_t *rest;
+    size_t n;
+    int r = 0;
+    if (!p->loan)
+        return 0;
+    if (p->in == p->loan) {            /* the unread tail of the loan */
+        rest = p->loan + p->pos;
+        n = p->end - p->pos;
+        p->in = p->buf;
+        p->pos = p->end = 0;
+    } else {                           /* the loan's bytes not yet in buf */
+        rest = p->loan + p->loan_pos;
+        n = p->loan_len - p->loan_pos;
+    }
+    p->loan = NULL;
+    p->loan_len = p->loan_pos = p->from_loan = p->last = 0;
+    if (n && p->stage != ST_FAILED)
+        r = append(p, rest, n);
+    return r;
+}
+
+/* Bytes the current step needs beyond those in the window, or 0 when it
+ * cannot tell (a text line: it takes what there is). */
+static size_t want(const qvr_parser *p)
+{
+    uint64_t avail = p->end - p->pos, need = 0;
+    if (p->stage == ST_HEADER)
+        need = QVR_HDR_SIZE;
+    else if (p->stage == ST_BODY && p->need == 0)   /* audio layout undecided */
+        need = (uint64_t)QVR_HDR_SIZE + QVR_AUDIO_EXT_SIZE + p->hdr.size + 4;
+    else if (p->stage == ST_BODY || p->stage == ST_JDATA)
+        need = p->need;
+    return need > avail ? (size_t)(need - avail) : 0;
+}
+
+/* With a loan and the own buffer as the window: once every unread byte of
+ * buf is a copy of the loan's (its last from_loan bytes), reads the loan in
+ * place from there; else moves into buf what the step needs from the loan
+ * (so that a frame begun in an earlier chunk is completed by a copy of its
+ * rest only).  1 when the window changed or grew, 0 when the loan is
+ * used up, -1 when out of memory. */
+static int take_loan(qvr_parser *p)
+{
+    size_t unread = p->end - p->pos, left = p->loan_len - p->loan_pos, k;
+    if (unread <= p->from_loan) {
+        p->in = p->loan;
+        p->pos = p->loan_pos - unread;
+        p->end = p->loan_len;
+        p->loan_pos = p->loan_len;
+        return 1;
+    }
+    if (left == 0)
+        return 0;
+    k = want(p);
+    k = k && k < left ? k : left;
+    if (append(p, p->loan + p->loan_pos, k) != 0)
+        return -1;
+    p->loan_pos += k;
+    p->from_loan += k;
+    return 1;
 }
 
 void qvr_parser_finish(qvr_parser *p)
@@ -533,7 +634,7 @@ void qvr_parser_finish(qvr_parser *p)
     p->finished = 1;
 }
 
-enum qvr_parse_status qvr_parser_next(qvr_parser *p, struct qvr_frame *out)
+static enum qvr_parse_status step(qvr_parser *p, struct qvr_frame *out)
 {
     int r;
     do {
@@ -548,6 +649,39 @@ enum qvr_parse_status qvr_parser_next(qvr_parser *p, struct qvr_frame *out)
         }
     } while (r == STEP_AGAIN);
     return (enum qvr_parse_status)r;
+}
+
+enum qvr_parse_status qvr_parser_next(qvr_parser *p, struct qvr_frame *out)
+{
+    p->last = 0;
+    for (;;) {
+        enum qvr_parse_status r;
+        int t;
+        if (p->loan && p->in != p->loan && p->end - p->pos <= p->from_loan)
+            take_loan(p);              /* read the loan in place from here */
+        r = step(p, out);
+        if (r != QVR_PARSE_NEED_MORE || !p->loan || p->in == p->loan)
+            return r;
+        t = take_loan(p);
+        if (t < 0)
+            return QVR_PARSE_ERROR;
+        if (t == 0)
+            return r;
+    }
+}
+
+void qvr_parser_unread(qvr_parser *p)
+{
+    if (p->last == 0 || p->last > p->pos || p->stage == ST_FAILED)
+        return;
+    p->pos -= p->last;
+    p->offset -= p->last;
+    p->nframes--;
+    p->last = 0;
+    p->scan = 0;
+    p->line = 0;
+    p->jline = 0;
+    p->stage = p->mode == QVR_MODE_JPEG ? ST_JLINE : ST_HEADER;
 }
 
 int qvr_parser_poll_code(qvr_parser *p)
@@ -585,7 +719,8 @@ uint32_t qvr_parser_server_code(const qvr_parser *p)
 
 size_t qvr_parser_buffered(const qvr_parser *p)
 {
-    return p->end - p->pos;
+    size_t n = p->end - p->pos;
+    return p->loan && p->in != p->loan ? n + p->loan_len - p->loan_pos : n;
 }
 
 enum qvr_audio_layout qvr_parser_audio_layout(const qvr_parser *p)

@@ -3,10 +3,12 @@
  * no curl).
  *
  * Owns: turning the bytes of a getstream.cgi body or a qplay.cgi `get` body
- * into frames.  Feed it chunks of any size with qvr_parser_feed(), then call
- * qvr_parser_next() until it stops returning QVR_PARSE_FRAME.  A frame's
- * payload points into the parser's buffer and stays valid until the next
- * call to qvr_parser_feed() or qvr_parser_free().
+ * into frames.  Feed it chunks of any size with qvr_parser_feed() (or lend
+ * them: qvr_parser_lend()), then call qvr_parser_next() until it stops
+ * returning QVR_PARSE_FRAME.  A frame's payload points into the parser's
+ * buffer (or the lent chunk) and stays valid until the next call to
+ * qvr_parser_feed(), qvr_parser_lend(), qvr_parser_settle() or
+ * qvr_parser_free().
  *
  * The stream starts with a result-code line ("0\n" is success, a negative
  * number is a 32-bit server code printed signed); an optional leading blank
@@ -69,6 +71,24 @@ int qvr_parser_feed(qvr_parser *p, const uint8_t *buf, size_t len);
  * (and ERROR/CODE_LINE if not even the code line arrived). */
 void qvr_parser_finish(qvr_parser *p);
 
+/* Zero-copy feeding: lends len bytes at buf to the parser, which reads
+ * them in place (a frame begun in an earlier chunk is completed in the
+ * parser's own buffer with a copy of its rest only).  Frames that
+ * qvr_parser_next() returns may point into buf; they stay valid until
+ * qvr_parser_settle(), the next feed or lend, or qvr_parser_free().  The
+ * caller keeps buf unchanged until it calls qvr_parser_settle(), which
+ * copies the bytes not yet returned as frames into the parser's buffer and
+ * ends the loan (0, or -1 when out of memory: the parser then fails with
+ * QVR_PERR_NOMEM).  Lending and then settling gives the same frames as
+ * feeding the same bytes.  A failed or finished parser ignores the loan. */
+void qvr_parser_lend(qvr_parser *p, const uint8_t *buf, size_t len);
+int qvr_parser_settle(qvr_parser *p);
+
+/* Gives back the frame qvr_parser_next() just returned: the next call
+ * returns it again.  Only right after QVR_PARSE_FRAME (no feed, lend or
+ * settle in between); otherwise it does nothing. */
+void qvr_parser_unread(qvr_parser *p);
+
 enum qvr_parse_status qvr_parser_next(qvr_parser *p, struct qvr_frame *out);
 
 /* Reads only as far as the result-code line, never a frame (a stream that
@@ -87,7 +107,7 @@ const char *qvr_parser_message(const qvr_parser *p);
 /* The 32-bit server code for QVR_PERR_SERVER_CODE. */
 uint32_t qvr_parser_server_code(const qvr_parser *p);
 
-/* Bytes buffered but not yet returned as frames. */
+/* Bytes buffered (or lent) but not yet returned as frames. */
 size_t qvr_parser_buffered(const qvr_parser *p);
 /* The audio layout detected so far (QVR_AUDIO_AUTO while undecided). */
 enum qvr_audio_layout qvr_parser_audio_layout(const qvr_parser *p);

@@ -9,20 +9,38 @@
 
 /* ---- source frames ------------------------------------------------------- */
 
-static void read_osd(char *dst, const uint8_t *s, size_t n)
+/* The channel name: up to its first NUL.  The 24 bytes are copied whole
+ * and terminated (the same C string, without a search for the NUL). */
+static void read_osd(char *dst, const uint8_t *s)
 {
-    const uint8_t *z = memchr(s, 0, n);
-    size_t k = z ? (size_t)(z - s) : n;
-    memcpy(dst, s, k);
-    dst[k] = '\0';
+    memcpy(dst, s, QVR_OSD_LEN);
+    dst[QVR_OSD_LEN] = '\0';
 }
 
-int qvr_wire_decode_header(const uint8_t *p, size_t n, struct qvr_frame_header *out)
+/* The table entry of the fourcc at p: the hints first (the entries of the
+ * frames before: a stream repeats its one or two fourccs), then the table;
+ * the hint of the entry's media is set. */
+static const struct qvr_fourcc_info *lookup_hinted(const uint8_t *p,
+                                                    const struct qvr_fourcc_info **hints)
+{
+    const struct qvr_fourcc_info *fi;
+    for (int i = 0; i < 2; i++)
+        if (hints[i] && memcmp(p, hints[i]->fourcc, 4) == 0)
+            return hints[i];
+    fi = qvr_fourcc_lookup(p);
+    if (fi)
+        hints[fi->media == QVR_MEDIA_AUDIO] = fi;
+    return fi;
+}
+
+int qvr_wire_decode_header_hinted(const uint8_t *p, size_t n,
+                                  const struct qvr_fourcc_info **hints,
+                                  struct qvr_frame_header *out)
 {
     const struct qvr_fourcc_info *fi;
     if (n < QVR_HDR_SIZE)
         return QVR_WIRE_SHORT;
-    fi = qvr_fourcc_lookup(p + QVR_OFF_FOURCC);
+    fi = lookup_hinted(p + QVR_OFF_FOURCC, hints);
     if (!fi)
         return QVR_WIRE_FOURCC;
     memcpy(out->fourcc, fi->fourcc, sizeof out->fourcc);
@@ -33,10 +51,16 @@ int qvr_wire_decode_header(const uint8_t *p, size_t n, struct qvr_frame_header *
     out->width = qvr_le32(p + QVR_OFF_WIDTH);
     out->height = qvr_le32(p + QVR_OFF_HEIGHT);
     out->timestamp = qvr_le64(p + QVR_OFF_TIMESTAMP);
-    read_osd(out->osd, p + QVR_OFF_OSD, QVR_OSD_LEN);
+    read_osd(out->osd, p + QVR_OFF_OSD);
     out->reserved = qvr_le32(p + QVR_OFF_RESERVED);
     out->size = qvr_le32(p + QVR_OFF_SIZE);
     return QVR_WIRE_OK;
+}
+
+int qvr_wire_decode_header(const uint8_t *p, size_t n, struct qvr_frame_header *out)
+{
+    const struct qvr_fourcc_info *hints[2] = {NULL, NULL};
+    return qvr_wire_decode_header_hinted(p, n, hints, out);
 }
 
 int qvr_wire_extent(const struct qvr_frame_header *h, enum qvr_audio_layout layout,

@@ -100,6 +100,14 @@ struct qvr_frame {
  * sizes are as the header declares them: callers hold them to their limits. */
 int qvr_wire_decode_header(const uint8_t *p, size_t n, struct qvr_frame_header *out);
 
+/* The same, for a reader of many headers: hints[0] and hints[1] (table
+ * entries or NULL, kept by the caller from one header to the next; NULL at
+ * first) are tried before the table, and the entry found becomes the hint
+ * of its media (1 audio, 0 the rest). */
+int qvr_wire_decode_header_hinted(const uint8_t *p, size_t n,
+                                  const struct qvr_fourcc_info **hints,
+                                  struct qvr_frame_header *out);
+
 /* Where the frame whose header is h ends: video frames carry dwReserved
  * bytes between header and payload; audio frames need a layout (AUTO gives
  * QVR_WIRE_LAYOUT).  With QVR_AUDIO_SIZE_INCLUDES_EXT the extension is there

@@ -231,6 +231,7 @@ struct result {
     int32_t code;
     int unbounded;     /* buffered bytes went over the frame + chunk bound */
     int premature;     /* an error came before finish() */
+    int unread_bad;    /* a frame given back came back different */
 };
 
 static uint8_t *dup_bytes(const uint8_t *p, size_t n)
@@ -243,11 +244,45 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n)
     return d;
 }
 
+static void record(struct result *res, const struct qvr_frame *f);
+
 static int drain(qvr_parser *p, struct result *res)
 {
     struct qvr_frame f;
     int st;
+    while ((st = qvr_parser_next(p, &f)) == QVR_PARSE_FRAME)
+        record(res, &f);
+    return st;
+}
+
+static int same_frame_at(const struct qvr_frame *x, const struct qvr_frame *y)
+{
+    return x->header == y->header && x->data == y->data && x->len == y->len &&
+           x->header_len == y->header_len && x->timestamp == y->timestamp &&
+           strcmp(x->fourcc, y->fourcc) == 0;
+}
+
+/* As drain, but gives back about every third frame (qvr_parser_unread)
+ * and takes it again: it must come back the same, at the same place. */
+static int drain_unread(qvr_parser *p, struct result *res, uint32_t *rng)
+{
+    struct qvr_frame f, g;
+    int st;
     while ((st = qvr_parser_next(p, &f)) == QVR_PARSE_FRAME) {
+        if (rng_next(rng) % 3 == 0) {
+            qvr_parser_unread(p);
+            if (qvr_parser_next(p, &g) != QVR_PARSE_FRAME || !same_frame_at(&f, &g))
+                res->unread_bad = 1;
+        }
+        record(res, &f);
+    }
+    return st;
+}
+
+static void record(struct result *res, const struct qvr_frame *fp)
+{
+    struct qvr_frame f = *fp;
+    {
         if (res->n == res->cap) {
             res->cap = res->cap ? res->cap * 2 : 64;
             res->r = realloc(res->r, res->cap * sizeof *res->r);
@@ -259,7 +294,6 @@ static int drain(qvr_parser *p, struct result *res)
         res->r[res->n].data = dup_bytes(f.data, f.len);
         res->n++;
     }
-    return st;
 }
 
 static void result_free(struct result *res)
@@ -272,10 +306,14 @@ static void result_free(struct result *res)
     memset(res, 0, sizeof *res);
 }
 
-/* chunking: 0 whole, 1 one byte at a time, other values seed random sizes */
+/* chunking: 0 whole, 1 one byte at a time, other values seed random sizes;
+ * LEND + c: the same chunks, most of them lent (qvr_parser_lend, a copy
+ * wiped and freed at settle) instead of fed, with frames given back */
+#define LEND 100u
 static size_t chunk_size(uint32_t *rng, unsigned chunking, size_t left)
 {
     size_t k;
+    chunking %= LEND;
     if (chunking == 0)
         return left;
     if (chunking == 1)
@@ -301,12 +339,22 @@ static void run(const uint8_t *s, size_t n, const struct qvr_parser_opts *o,
         abort();
     while (off < n && st != QVR_PARSE_ERROR) {
         size_t k = chunk_size(&rng, chunking, n - off);
-        if (qvr_parser_feed(p, s + off, k) != 0)
-            abort();
+        if (chunking >= LEND && rng_next(&rng) % 3 != 0) {
+            uint8_t *tmp = dup_bytes(s + off, k);
+            qvr_parser_lend(p, tmp, k);
+            st = drain_unread(p, res, &rng);
+            if (qvr_parser_settle(p) != 0)
+                abort();
+            memset(tmp, 0xa5, k);
+            free(tmp);
+        } else {
+            if (qvr_parser_feed(p, s + off, k) != 0)
+                abort();
+            st = drain(p, res);
+        }
         if (bound && qvr_parser_buffered(p) > bound + k)
             res->unbounded = 1;
         off += k;
-        st = drain(p, res);
     }
     res->premature = st == QVR_PARSE_ERROR;
     qvr_parser_finish(p);
@@ -383,7 +431,8 @@ static const struct qvr_parser_opts *opts(enum qvr_parse_mode mode, uint32_t max
 
 #define SRC_AUTO opts(QVR_MODE_SOURCE, 0, QVR_AUDIO_AUTO)
 
-static const unsigned chunkings[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+static const unsigned chunkings[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+                                     LEND, LEND + 1, LEND + 2, LEND + 3, LEND + 4, LEND + 5};
 #define N_CHUNKINGS (sizeof chunkings / sizeof chunkings[0])
 
 /* Runs every chunking; checks they agree with each other and the stream's
@@ -394,7 +443,7 @@ static void check_all_chunkings(const char *what, const struct stream *s,
                                 struct result *out)
 {
     struct qvr_parser_opts oc = *o;
-    int agree = 1, bounded = 1;
+    int agree = 1, bounded = 1, unread_ok = 1;
     long bad;
     run(s->b.d, s->b.n, &oc, 0, s->maxframe + 1024, out);
     for (size_t i = 1; i < N_CHUNKINGS; i++) {
@@ -406,10 +455,12 @@ static void check_all_chunkings(const char *what, const struct stream *s,
                    chunkings[i], r.n, r.status, r.msg);
         }
         bounded &= !r.unbounded;
+        unread_ok &= !r.unread_bad;
         result_free(&r);
     }
-    tap_ok(agree, "%s: whole, 1-byte and %zu random chunkings give identical frames", what,
-           N_CHUNKINGS - 2);
+    tap_ok(agree, "%s: whole, 1-byte and %zu random chunkings, fed or lent, give identical "
+           "frames", what, N_CHUNKINGS - 2);
+    tap_ok(unread_ok, "%s: a frame given back (qvr_parser_unread) comes back the same", what);
     tap_ok(bounded, "%s: buffer never holds more than one frame plus the chunk", what);
     tap_ok(out->status == want_status, "%s: ends with status %d (got %d: %s)", what,
            want_status, out->status, out->msg);

@@ -77,6 +77,38 @@ static void test_header(void)
     }
 }
 
+/* The hinted decoder: the same fields as the plain one, whatever the hints
+ * hold; the entry found becomes the hint of its media. */
+static void test_header_hinted(void)
+{
+    uint8_t h[QVR_HDR_SIZE];
+    struct qvr_frame_header a, b;
+    const struct qvr_fourcc_info *hints[2] = {NULL, NULL};
+    int same = 1;
+    for (size_t i = 0; i < 3 * QVR_N_FOURCCS; i++) {
+        const struct qvr_fourcc_info *fi = &qvr_fourccs[(i * 7) % QVR_N_FOURCCS];
+        header(h, fi->fourcc, (uint32_t)i, 640, 360, 1000 + i, "cam", 0, (uint32_t)i);
+        same &= qvr_wire_decode_header(h, sizeof h, &a) == QVR_WIRE_OK &&
+                qvr_wire_decode_header_hinted(h, sizeof h, hints, &b) == QVR_WIRE_OK &&
+                strcmp(a.fourcc, b.fourcc) == 0 && a.media == b.media && a.codec == b.codec &&
+                a.flags == b.flags && a.timestamp == b.timestamp && a.size == b.size &&
+                strcmp(a.osd, b.osd) == 0 &&
+                strcmp(hints[fi->media == QVR_MEDIA_AUDIO]->fourcc, fi->fourcc) == 0;
+    }
+    tap_ok(same, "hinted decode: the fields of the plain decode; the entry becomes its "
+           "media's hint");
+    header(h, "q264", 0, 0, 0, 0, "", 0, 0);
+    qvr_wire_decode_header_hinted(h, sizeof h, hints, &a);
+    header(h, "G711", 0, 0, 0, 0, "", 0, 0);
+    qvr_wire_decode_header_hinted(h, sizeof h, hints, &a);
+    memcpy(h, "q265", 4);
+    tap_ok(qvr_wire_decode_header_hinted(h, sizeof h, hints, &a) == QVR_WIRE_FOURCC &&
+           strcmp(hints[0]->fourcc, "q264") == 0 && strcmp(hints[1]->fourcc, "G711") == 0,
+           "hinted decode: an unknown fourcc is FOURCC and leaves the hints");
+    tap_ok(qvr_wire_decode_header_hinted(h, QVR_HDR_SIZE - 1, hints, &a) == QVR_WIRE_SHORT,
+           "hinted decode: 55 bytes are SHORT");
+}
+
 static int extent_is(const struct qvr_frame_extent *x, size_t hl, uint64_t off, uint64_t total,
                      size_t len)
 {
@@ -292,6 +324,7 @@ static void test_names(void)
 int main(void)
 {
     test_header();
+    test_header_hinted();
     test_extent();
     test_source_frame();
     test_jpeg_lines();

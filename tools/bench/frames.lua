@@ -7,7 +7,7 @@
 -- frame object refilled), then pb:write_to(devnull) (no Lua frame), each in
 -- a process of its own; with QVR_BENCH_VS set (the
 -- checkout of another commit, see tools/bench/run --vs), that commit's
--- frames loop too, in the same rounds.
+-- frames loop and write_to too, in the same rounds.
 --
 -- usage (tools/bench/run frames sets all this up):
 --   QVR_URL=<fakenvr> QVR_BENCH_REC=<recording dir> lua5.4 tools/bench/frames.lua [ROUNDS]
@@ -122,6 +122,8 @@ local clients = {
 if VS then
   table.insert(clients, 2, { name = ("qvrpro frames at %s"):format(VS_NAME), mode = "frames",
     code = VS })
+  clients[#clients + 1] = { name = ("qvrpro write_to at %s"):format(VS_NAME),
+    mode = "write_to", code = VS }
 end
 
 local rows = {}
