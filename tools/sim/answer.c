@@ -47,8 +47,49 @@ static void success_as_string(cJSON *root)
                                                                                   : "false"));
 }
 
+/* "-123" for v, NUL-terminated; returns its length. */
+static size_t int_text(long long v, char out[24])
+{
+    char digits[24];
+    size_t n = 0, k = 0;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        digits[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        out[k++] = '-';
+    while (n > 0)
+        out[k++] = digits[--n];
+    out[k] = '\0';
+    return k;
+}
+
+/* Whole numbers below 10^15 become raw text with the digits cJSON would
+ * print ("%1.15g" writes them in full, without exponent or point), so that
+ * printing does not run sprintf and sscanf (cJSON 1.7.15's round-trip check)
+ * for each of them.  The text is the same; -0 and the rest stay numbers. */
+static void integers_to_raw(cJSON *node)
+{
+    for (cJSON *c = node ? node->child : NULL; c; c = c->next) {
+        double d = c->valuedouble;
+        if (cJSON_IsNumber(c) && !(c->type & cJSON_IsReference) && d == floor(d) &&
+            fabs(d) < 1e15 && !(d == 0 && signbit(d))) {
+            char text[24];
+            int_text((long long)d, text);
+            char *raw = strdup(text);
+            if (!raw)
+                continue;
+            c->type = cJSON_Raw | (c->type & cJSON_StringIsConst);
+            c->valuestring = raw;
+        } else if (c->child) {
+            integers_to_raw(c);
+        }
+    }
+}
+
 static enum MHD_Result send_json(struct req *r, unsigned status, const char *hdr, cJSON *root)
 {
+    integers_to_raw(root);
     char *text = root ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!text)
@@ -65,6 +106,19 @@ enum MHD_Result answer_json(struct req *r, cJSON *root)
     if (r->sw.success_string)
         success_as_string(root);
     return send_json(r, 200, "Content-type", root);
+}
+
+enum MHD_Result answer_success_int(struct req *r, const char *name, long long value)
+{
+    char text[128], num[24];
+    if (strlen(name) > 64)
+        return http_reply(r, 500, "Content-Type", "text/plain", "name too long\n", 14);
+    int_text(value, num);
+    bool quoted = r->sw.numbers_as_strings; /* as numbers_to_strings writes it: "%.0f" */
+    char *p = stpcpy(text, r->sw.success_string ? "{\"success\":\"true\",\"" : "{\"success\":true,\"");
+    p = stpcpy(stpcpy(p, name), quoted ? "\":\"" : "\":");
+    p = stpcpy(stpcpy(p, num), quoted ? "\"}" : "}");
+    return http_reply(r, 200, "Content-type", "application/json", text, (size_t)(p - text));
 }
 
 enum MHD_Result answer_json_plain(struct req *r, unsigned status, cJSON *root)

@@ -57,6 +57,11 @@ void code_signed(uint32_t code, char out[16]);
  * success_string and numbers_as_strings quirks applied.  Frees root. */
 enum MHD_Result answer_json(struct req *r, cJSON *root);
 
+/* {"success":true,"NAME":VALUE}, byte for byte what answer_json prints for
+ * that tree (with the success_string and numbers_as_strings quirks), without
+ * building one.  NAME is a plain identifier (no escaping), at most 64 bytes. */
+enum MHD_Result answer_success_int(struct req *r, const char *name, long long value);
+
 /* A JSON answer without quirks (debug endpoints, /qvrentry).  Frees root. */
 enum MHD_Result answer_json_plain(struct req *r, unsigned status, cJSON *root);
 

@@ -171,10 +171,7 @@ static enum MHD_Result act_cpu(struct req *r)
     pthread_mutex_lock(&s->lock);
     uint64_t n = s->stats.requests_total;
     pthread_mutex_unlock(&s->lock);
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddTrueToObject(root, "success");
-    cJSON_AddNumberToObject(root, "data", (double)(3 + hash64((uint64_t)now_ms() / 1000 + n) % 45));
-    return answer_json(r, root);
+    return answer_success_int(r, "data", (long long)(3 + hash64((uint64_t)now_ms() / 1000 + n) % 45));
 }
 
 /* stream_id is optional (the SDK's own example omits it) but must be 0..3. */
@@ -190,10 +187,7 @@ static enum MHD_Result act_rec_status(struct req *r)
     const struct camera *c = config_camera_by_guid(&r->sim->cfg, req_param(r, "guid"));
     if (!c || !stream_id_ok(r))
         return bad_param(r, 200);
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddTrueToObject(root, "success");
-    cJSON_AddNumberToObject(root, "rec_status", camera_recording(r->sim, c) ? 1 : 0);
-    return answer_json(r, root);
+    return answer_success_int(r, "rec_status", camera_recording(r->sim, c) ? 1 : 0);
 }
 
 enum MHD_Result handle_camera_status(struct req *r)

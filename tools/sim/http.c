@@ -27,13 +27,12 @@ static int hexval(int c)
     return -1;
 }
 
-/* Form decoding: %XX is a byte, '+' is a space (as a real server reads it:
- * a client that does not percent-encode '+' in base64 fails there too). */
-static char *decode(const char *s, size_t n, bool plus_is_space)
+/* Form decoding into out (room for n + 1 bytes): %XX is a byte, '+' is a
+ * space (as a real server reads it: a client that does not percent-encode
+ * '+' in base64 fails there too).  Returns out; *next is past its NUL. */
+static char *decode(const char *s, size_t n, bool plus_is_space, char *out, char **next)
 {
-    char *out = malloc(n + 1), *o = out;
-    if (!out)
-        return NULL;
+    char *o = out;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
         if (s[i] == '%' && i + 2 < n &&
@@ -47,44 +46,74 @@ static char *decode(const char *s, size_t n, bool plus_is_space)
         }
     }
     *o = '\0';
+    *next = o + 1;
     return out;
 }
 
-static int add_param(struct req *r, const char *s, size_t n)
+static void add_param(struct req *r, const char *s, size_t n, char **room)
 {
     if (n == 0)
-        return 0;
+        return;
     const char *eq = memchr(s, '=', n);
     size_t nl = eq ? (size_t)(eq - s) : n;
-    struct param *p = realloc(r->params, (r->nparams + 1) * sizeof *p);
-    if (!p)
-        return -1;
-    r->params = p;
-    p[r->nparams].name = decode(s, nl, true);
-    p[r->nparams].value = eq ? decode(eq + 1, n - nl - 1, true) : decode("", 0, true);
-    r->nparams++;
-    return 0;
+    struct param *p = &r->params[r->nparams++];
+    p->name = decode(s, nl, true, *room, room);
+    p->value = eq ? decode(eq + 1, n - nl - 1, true, *room, room) : decode("", 0, true, *room, room);
 }
 
-static void parse_uri(struct req *r)
+/* The raw URI, the decoded path and the parameters' names and values, all
+ * in one block (r->strings), and the parameter table: two allocations per
+ * request whatever its number of parameters.  Decoding never lengthens a
+ * string, so after the URI the block needs its length again plus a NUL per
+ * string: one for the path, two per parameter (a name and a value), and a
+ * parameter takes at least one byte and a '&' (but the last), so 3 x len + 4
+ * bytes are enough.  The table has room for one parameter per '&', plus one. */
+static int parse_uri(struct req *r, const char *uri)
 {
+    size_t len = strlen(uri), nparams = 1;
+    for (const char *a = strchr(uri, '&'); a; a = strchr(a + 1, '&'))
+        nparams++;
+    if (!(r->strings = malloc(3 * len + 4)) || !(r->params = malloc(nparams * sizeof *r->params)))
+        return -1;
+    memcpy(r->strings, uri, len + 1);
+    r->raw_uri = r->strings;
+    char *room = r->strings + len + 1;
     const char *u = r->raw_uri;
     const char *q = strchr(u, '?');
-    size_t plen = q ? (size_t)(q - u) : strlen(u);
+    size_t plen = q ? (size_t)(q - u) : len;
     const char *hash = memchr(u, '#', plen);
     if (hash)
         plen = (size_t)(hash - u);
-    r->path = decode(u, plen, false);
+    r->path = decode(u, plen, false, room, &room);
     if (!q)
-        return;
+        return 0;
     const char *s = q + 1;
     while (*s && *s != '#') {
         size_t n = strcspn(s, "&#");
-        add_param(r, s, n);
+        add_param(r, s, n, &room);
         s += n;
         if (*s == '&')
             s++;
     }
+    return 0;
+}
+
+/* "a.b.c.d" as inet_ntop writes it, without its sprintf (1 700 instructions
+ * per request). */
+static void ipv4_text(const struct in_addr *a, char out[16])
+{
+    const uint8_t *b = (const uint8_t *)&a->s_addr;
+    char *o = out;
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            *o++ = '.';
+        if (b[i] >= 100)
+            *o++ = (char)('0' + b[i] / 100);
+        if (b[i] >= 10)
+            *o++ = (char)('0' + b[i] / 10 % 10);
+        *o++ = (char)('0' + b[i] % 10);
+    }
+    *o = '\0';
 }
 
 static void client_ip(struct req *r, struct MHD_Connection *conn)
@@ -96,11 +125,23 @@ static void client_ip(struct req *r, struct MHD_Connection *conn)
         return;
     const struct sockaddr *sa = ci->client_addr;
     if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->ip,
-                  sizeof r->ip);
+        ipv4_text(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->ip);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, r->ip,
                   sizeof r->ip);
+}
+
+/* TCP_CORK on or off; true when set.  libmicrohttpd 0.9.75 writes a
+ * complete chunked answer with three send() calls (header, the one chunk,
+ * the last chunk), each a TCP segment of its own that wakes the client, on
+ * loopback up to three times per call.  Corked from the queueing of the
+ * answer to its completion (http_req_done) the same bytes leave as one
+ * segment.  Never for streams (their frames go out when made) or for the
+ * body faults, which shape the segments on purpose. */
+static bool set_cork(int fd, bool on)
+{
+    int v = on;
+    return fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, sizeof v) == 0;
 }
 
 void *http_req_new(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -113,12 +154,12 @@ void *http_req_new(void *cls, const char *uri, struct MHD_Connection *conn)
     r->user = -1;
     r->fd = -1;
     r->start_ms = now_ms();
-    r->raw_uri = strdup(uri ? uri : "/");
-    if (!r->raw_uri) {
+    if (parse_uri(r, uri ? uri : "/") != 0) {
+        free(r->strings);
+        free(r->params);
         free(r);
         return NULL;
     }
-    parse_uri(r);
     client_ip(r, conn);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -136,14 +177,11 @@ void http_req_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req *r = *con_cls;
     if (!r)
         return;
-    for (size_t i = 0; i < r->nparams; i++) {
-        free(r->params[i].name);
-        free(r->params[i].value);
-    }
+    if (r->corked) /* the answer is all written: out in one segment */
+        set_cork(r->fd, false);
     free(r->params);
     buf_free(&r->body);
-    free(r->path);
-    free(r->raw_uri);
+    free(r->strings);
     free(r);
     *con_cls = NULL;
 }
@@ -337,7 +375,7 @@ static struct body *body_new(struct req *r, int status, bool stream)
     b->status = status;
     b->endpoint = r->endpoint;
     b->start_ms = r->start_ms;
-    b->rng = hash64((uint64_t)now_ms() ^ (uint64_t)(uintptr_t)b);
+    b->rng = hash64((uint64_t)r->start_ms ^ (uint64_t)(uintptr_t)b);
     if (r->endpoint == EP_SIM) /* the test hooks stay reliable */
         switches_clear_faults(&r->sw);
     if (fault_hits(&r->sw.drop_after, r->path))
@@ -350,18 +388,23 @@ static struct body *body_new(struct req *r, int status, bool stream)
         if (b->fd >= 0)
             setsockopt(b->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    struct buf line = {0};
-    buf_printf(&line, "%s %s ", r->ip, r->method);
-    masked_uri(r, &line);
-    b->logline = (char *)line.p;
+    if (b->sim->reqlog) { /* --log: the line's start, completed by write_log */
+        struct buf line = {0};
+        buf_printf(&line, "%s %s ", r->ip, r->method);
+        masked_uri(r, &line);
+        b->logline = (char *)line.p;
+    }
     return b;
 }
 
-static enum MHD_Result queue(struct req *r, struct body *b, uint64_t size, const char *hdr,
-                             const char *ctype)
+/* block: MHD's buffer for a body of known size (Content-Length); it is
+ * allocated and zeroed with every response, and a chunked body is read
+ * straight into the connection's write buffer without it. */
+static enum MHD_Result queue(struct req *r, struct body *b, uint64_t size, size_t block,
+                             const char *hdr, const char *ctype)
 {
     struct MHD_Response *resp =
-        MHD_create_response_from_callback(size, BLOCK_SIZE, body_read, b, body_free);
+        MHD_create_response_from_callback(size, block, body_read, b, body_free);
     if (!resp) {
         body_free(b);
         return MHD_NO;
@@ -390,7 +433,11 @@ enum MHD_Result http_reply(struct req *r, unsigned status, const char *ctype_hdr
         return MHD_NO;
     }
     uint64_t size = r->sw.content_length ? (uint64_t)len : MHD_SIZE_UNKNOWN;
-    return queue(r, b, size, ctype_hdr, ctype);
+    /* the whole body in one block, as with BLOCK_SIZE for any smaller body */
+    size_t block = len == 0 ? 1 : len < BLOCK_SIZE ? len : BLOCK_SIZE;
+    if (!b->drop.on && !b->stall.on && !b->chunks.on)
+        r->corked = set_cork(r->fd, true);
+    return queue(r, b, size, block, ctype_hdr, ctype);
 }
 
 enum MHD_Result http_reply_stream(struct req *r, const char *ctype, body_fill_fn fill,
@@ -404,5 +451,5 @@ enum MHD_Result http_reply_stream(struct req *r, const char *ctype, body_fill_fn
     b->fill = fill;
     b->state = state;
     b->free_state = free_state;
-    return queue(r, b, MHD_SIZE_UNKNOWN, "Content-type", ctype);
+    return queue(r, b, MHD_SIZE_UNKNOWN, BLOCK_SIZE, "Content-type", ctype);
 }

@@ -28,6 +28,7 @@ struct param {
 struct req {
     struct sim *sim;
     struct MHD_Connection *conn;
+    char *strings;            /* one block: raw_uri, path, the params' strings */
     char *raw_uri;
     char *path;               /* percent-decoded path */
     struct param *params;
@@ -43,6 +44,7 @@ struct req {
     bool body_truncated;      /* the body was longer than the cap */
     bool seen;                /* the access handler saw the headers */
     bool handled;             /* a response is queued */
+    bool corked;              /* TCP_CORK set for this answer (http_req_done clears it) */
 };
 
 /* MHD URI-log callback: creates the request context. */

@@ -177,7 +177,11 @@ int read_file(const char *path, uint8_t **out, size_t *len)
 
 void copy_str(char *dst, size_t n, const char *src)
 {
-    snprintf(dst, n, "%s", src ? src : "");
+    if (n == 0)
+        return;
+    size_t len = src ? strnlen(src, n - 1) : 0;
+    memcpy(dst, src ? src : "", len);
+    dst[len] = '\0';
 }
 
 bool contains_nocase(const char *hay, const char *needle)
