@@ -255,11 +255,13 @@ static int segment(const struct sim *s, const struct camera *c, const struct geo
     int64_t vms = c->video_ms, ams = c->audio_ms;
     int64_t k0 = g->off + seg * g->frames, t0 = k0 * vms, t1 = t0 + g->ms;
     int64_t base = (g->off + seg0 * g->frames) * vms - HLS_PTS_BASE_MS;
-    int64_t k = k0, j = ams > 0 ? (t0 + ams - 1) / ams : 0;
+    int64_t k = k0, j = 0, j1 = 0;
     struct tsmux m = {0};
     bool ok = ts_open(&m, s, c, out) == 0;
+    if (ok && m.audio && a->n)
+        clip_audio_span(m.audio, t0, t1, base, &j, &j1);
     while (ok) {
-        bool vmore = k < k0 + g->frames, amore = m.audio && a->n && j * ams < t1;
+        bool vmore = k < k0 + g->frames, amore = j < j1;
         if (!vmore && !amore)
             break;
         if (vmore && (!amore || k * vms <= j * ams)) {

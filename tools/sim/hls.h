@@ -7,7 +7,8 @@
  * published token (a window of 3 segments, the media sequence counting
  * segments since the share was published) and each segment as an MPEG-TS
  * (the fixture H.264 remuxed, the camera's audio as AAC through
- * clip_audio.h), with libavformat.
+ * clip_audio.h: AAC copied, G.711/G.726 encoded on one AAC frame grid),
+ * with libavformat.
  */
 #ifndef SIM_HLS_H
 #define SIM_HLS_H
