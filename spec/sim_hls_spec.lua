@@ -119,7 +119,7 @@ describe("simulator HLS live streams", function()
       prev_v, prev_a = v0, a0
     end
     -- a segment not yet recorded, a malformed name and an unknown token
-    assert.equal(404, select(2, h.curl(base .. j.streamingToken .. "-" .. (seq + 9) .. ".ts")))
+    assert.equal(404, select(2, h.curl(base .. j.streamingToken .. "-" .. (seq + 1000) .. ".ts")))
     assert.equal(404, select(2, h.curl(base .. j.streamingToken .. "-x.ts")))
     assert.equal(404, select(2, h.curl(base .. ("0"):rep(32) .. ".m3u8")))
     -- the DELETE text's form without the prefix answers the same playlist
@@ -198,5 +198,22 @@ describe("simulator HLS live streams", function()
     end
     local lobby = publish(sim, sid, LOBBY)
     assert.equal(404, select(2, h.curl(lobby.resourceUris)))
+  end)
+end)
+
+describe("simulator HLS of a dump-backed camera", function()
+  it("has no stream (as the RTSP server), though the share is handed out", function()
+    local path = os.tmpname()
+    local t0 = h.archive_t0()
+    local out, ok = h.capture(("%s --write-dump %s --camera %s --from %d --to %d 2>&1")
+      :format(q(os.getenv("QVRSIM") or (h.root .. "/build/qvrsim")), q(path), FRONT, t0, t0 + 2000))
+    assert(ok, out)
+    local sim = h.start_sim({ "--dump-camera", "Front Door=" .. path })
+    local sid = assert(h.login(sim, "admin", "admin"))
+    local j = publish(sim, sid, FRONT)
+    assert.equal("HLS", j.potocol)
+    assert.equal(404, select(2, h.curl(j.resourceUris)))
+    sim.stop()
+    os.remove(path)
   end)
 end)
