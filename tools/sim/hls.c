@@ -7,8 +7,10 @@
  * j * audio frame length is fixture audio frame j mod n.  Segment s holds
  * the video frames off + s*F .. off + s*F + F - 1, where off is the
  * fixture's first key frame and F a multiple of the key frame spacing (so
- * every segment starts at a key frame) near 2 s, and the audio frames that
- * start in the same span; a segment is served once its span has passed.
+ * every segment starts at a key frame) near 2 s, and the audio that starts
+ * in the same span (AAC frames copied; G.711/G.726 encoded on one grid of
+ * AAC frames, clip_audio_span); a segment is served once its span has
+ * passed.
  * Timestamps count from the first segment the share's playlist listed
  * (plus HLS_PTS_BASE_MS), so consecutive segments play as one stream.  Each
  * segment is a standalone MPEG-TS (PAT/PMT first, every PID's first packet
@@ -247,7 +249,7 @@ static int ts_close(struct tsmux *m, bool ok)
 }
 
 /* Segment seg (seg0: the share's first) of camera c, in time order: its
- * video frames, and the audio frames starting in its span. */
+ * video frames, and the audio of its span (clip_audio_span). */
 static int segment(const struct sim *s, const struct camera *c, const struct geo *g,
                    int64_t seg, int64_t seg0, struct buf *out)
 {
