@@ -171,17 +171,20 @@ int qvr_session_endpoint_url(const struct session *s, const struct qvr_endpoint 
 
 /* The params table at index `params` (or none) as parameters for the
  * builder: string keys, values as text (a list comma-joined, a boolean 1 or
- * 0).  The texts are kept alive in a table pushed on the stack.  Returns
+ * 0).  The texts are kept alive in a table pushed on the stack (nil when
+ * there are no params).  Returns
  * the number of parameters; raises past `max`. */
 static size_t collect_params(lua_State *L, int params, struct qvr_kv *kv, size_t max)
 {
     size_t n = 0;
     int anchor;
+    if (!params) {
+        lua_pushnil(L);   /* the anchor's slot; no texts to keep */
+        return 0;
+    }
+    params = lua_absindex(L, params);
     lua_newtable(L);
     anchor = lua_gettop(L);
-    if (!params)
-        return 0;
-    params = lua_absindex(L, params);
     lua_pushnil(L);
     while (lua_next(L, params) != 0) {
         if (lua_type(L, -2) == LUA_TSTRING) {
