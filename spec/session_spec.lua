@@ -327,6 +327,40 @@ describe("session", function()
       n:close()
       b.stop()
     end)
+
+    -- the handle keeps the last URL parsed (csrc/net/http.c): calls whose URLs
+    -- alternate each reach their own endpoint with their own parameters
+    it("sends each call's own URL when the URLs alternate", function()
+      local n = assert(qvr.connect(h.opts(sim)))
+      local cams = assert(n:cameras())
+      for _ = 1, 3 do
+        assert.equal("number", type(assert(n:cpu())))
+        assert.equal(#cams, #assert(n:cameras()))
+        for _, cam in ipairs(cams) do
+          local a = assert(n:call("camera_status.list", { name = cam.name }))
+          assert.equal(1, #a.datas)
+          assert.equal(cam.guid, a.datas[1].guid)
+        end
+      end
+      n:close()
+    end)
+
+    -- with no proxy in the environment the handle says so once instead of
+    -- libcurl reading it for every request; with one, requests still go to it
+    it("still sends requests to a proxy the environment names", function()
+      local code = ([[
+        local qvr = require "qvrpro"
+        local n, err = qvr.connect{ host = "127.0.0.1", port = %d, user = "admin",
+                                    password = "admin", timeout = 5 }
+        io.write(n and "connected" or err.name)
+      ]]):format(sim.port)
+      local cmd = "env -u no_proxy -u NO_PROXY %s lua5.4 -e " .. h.shell_quote(code)
+      -- port 1: no proxy listens there
+      local out = h.capture(cmd:format("http_proxy=http://127.0.0.1:1"), true)
+      assert.equal("REFUSED", out)
+      out = h.capture(cmd:format("-u http_proxy -u all_proxy -u ALL_PROXY"), true)
+      assert.equal("connected", out)
+    end)
   end)
 
   describe("expired sid", function()

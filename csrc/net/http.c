@@ -184,8 +184,9 @@ static void set_url(CURL *c, struct handle *h, const char *url)
                                     CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
             forget_url(h);
     }
-    /* CURLOPT_URL NULL: libcurl takes the URL text of the parsed one */
-    curl_easy_setopt(c, CURLOPT_URL, h && h->uh ? NULL : url);
+    /* The text too: with it set, libcurl's transfer set-up does not print
+     * the parsed URL back into text (curl_url_get, as dear as the parse). */
+    curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CURLU, h ? h->uh : NULL);
 }
 
