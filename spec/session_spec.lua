@@ -21,6 +21,8 @@ describe("session", function()
 
   describe("connect", function()
     it("logs in with the table form and exposes sid, host and user", function()
+      assert.is_nil(nvr.no_such_name)
+      assert.equal("function", type(nvr.cpu))   -- a method of the Lua layer
       assert.equal(8, #nvr.sid)
       assert.equal("127.0.0.1", nvr.host)
       assert.equal("admin", nvr.user)
@@ -46,6 +48,11 @@ describe("session", function()
       n2:close(); n2:close()
       assert.is_true(n2.closed)
       assert.has_error(function() n2:cpu() end, "attempt to use a closed qvrpro.Session")
+      assert.is_nil(n2.sid)
+      assert.has_error(function() return n2.host end, "attempt to use a closed qvrpro.Session")
+      assert.has_error(function() return n2.no_such_name end,
+                       "attempt to use a closed qvrpro.Session")
+      assert.equal("function", type(n2.close))   -- methods stay reachable
       local after = h.stats(sim)
       assert.equal(before.sids_valid, after.sids_valid)
     end)
