@@ -25,6 +25,10 @@ struct clip_audio {
     int64_t start;            /* first sample's pts (1/rate) */
     int64_t frames_sent;      /* AAC frames given to the encoder */
     int64_t packets;          /* encoder packets seen (the first is priming) */
+    int interval_ms;          /* one fixture frame */
+    bool grid;                /* clip_audio_span: start fixed, not the first frame's */
+    int64_t skip, left;       /* decoded samples still to drop, then to take */
+    int64_t keep_from, keep_to; /* packets written: those placed in [from, to) */
 };
 
 /* ---- AAC copied ---- */
@@ -138,11 +142,10 @@ static int drain(struct clip_audio *a)
 {
     int rc;
     while ((rc = avcodec_receive_packet(a->enc, a->pkt)) == 0) {
-        int64_t k = a->packets++ - 1;
+        int64_t k = a->packets++ - 1, at = a->start + k * a->frame->nb_samples;
         int w = 0;
-        if (k >= 0 && k < a->frames_sent)
-            w = write_packet(a, a->pkt, a->start + k * a->frame->nb_samples,
-                             a->frame->nb_samples);
+        if (k >= 0 && k < a->frames_sent && at >= a->keep_from && at < a->keep_to)
+            w = write_packet(a, a->pkt, at, a->frame->nb_samples);
         av_packet_unref(a->pkt);
         if (w != 0)
             return -1;
@@ -156,6 +159,13 @@ static int take_samples(struct clip_audio *a)
     const int16_t *s = (const int16_t *)a->pcm->data[0];
     float *d = (float *)a->frame->data[0];
     for (int i = 0; i < a->pcm->nb_samples; i++) {
+        if (a->skip > 0) {
+            a->skip--;
+            continue;
+        }
+        if (a->left <= 0)
+            break;
+        a->left--;
         d[a->buffered++] = (float)s[i] / 32768.0f;
         if (a->buffered < a->frame->nb_samples)
             continue;
@@ -173,7 +183,7 @@ static int take_samples(struct clip_audio *a)
 
 static int transcode_frame(struct clip_audio *a, const struct clip_frame *cf, int64_t pts)
 {
-    if (a->frames_sent == 0 && a->buffered == 0)
+    if (!a->grid && a->frames_sent == 0 && a->buffered == 0)
         a->start = pts;
     a->pkt->data = (uint8_t *)cf->data;
     a->pkt->size = (int)cf->len;
@@ -205,6 +215,9 @@ int clip_audio_open(struct clip_audio **out, AVFormatContext *oc, const struct c
     a->oc = oc;
     a->rate = (int)audio_kinds[c->audio].sample_rate;
     a->copy = c->audio == AUDIO_AAC;
+    a->interval_ms = audio_kinds[c->audio].interval_ms;
+    a->left = a->keep_to = INT64_MAX;
+    a->keep_from = INT64_MIN;
     int rc = -1;
     if ((a->pkt = av_packet_alloc()) && (a->st = avformat_new_stream(oc, NULL))) {
         a->st->time_base = (AVRational){1, a->rate};
@@ -222,6 +235,33 @@ int clip_audio_frame(struct clip_audio *a, const struct clip_frame *cf, int64_t 
 {
     int64_t pts = pts_ms * a->rate / 1000;
     return a->copy ? copy_frame(a, cf, pts) : transcode_frame(a, cf, pts);
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return a / b + (a % b > 0);
+}
+
+void clip_audio_span(struct clip_audio *a, int64_t t0_ms, int64_t t1_ms, int64_t base_ms,
+                     int64_t *j0, int64_t *j1)
+{
+    int64_t ms = a->interval_ms;
+    if (a->copy) {
+        *j0 = ceil_div(t0_ms, ms);
+        *j1 = ceil_div(t1_ms, ms);
+        return;
+    }
+    int64_t n = a->frame->nb_samples, spf = ms * a->rate / 1000;
+    int64_t m0 = ceil_div(t0_ms * a->rate / 1000, n), m1 = ceil_div(t1_ms * a->rate / 1000, n);
+    int64_t from = (m0 - 1) * n, to = (m1 + 1) * n, base = base_ms * a->rate / 1000;
+    *j0 = from / spf;
+    *j1 = ceil_div(to, spf);
+    a->grid = true;
+    a->skip = from - *j0 * spf;
+    a->left = to - from;
+    a->start = from - base;
+    a->keep_from = m0 * n - base;
+    a->keep_to = m1 * n - base;
 }
 
 int clip_audio_finish(struct clip_audio *a)

@@ -40,6 +40,7 @@ struct so_share {
     int stream;
     enum so_protocol proto;
     char token[33];
+    int64_t since_ms;   /* published at (HLS: where its playlist starts, hls.c) */
 };
 
 struct rest_state {

@@ -154,6 +154,7 @@ static struct so_share *add_share(struct sim *s, int cam, int stream, int proto)
     sh->cam = cam;
     sh->stream = stream;
     sh->proto = (enum so_protocol)proto;
+    sh->since_ms = now_ms();
     s->rest.nshares++;
     return sh;
 }

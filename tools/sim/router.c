@@ -6,6 +6,7 @@
 #include "answer.h"
 #include "auth.h"
 #include "handlers.h"
+#include "hls.h"
 #include "http.h"
 #include "rest.h"
 #include "sim.h"
@@ -121,7 +122,8 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
     copy_str(r->method, sizeof r->method, method);
     const struct route *rt = find_route(r->sim, r->path);
     const char *sub = rt ? NULL : rest_sub(r);
-    begin(r, rt ? rt->endpoint : sub ? EP_REST : EP_OTHER);
+    const char *hls = rt || sub ? NULL : hls_name(r); /* StreamingOutput's HLS URLs */
+    begin(r, rt ? rt->endpoint : sub || hls ? EP_REST : EP_OTHER);
     if (!sub && strcmp(method, "GET") && strcmp(method, "HEAD")) {
         static const char text[] = "405 Method Not Allowed\n";
         return http_reply(r, 405, "Content-Type", "text/plain", text, sizeof text - 1);
@@ -135,6 +137,8 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
     }
     if (sub) /* an old NVR (--api cgi) has no REST family */
         return r->sim->opt.api == API_CGI ? not_found(r) : rest_handle(r, sub);
+    if (hls)
+        return hls_handle(r, hls);
     if (rt && r->sim->opt.api == API_REST && sdk_only(rt->endpoint))
         return not_found(r);
     return rt ? rt->fn(r) : not_found(r);
