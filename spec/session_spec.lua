@@ -21,6 +21,8 @@ describe("session", function()
 
   describe("connect", function()
     it("logs in with the table form and exposes sid, host and user", function()
+      assert.is_nil(nvr.no_such_name)
+      assert.equal("function", type(nvr.cpu))   -- a method of the Lua layer
       assert.equal(8, #nvr.sid)
       assert.equal("127.0.0.1", nvr.host)
       assert.equal("admin", nvr.user)
@@ -46,6 +48,11 @@ describe("session", function()
       n2:close(); n2:close()
       assert.is_true(n2.closed)
       assert.has_error(function() n2:cpu() end, "attempt to use a closed qvrpro.Session")
+      assert.is_nil(n2.sid)
+      assert.has_error(function() return n2.host end, "attempt to use a closed qvrpro.Session")
+      assert.has_error(function() return n2.no_such_name end,
+                       "attempt to use a closed qvrpro.Session")
+      assert.equal("function", type(n2.close))   -- methods stay reachable
       local after = h.stats(sim)
       assert.equal(before.sids_valid, after.sids_valid)
     end)
@@ -326,6 +333,40 @@ describe("session", function()
       assert.equal(1, h.stats(b).logins_ok)
       n:close()
       b.stop()
+    end)
+
+    -- the handle keeps the last URL parsed (csrc/net/http.c): calls whose URLs
+    -- alternate each reach their own endpoint with their own parameters
+    it("sends each call's own URL when the URLs alternate", function()
+      local n = assert(qvr.connect(h.opts(sim)))
+      local cams = assert(n:cameras())
+      for _ = 1, 3 do
+        assert.equal("number", type(assert(n:cpu())))
+        assert.equal(#cams, #assert(n:cameras()))
+        for _, cam in ipairs(cams) do
+          local a = assert(n:call("camera_status.list", { name = cam.name }))
+          assert.equal(1, #a.datas)
+          assert.equal(cam.guid, a.datas[1].guid)
+        end
+      end
+      n:close()
+    end)
+
+    -- with no proxy in the environment the handle says so once instead of
+    -- libcurl reading it for every request; with one, requests still go to it
+    it("still sends requests to a proxy the environment names", function()
+      local code = ([[
+        local qvr = require "qvrpro"
+        local n, err = qvr.connect{ host = "127.0.0.1", port = %d, user = "admin",
+                                    password = "admin", timeout = 5 }
+        io.write(n and "connected" or err.name)
+      ]]):format(sim.port)
+      local cmd = "env -u no_proxy -u NO_PROXY %s lua5.4 -e " .. h.shell_quote(code)
+      -- port 1: no proxy listens there
+      local out = h.capture(cmd:format("http_proxy=http://127.0.0.1:1"), true)
+      assert.equal("REFUSED", out)
+      out = h.capture(cmd:format("-u http_proxy -u all_proxy -u ALL_PROXY"), true)
+      assert.equal("connected", out)
     end)
   end)
 

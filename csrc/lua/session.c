@@ -161,7 +161,7 @@ int qvr_session_endpoint_url(const struct session *s, const struct qvr_endpoint 
         qvr_url_base(url, s->scheme, s->host, port, "");
         qvr_str_add(url, target, len);
     }
-    memset(target, 0, cap);   /* may hold the sid */
+    explicit_bzero(target, cap);   /* may hold the sid (a memset here could be dropped) */
     if (target != small)
         free(target);
     if (rc == QVR_REQ_OK && url->failed)
@@ -171,17 +171,20 @@ int qvr_session_endpoint_url(const struct session *s, const struct qvr_endpoint 
 
 /* The params table at index `params` (or none) as parameters for the
  * builder: string keys, values as text (a list comma-joined, a boolean 1 or
- * 0).  The texts are kept alive in a table pushed on the stack.  Returns
+ * 0).  The texts are kept alive in a table pushed on the stack (nil when
+ * there are no params).  Returns
  * the number of parameters; raises past `max`. */
 static size_t collect_params(lua_State *L, int params, struct qvr_kv *kv, size_t max)
 {
     size_t n = 0;
     int anchor;
+    if (!params) {
+        lua_pushnil(L);   /* the anchor's slot; no texts to keep */
+        return 0;
+    }
+    params = lua_absindex(L, params);
     lua_newtable(L);
     anchor = lua_gettop(L);
-    if (!params)
-        return 0;
-    params = lua_absindex(L, params);
     lua_pushnil(L);
     while (lua_next(L, params) != 0) {
         if (lua_type(L, -2) == LUA_TSTRING) {
@@ -753,12 +756,18 @@ static void push_opt_string(lua_State *L, const char *v)
 
 /* Fields, then methods.  A closed session answers `closed` and `sid` (nil)
  * only; anything else it does not have raises. */
+/* __index, a closure over the type's field table and methods table (the
+ * ones qvr_field_id and qvr_push_method find through the metatable: two
+ * metatable look-ups less for every method call, `nvr:cpu()` makes two) */
 static int s_index(lua_State *L)
 {
     struct session *s = to_session(L, 1);
-    int id;
+    int id = -1;
     luaL_checkstring(L, 2);
-    id = qvr_field_id(L, 1, 2);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER)
+        id = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
     if (s->closed && id != F_CLOSED && id != F_SID)
         id = -1;
     switch (id) {
@@ -777,7 +786,8 @@ static int s_index(lua_State *L)
     case F_TIMEOUT: lua_pushnumber(L, s->http.timeout_ms / 1000.0); break;
     case F_STALL_TIMEOUT: lua_pushnumber(L, s->stall_timeout_ms / 1000.0); break;
     default:
-        if (qvr_push_method(L, 1, 2) && lua_isnil(L, -1) && s->closed)
+        lua_pushvalue(L, 2);
+        if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNIL && s->closed)
             return luaL_error(L, "attempt to use a closed qvrpro.Session");
     }
     return 1;
@@ -786,8 +796,7 @@ static int s_index(lua_State *L)
 void qvr_session_register(lua_State *L)
 {
     static const luaL_Reg meta[] = {
-        {"__index", s_index},
-        {"__gc", s_gc},
+        {"__gc", s_gc},   /* __index: below, with its upvalues */
         {"__close", s_close},
         {"__tostring", s_tostring},
         {NULL, NULL}
@@ -805,6 +814,12 @@ void qvr_session_register(lua_State *L)
     };
     qvr_new_type(L, QVR_SESSION_MT, meta, methods);
     qvr_type_fields(L, QVR_SESSION_MT, session_fields);
+    luaL_getmetatable(L, QVR_SESSION_MT);
+    lua_getfield(L, -1, "__fields");
+    lua_getfield(L, -2, "__methods");   /* core.methods hands out this very table */
+    lua_pushcclosure(L, s_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
 }
 
 /* --- construction ------------------------------------------------------- */

@@ -32,11 +32,16 @@ struct qvr_http_resp {
 
 /* A configured easy handle, or NULL.  It carries its own multi handle
  * (CURLOPT_PRIVATE; do not set it) on which qvr_http_request() runs every
- * transfer and keeps the connection; free it with qvr_http_free(). */
+ * transfer and keeps the connection, and the last URL it was given, parsed
+ * (CURLOPT_CURLU; set CURLOPT_URL only through qvr_http_request()); free it
+ * with qvr_http_free(). */
 CURL *qvr_http_new(const struct qvr_http_opts *o);
 /* Frees a handle of qvr_http_new() (and its kept connection); NULL is fine. */
 void qvr_http_free(CURL *c);
-/* Applies (new) options to an existing handle. */
+/* Applies (new) options to an existing handle.  When the environment
+ * names no proxy for http or https at that moment, the handle is told
+ * "no proxy" (libcurl would otherwise read five variables per request); a
+ * proxy set later in the process's environment is then not seen. */
 void qvr_http_configure(CURL *c, const struct qvr_http_opts *o);
 
 /* Caps the handle's timeouts at QVR_HTTP_SHORT_MS for a clean-up request

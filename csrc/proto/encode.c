@@ -21,11 +21,8 @@ void qvr_str_free(struct qvr_str *b)
 
 void qvr_str_wipe(struct qvr_str *b)
 {
-    if (b->s) {
-        volatile char *p = b->s;
-        for (size_t i = 0; i < b->cap; i++)
-            p[i] = 0;
-    }
+    if (b->s)
+        explicit_bzero(b->s, b->cap);   /* a store the compiler keeps, at memset's speed */
     qvr_str_free(b);
 }
 
@@ -146,9 +143,18 @@ void qvr_url_base(struct qvr_str *b, const char *scheme, const char *host, int p
                   const char *path)
 {
     int v6 = strchr(host, ':') != NULL && host[0] != '[';
-    qvr_str_addf(b, "%s://%s", scheme, v6 ? "[" : "");
+    char digits[12], *d = digits + sizeof digits;
+    unsigned u = port < 0 ? 0u - (unsigned)port : (unsigned)port;
+    do   /* the port as "%d" writes it, without printf's cost on every call */
+        *--d = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (port < 0)
+        *--d = '-';
+    qvr_str_adds(b, scheme);
+    qvr_str_add(b, v6 ? "://[" : "://", v6 ? 4 : 3);
     qvr_str_adds(b, host);
-    qvr_str_addf(b, "%s:%d", v6 ? "]" : "", port);
+    qvr_str_add(b, v6 ? "]:" : ":", v6 ? 2 : 1);
+    qvr_str_add(b, d, (size_t)(digits + sizeof digits - d));
     qvr_str_adds(b, path);
 }
 

@@ -80,6 +80,17 @@ static void test_url(void)
     qvr_url_base(&b, "https", "[::1]", 443, "/");
     tap_ok(strcmp(b.s, "https://[::1]:443/") == 0, "bracketed IPv6 kept as is");
     qvr_str_free(&b);
+    {   /* the port is written as "%d" writes it */
+        static const int ports[] = {0, 1, 9, 10, 80, 65535, 2147483647, -1, -2147483647 - 1};
+        for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+            char want[64];
+            qvr_str_init(&b);
+            qvr_url_base(&b, "http", "h", ports[i], "/p");
+            snprintf(want, sizeof want, "http://h:%d/p", ports[i]);
+            tap_ok(b.s && strcmp(b.s, want) == 0, "port %d: %s", ports[i], b.s ? b.s : "");
+            qvr_str_free(&b);
+        }
+    }
 }
 
 static void test_growth(void)
