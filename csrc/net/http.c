@@ -119,7 +119,7 @@ struct handle {
 static void forget_url(struct handle *h)
 {
     if (h->url) {
-        memset(h->url, 0, strlen(h->url));
+        explicit_bzero(h->url, strlen(h->url));   /* a memset before free may be dropped */
         free(h->url);
         h->url = NULL;
     }
