@@ -8,6 +8,7 @@
 #define QVR_CORE_H
 
 #include <stdint.h>
+#include <sys/uio.h>
 #include <lua.h>
 #include <lauxlib.h>
 
@@ -79,6 +80,12 @@ luaL_Stream *qvr_check_file(lua_State *L, int i);
 void qvr_camera_register(lua_State *L);
 /* fs.c: mkdir_p, write_atomic, fsync, isatty into the table on top */
 void qvr_fs_register(lua_State *L);
+/* fs.c: writev(2) of all of v[0..n), again after a partial write or EINTR
+ * (v is used up: its entries move on); the bytes written are added to
+ * *written (when not NULL).  0, or -1 with errno set (EIO for a write that
+ * took nothing).  qvr_write_all: the same for len bytes at p. */
+int qvr_writev_all(int fd, struct iovec *v, int n, uint64_t *written);
+int qvr_write_all(int fd, const void *p, size_t len);
 /* proc.c: core.spawn, core.exe_path and the Proc type (the scheduler's children) */
 void qvr_proc_register(lua_State *L);
 /* playback.c: the qvrpro.Playback object; adds core.playback likewise */

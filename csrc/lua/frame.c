@@ -18,7 +18,6 @@
 
 #ifdef __GLIBC__
 #include <stdio_ext.h>
-#include <unistd.h>
 #endif
 
 #include "core.h"
@@ -180,27 +179,8 @@ luaL_Stream *qvr_check_file(lua_State *L, int i)
 }
 
 #ifdef __GLIBC__
-/* write(2) of all of p[0..len), again after a partial write or EINTR: the
- * bytes written (fewer on an error, errno set). */
-static size_t write_all(int fd, const uint8_t *p, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t k = write(fd, p + done, len - done);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (k == 0)
-                errno = EIO;
-            break;
-        }
-        done += (size_t)k;
-    }
-    return done;
-}
-
 /* put_bytes for a payload at least as large as the stream's buffer: one
- * write(2) on its file descriptor instead of fwrite's copy into the buffer
+ * write on its file descriptor (qvr_write_all) instead of fwrite's copy into the buffer
  * and its one or two write(2)s per buffer's worth (MJPEG frames of 6 kB into
  * a 4 KiB buffer).  fflush(3) first writes what the script left in the
  * buffer (in order), gives back a read-ahead (an "r+" file) and makes glibc
@@ -211,7 +191,7 @@ static int put_direct(FILE *fp, const uint8_t *p, size_t len)
 {
     if (fflush(fp) != 0)
         return -1;
-    return write_all(fileno(fp), p, len) == len ? 0 : -1;
+    return qvr_write_all(fileno(fp), p, len);
 }
 #endif
 

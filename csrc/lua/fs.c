@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -88,18 +89,36 @@ static void sync_parent(const char *path)
     }
 }
 
-static int write_all(int fd, const char *s, size_t n)
+int qvr_writev_all(int fd, struct iovec *v, int n, uint64_t *written)
 {
     while (n > 0) {
-        ssize_t w = write(fd, s, n);
+        ssize_t w = writev(fd, v, n);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
             return -1;
-        s += w;
-        n -= (size_t)w;
+        }
+        if (written)
+            *written += (uint64_t)w;
+        while (n > 0 && (size_t)w >= v->iov_len) {
+            w -= (ssize_t)v->iov_len;
+            v++;
+            n--;
+        }
+        if (n > 0) {
+            v->iov_base = (uint8_t *)v->iov_base + w;
+            v->iov_len -= (size_t)w;
+        }
     }
     return 0;
+}
+
+int qvr_write_all(int fd, const void *p, size_t len)
+{
+    struct iovec v = {(void *)p, len};
+    return qvr_writev_all(fd, &v, 1, NULL);
 }
 
 /* core.write_atomic(path, bytes [, mode]) -> path | nil, err
@@ -125,7 +144,7 @@ static int l_write_atomic(lua_State *L)
     }
     if (fd < 0)
         return push_os_error(L, "cannot create", tmp);
-    if (write_all(fd, bytes, n) != 0 || fsync(fd) != 0) {
+    if (qvr_write_all(fd, bytes, n) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlink(tmp);
@@ -309,7 +328,7 @@ static int l_link_lock(lua_State *L)
     fd = mkstemp(tmp);
     if (fd < 0)
         return push_errno(L, "cannot create a lock file beside", path, errno);
-    if (fchmod(fd, 0644) != 0 || write_all(fd, content, n) != 0) {
+    if (fchmod(fd, 0644) != 0 || qvr_write_all(fd, content, n) != 0) {
         e = errno;
         close(fd);
         unlink(tmp);

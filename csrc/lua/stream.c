@@ -861,24 +861,9 @@ static int sink_flush(struct sink *sk)
             }
         return 0;
     }
-    while (left > 0) {
-        ssize_t w = writev(sk->fd, v, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            sk->err = w < 0 ? errno : EIO;
-            return -1;
-        }
-        sk->written += (uint64_t)w;
-        while (left > 0 && (size_t)w >= v->iov_len) {
-            w -= (ssize_t)v->iov_len;
-            v++;
-            left--;
-        }
-        if (left > 0) {
-            v->iov_base = (uint8_t *)v->iov_base + w;
-            v->iov_len -= (size_t)w;
-        }
+    if (qvr_writev_all(sk->fd, v, left, &sk->written) != 0) {
+        sk->err = errno;
+        return -1;
     }
     return 0;
 }
