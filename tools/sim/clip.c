@@ -14,6 +14,7 @@
  */
 #include "clip.h"
 #include "archive.h"
+#include "avmux.h"
 #include "clip_audio.h"
 #include "sim.h"
 
@@ -104,11 +105,8 @@ static int h264_extradata(const uint8_t *p, size_t n, struct buf *out)
 }
 
 struct muxer {
-    AVFormatContext *oc;
-    AVStream *st;
-    struct clip_audio *audio;
+    struct avmux m;             /* the format context, video stream and audio */
     struct memout mo;
-    bool header;
 };
 
 static int mux_open(struct muxer *mx, const struct sim *s, const struct camera *c,
@@ -116,12 +114,12 @@ static int mux_open(struct muxer *mx, const struct sim *s, const struct camera *
 {
     const struct video_info *vi = &video_kinds[c->video];
     mx->mo = (struct memout){out, 0};
-    if (avformat_alloc_output_context2(&mx->oc, NULL, "mp4", NULL) < 0 || !mx->oc)
+    if (avformat_alloc_output_context2(&mx->m.oc, NULL, "mp4", NULL) < 0 || !mx->m.oc)
         return -1;
-    mx->oc->flags |= AVFMT_FLAG_BITEXACT;
-    if (!(mx->st = avformat_new_stream(mx->oc, NULL)))
+    mx->m.oc->flags |= AVFMT_FLAG_BITEXACT;
+    if (!(mx->m.st = avformat_new_stream(mx->m.oc, NULL)))
         return -1;
-    AVCodecParameters *par = mx->st->codecpar;
+    AVCodecParameters *par = mx->m.st->codecpar;
     par->codec_type = AVMEDIA_TYPE_VIDEO;
     par->codec_id = c->video == VIDEO_MJPEG ? AV_CODEC_ID_MJPEG : AV_CODEC_ID_H264;
     par->width = (int)vi->width;
@@ -141,54 +139,22 @@ static int mux_open(struct muxer *mx, const struct sim *s, const struct camera *
         if (!par->extradata)
             return -1;
     }
-    mx->st->time_base = (AVRational){1, 1000};
-    mx->st->avg_frame_rate = (AVRational){c->fps, 1};
-    if (clip_audio_open(&mx->audio, mx->oc, c, &s->media.audio[c->audio]) != 0)
+    mx->m.st->time_base = (AVRational){1, 1000};
+    mx->m.st->avg_frame_rate = (AVRational){c->fps, 1};
+    if (clip_audio_open(&mx->m.audio, mx->m.oc, c, &s->media.audio[c->audio]) != 0)
         return -1;
     uint8_t *iobuf = av_malloc(65536);
     if (!iobuf)
         return -1;
-    mx->oc->pb = avio_alloc_context(iobuf, 65536, 1, &mx->mo, NULL, mem_write, mem_seek);
-    if (!mx->oc->pb) {
+    mx->m.oc->pb = avio_alloc_context(iobuf, 65536, 1, &mx->mo, NULL, mem_write, mem_seek);
+    if (!mx->m.oc->pb) {
         av_free(iobuf);
         return -1;
     }
-    if (avformat_write_header(mx->oc, NULL) < 0)
+    if (avformat_write_header(mx->m.oc, NULL) < 0)
         return -1;
-    mx->header = true;
+    mx->m.header = true;
     return 0;
-}
-
-static int mux_frame(struct muxer *mx, const struct arc_frame *f, int64_t t0, int64_t dur)
-{
-    AVPacket *pkt = av_packet_alloc();
-    if (!pkt)
-        return -1;
-    pkt->data = (uint8_t *)f->cf->data;
-    pkt->size = (int)f->cf->len;
-    pkt->pts = pkt->dts = f->ts - t0;
-    pkt->duration = dur;
-    pkt->flags = f->key ? AV_PKT_FLAG_KEY : 0;
-    pkt->stream_index = 0;
-    av_packet_rescale_ts(pkt, (AVRational){1, 1000}, mx->st->time_base);
-    int rc = av_write_frame(mx->oc, pkt);
-    av_packet_free(&pkt);
-    return rc < 0 ? -1 : 0;
-}
-
-static int mux_close(struct muxer *mx, bool ok)
-{
-    int rc = ok && clip_audio_finish(mx->audio) == 0 ? 0 : -1;
-    clip_audio_free(mx->audio);
-    if (mx->header && av_write_trailer(mx->oc) < 0)
-        rc = -1;
-    if (mx->oc && mx->oc->pb) {
-        avio_flush(mx->oc->pb);
-        av_freep(&mx->oc->pb->buffer);
-        avio_context_free(&mx->oc->pb);
-    }
-    avformat_free_context(mx->oc);
-    return rc;
 }
 
 /* The first frame to serve for a range starting at `from` inside the file
@@ -223,9 +189,9 @@ static bool mux_frames(struct muxer *mx, const struct sim *s, const struct camer
     while (more) {
         bool ok = true;
         if (!f.audio)
-            ok = mux_frame(mx, &f, t0, c->video_ms) == 0;
-        else if (mx->audio && f.ts + c->audio_ms <= end_ts)
-            ok = clip_audio_frame(mx->audio, f.cf, f.ts - t0) == 0;
+            ok = avmux_video(&mx->m, f.cf->data, f.cf->len, f.key, f.ts - t0, c->video_ms) == 0;
+        else if (mx->m.audio && f.ts + c->audio_ms <= end_ts)
+            ok = clip_audio_frame(mx->m.audio, f.cf, f.ts - t0) == 0;
         if (!ok)
             return false;
         more = arc_next(s, c, f.order + 1, end_ts - 1, ARC_AUDIO, &f);
@@ -255,7 +221,7 @@ enum clip_result clip_mp4(const struct sim *s, const struct camera *c, int64_t f
     int64_t stop = last_video(s, c, f, hi).ts + c->video_ms;
     struct muxer mx = {0};
     bool ok = mux_open(&mx, s, c, f.cf, out) == 0 && mux_frames(&mx, s, c, f, stop);
-    if (mux_close(&mx, ok) != 0)
+    if (avmux_close(&mx.m, ok) != 0)
         return CLIP_FAILED;
     *first_ts = f.ts;
     *end_ts = stop;

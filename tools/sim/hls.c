@@ -18,6 +18,7 @@
  * memory per request.
  */
 #include "hls.h"
+#include "avmux.h"
 #include "clip_audio.h"
 #include "http.h"
 #include "rest.h"
@@ -174,14 +175,7 @@ static int ts_write(void *opaque, uint8_t *data, int n)
     return buf_add(opaque, data, (size_t)n) == 0 ? n : AVERROR(ENOMEM);
 }
 
-struct tsmux {
-    AVFormatContext *oc;
-    AVStream *st;
-    struct clip_audio *audio;
-    bool header;
-};
-
-static int ts_open(struct tsmux *m, const struct sim *s, const struct camera *c, struct buf *out)
+static int ts_open(struct avmux *m, const struct sim *s, const struct camera *c, struct buf *out)
 {
     const struct video_info *vi = &video_kinds[c->video];
     if (avformat_alloc_output_context2(&m->oc, NULL, "mpegts", NULL) < 0 || !m->oc)
@@ -216,38 +210,6 @@ static int ts_open(struct tsmux *m, const struct sim *s, const struct camera *c,
     return 0;
 }
 
-static int ts_video(struct tsmux *m, const struct clip_frame *f, int64_t pts_ms, int64_t dur)
-{
-    AVPacket *pkt = av_packet_alloc();
-    if (!pkt)
-        return -1;
-    pkt->data = (uint8_t *)f->data;
-    pkt->size = (int)f->len;
-    pkt->pts = pkt->dts = pts_ms;
-    pkt->duration = dur;
-    pkt->flags = f->key ? AV_PKT_FLAG_KEY : 0;
-    pkt->stream_index = m->st->index;
-    av_packet_rescale_ts(pkt, (AVRational){1, 1000}, m->st->time_base);
-    int rc = av_write_frame(m->oc, pkt);
-    av_packet_free(&pkt);
-    return rc < 0 ? -1 : 0;
-}
-
-static int ts_close(struct tsmux *m, bool ok)
-{
-    int rc = ok && clip_audio_finish(m->audio) == 0 ? 0 : -1;
-    clip_audio_free(m->audio);
-    if (m->header && av_write_trailer(m->oc) < 0)
-        rc = -1;
-    if (m->oc && m->oc->pb) {
-        avio_flush(m->oc->pb);
-        av_freep(&m->oc->pb->buffer);
-        avio_context_free(&m->oc->pb);
-    }
-    avformat_free_context(m->oc);
-    return rc;
-}
-
 /* Segment seg (seg0: the share's first) of camera c, in time order: its
  * video frames, and the audio of its span (clip_audio_span). */
 static int segment(const struct sim *s, const struct camera *c, const struct geo *g,
@@ -258,7 +220,7 @@ static int segment(const struct sim *s, const struct camera *c, const struct geo
     int64_t k0 = g->off + seg * g->frames, t0 = k0 * vms, t1 = t0 + g->ms;
     int64_t base = (g->off + seg0 * g->frames) * vms - HLS_PTS_BASE_MS;
     int64_t k = k0, j = 0, j1 = 0;
-    struct tsmux m = {0};
+    struct avmux m = {0};
     bool ok = ts_open(&m, s, c, out) == 0;
     if (ok && m.audio && a->n)
         clip_audio_span(m.audio, t0, t1, base, &j, &j1);
@@ -267,7 +229,8 @@ static int segment(const struct sim *s, const struct camera *c, const struct geo
         if (!vmore && !amore)
             break;
         if (vmore && (!amore || k * vms <= j * ams)) {
-            ok = ts_video(&m, &v->frames[(size_t)(k % (int64_t)v->n)], k * vms - base, vms) == 0;
+            const struct clip_frame *f = &v->frames[(size_t)(k % (int64_t)v->n)];
+            ok = avmux_video(&m, f->data, f->len, f->key, k * vms - base, vms) == 0;
             k++;
         } else {
             ok = clip_audio_frame(m.audio, &a->frames[(size_t)(j % (int64_t)a->n)],
@@ -275,7 +238,7 @@ static int segment(const struct sim *s, const struct camera *c, const struct geo
             j++;
         }
     }
-    return ts_close(&m, ok);
+    return avmux_close(&m, ok);
 }
 
 static enum MHD_Result ts_answer(struct req *r, const struct camera *c, const struct geo *g,
