@@ -506,6 +506,24 @@ static void add_gap(lua_State *L, int idx, int64_t from, int64_t to)
     lua_settop(L, top);
 }
 
+/* A frame out of the parser, counted (get_frames): whether it repeats one
+ * handed out before the transfer was renewed (dedupe: it is dropped). */
+static int repeated(struct stream *st, int m, int64_t ts)
+{
+    st->get_frames++;
+    return st->dedupe && st->skip_ts[m] >= 0 && ts <= st->skip_ts[m];
+}
+
+/* A frame handed out (read, or written by write_to), counted. */
+static void count_out(struct stream *st, int m, int64_t ts)
+{
+    st->waiting = 0;
+    st->frames++;
+    st->get_new++;
+    st->last_ts = ts;
+    st->media_ts[m] = ts;
+}
+
 /* A frame the parser gave: PULL_FRAME to hand it out, PULL_END past
  * until_ts, PULL_WAIT when it repeats one already delivered. */
 static enum pull take_frame(lua_State *L, int idx, struct stream *st, const struct qvr_frame *f)
@@ -521,18 +539,13 @@ static enum pull take_frame(lua_State *L, int idx, struct stream *st, const stru
             finish_stream(st, "to");
         return PULL_END;
     }
-    st->get_frames++;
-    if (st->dedupe && st->skip_ts[m] >= 0 && ts <= st->skip_ts[m])
+    if (repeated(st, m, ts))
         return PULL_WAIT;
     if (st->gap_from >= 0) {
         add_gap(L, idx, st->gap_from, ts);
         st->gap_from = -1;
     }
-    st->waiting = 0;
-    st->frames++;
-    st->get_new++;
-    st->last_ts = ts;
-    st->media_ts[m] = ts;
+    count_out(st, m, ts);
     return PULL_FRAME;
 }
 
@@ -914,14 +927,9 @@ static enum take sink_take(struct stream *st, const struct qvr_frame *f)
     int64_t ts = (int64_t)f->timestamp;
     if ((st->until_ts >= 0 && ts > st->until_ts) || st->gap_from >= 0)
         return HOLD;
-    st->get_frames++;
-    if (st->dedupe && st->skip_ts[m] >= 0 && ts <= st->skip_ts[m])
+    if (repeated(st, m, ts))
         return SKIP;
-    st->waiting = 0;
-    st->frames++;
-    st->get_new++;
-    st->last_ts = ts;
-    st->media_ts[m] = ts;
+    count_out(st, m, ts);
     return TAKE;
 }
 
