@@ -867,6 +867,7 @@ static int sink_flush(struct sink *sk)
     if (sk->err)
         return -1;
     if (sk->fd < 0) {
+        errno = 0;               /* fwrite need not set it */
         for (int i = 0; i < left; i++)
             if (fwrite(v[i].iov_base, 1, v[i].iov_len, sk->f) != v[i].iov_len) {
                 sk->err = errno ? errno : EIO;
