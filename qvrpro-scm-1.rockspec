@@ -151,6 +151,7 @@ build = {
       ["qvrpro.config"] = "lua/qvrpro/config.lua",
       ["qvrpro.address"] = "lua/qvrpro/address.lua",
       ["qvrpro.path"] = "lua/qvrpro/path.lua",
+      ["qvrpro.files"] = "lua/qvrpro/files.lua",
       ["qvrpro.logins"] = "lua/qvrpro/logins.lua",
       ["qvrpro.localtime"] = "lua/qvrpro/localtime.lua",
       ["qvrpro.time"] = "lua/qvrpro/time.lua",

@@ -36,13 +36,7 @@ function M.packet_list(path)
 end
 
 --- The size of a file in bytes, or nil when it is missing.
-function M.file_size(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local n = f:seek("end")
-  f:close()
-  return n
-end
+M.file_size = require("qvrpro.files").size
 
 -- the environment of a child lua5.4: the plain core (no ASan runtime there)
 local function child_env()

@@ -324,12 +324,18 @@ function M.read_file(path)
 end
 
 --- The bytes of a file, or nil when it cannot be opened (missing).
-function M.read_file_or_nil(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
+M.read_file_or_nil = require("qvrpro.files").read
+
+--- Asserts that ffprobe's streams (h.probe) are Front Door's: H.264 1280x720,
+-- then AAC at 16 kHz.
+function M.assert_front_door_streams(streams)
+  local check = require "luassert"
+  check.equal(2, #streams)
+  check.equal("h264", streams[1].codec_name)
+  check.equal(1280, streams[1].width)
+  check.equal(720, streams[1].height)
+  check.equal("aac", streams[2].codec_name)
+  check.equal("16000", streams[2].sample_rate)
 end
 
 --- Asserts that two .qvr dumps hold the same frames, in order: the count,

@@ -54,6 +54,7 @@
 -- progress(p) is called at most 4 times a second with p.fraction (by
 -- recorded time), p.frames, p.bytes, p.rate (bytes/s), p.eta (s), p.timestamp.
 local core = require "qvrpro.core"
+local files = require "qvrpro.files"
 local qtime = require "qvrpro.time"
 local dump = require "qvrpro.dump"
 local camera = require "qvrpro.camera"
@@ -81,19 +82,7 @@ local FORMATS = { mkv = "mkv", mp4 = "mp4", h264 = "h264", ["264"] = "h264", jpg
 
 local fail, dirname = common.fail, common.dirname
 
-local function size_of(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local n = f:seek("end")
-  f:close()
-  return n
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local size_of, exists = files.size, files.exists
 
 -- ---------------------------------------------------------------------------
 -- the job; its outputs are the sinks (qvrpro.sink.*)

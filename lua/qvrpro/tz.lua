@@ -10,6 +10,7 @@
 --   zone:wall(t)    --> t + offset
 --   zone:utc(wall)  --> every instant showing that wall time (0, 1 or 2, ascending)
 local qtime = require "qvrpro.time"
+local files = require "qvrpro.files"
 
 local M = {}
 
@@ -313,20 +314,12 @@ M.UTC = UTC
 
 local cache = {}
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local data = f:read("a")
-  f:close()
-  return data
-end
-
 local function zoneinfo_dir()
   return os.getenv("TZDIR") or "/usr/share/zoneinfo"
 end
 
 local function load_path(path, name)
-  local data = read_file(path)
+  local data = files.read(path)
   if not data then return nil end
   local zone, err = M.parse_tzif(data, name)
   if not zone then return nil, ("time zone %s: %s"):format(name, err) end
@@ -359,7 +352,7 @@ local function local_zone()
     return load_named(name)
   end
   -- Debian names the zone in /etc/timezone; /etc/localtime holds its data
-  local named = (read_file("/etc/timezone") or ""):match("^%s*([%w_+%-/]+)")
+  local named = (files.read("/etc/timezone") or ""):match("^%s*([%w_+%-/]+)")
   local zone = load_path("/etc/localtime", named or "localtime")
   if zone then return zone end
   return UTC

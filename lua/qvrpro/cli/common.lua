@@ -80,10 +80,6 @@ end
 M.hms = require("qvrpro.time").hms
 
 --- Whether a file exists.
-function M.exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+M.exists = require("qvrpro.files").exists
 
 return M

@@ -5,13 +5,7 @@ local sconfig = require "qvrpro.schedule.config"
 
 local M = {}
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read_file = require("qvrpro.files").read
 
 local function write_file(path, text)
   local tmp = ("%s.tmp%d"):format(path, math.random(0, 0x7fffffff))
