@@ -85,6 +85,17 @@ $(BUILD)/asan/tests/test_loop: $(LOOP_TEST_DEPS)
 	@mkdir -p $(BUILD)/asan/tests
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c -Icsrc/net -o $@ $< csrc/net/loop.c $(LOOP_TEST_LIBS)
 
+# the http tests link csrc/net/http.c (and the error names) and libcurl
+HTTP_TEST_DEPS := tests/c/test_http.c csrc/net/http.c csrc/net/http.h csrc/proto/errname.c tests/c/tap.h
+HTTP_TEST_SRC  := tests/c/test_http.c csrc/net/http.c csrc/proto/errname.c
+$(BUILD)/tests/test_http: $(HTTP_TEST_DEPS)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CSTD) $(WARN) -O1 -g -Itests/c -Icsrc/net -Icsrc/proto -o $@ $(HTTP_TEST_SRC) $(LOOP_TEST_LIBS)
+
+$(BUILD)/asan/tests/test_http: $(HTTP_TEST_DEPS)
+	@mkdir -p $(BUILD)/asan/tests
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c -Icsrc/net -Icsrc/proto -o $@ $(HTTP_TEST_SRC) $(LOOP_TEST_LIBS)
+
 ctest: $(CTESTS)
 
 # qvrpro/core.so built with ASan+UBSan, loaded by the stock lua5.4 with the

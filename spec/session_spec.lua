@@ -368,6 +368,29 @@ describe("session", function()
       out = h.capture(cmd:format("-u http_proxy -u all_proxy -u ALL_PROXY"), true)
       assert.equal("connected", out)
     end)
+
+    -- the session decides once; its streams follow it, whatever the
+    -- environment of the moment says (here: a child process with a dead proxy
+    -- opens the stream of a session made without one)
+    it("opens its streams as it decided about the proxy when it was made", function()
+      local n = assert(qvr.connect(h.opts(sim)))
+      assert.is_false(n.proxy_env)
+      local url = n:endpoint_url("getstream", { ch_sid = n:cameras()[1].guid, stream_id = 0 })
+      local code = [[
+        local core = require "qvrpro.core"
+        local st, err = core.open_stream(%q, { proxy_env = %s, timeout = 5 })
+        local f = st and st:read()
+        io.write(st and (f and "frame" or "no frame") or err.name)
+        if st then st:close() end
+      ]]
+      local function child(proxy_env)
+        return (h.capture(("env -u no_proxy -u NO_PROXY http_proxy=http://127.0.0.1:1 lua5.4 -e %s 2>&1")
+          :format(h.shell_quote(code:format(url, proxy_env))), true))
+      end
+      assert.equal("frame", child("false"))
+      assert.equal("REFUSED", child("true"))
+      n:close()
+    end)
   end)
 
   describe("expired sid", function()

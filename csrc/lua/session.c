@@ -741,12 +741,12 @@ static int s_tostring(lua_State *L)
 
 enum session_field {
     F_CLOSED, F_SID, F_HOST, F_USER, F_SCHEME, F_PREFIX, F_PORT, F_LOGS_PORT, F_VERIFY,
-    F_CAFILE, F_API, F_LOGINS, F_TIMEOUT, F_STALL_TIMEOUT
+    F_CAFILE, F_API, F_LOGINS, F_TIMEOUT, F_STALL_TIMEOUT, F_PROXY_ENV
 };
 
 static const char *const session_fields[] = {
     "closed", "sid", "host", "user", "scheme", "prefix", "port", "logs_port", "verify",
-    "cafile", "api", "logins", "timeout", "stall_timeout", NULL
+    "cafile", "api", "logins", "timeout", "stall_timeout", "proxy_env", NULL
 };
 
 static void push_opt_string(lua_State *L, const char *v)
@@ -785,6 +785,7 @@ static int s_index(lua_State *L)
     case F_LOGINS: lua_pushinteger(L, s->logins); break;
     case F_TIMEOUT: lua_pushnumber(L, s->http.timeout_ms / 1000.0); break;
     case F_STALL_TIMEOUT: lua_pushnumber(L, s->stall_timeout_ms / 1000.0); break;
+    case F_PROXY_ENV: lua_pushboolean(L, s->http.proxy_env); break;
     default:
         lua_pushvalue(L, 2);
         if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNIL && s->closed)
@@ -884,6 +885,7 @@ static void read_options(lua_State *L, struct session *s)
     qvr_str_add(&s->password, pw, plen);
     lua_pop(L, 3);
     s->http.cafile = s->cafile;
+    s->http.proxy_env = qvr_http_proxy_in_env();
 }
 
 /* core.session{host=, port=, scheme=, user=, password=, verify=, cafile=,

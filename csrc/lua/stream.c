@@ -1305,7 +1305,7 @@ struct open_opts {
     struct qvr_parser_opts parser;
     long stall_ms, open_ms, connect_ms;
     size_t cap;
-    int verify;
+    int verify, proxy_env;      /* proxy_env: use the environment's proxy */
     const char *cafile, *desc;
     int64_t until_ts;
     int renew, gaps;            /* a renew function at index renew (0: none) */
@@ -1334,11 +1334,13 @@ static void read_open_opts(lua_State *L, int t, struct open_opts *o)
     o->verify = lua_isnil(L, -1) || lua_toboolean(L, -1);
     lua_getfield(L, t, "cafile");
     o->cafile = luaL_optstring(L, -1, NULL);
+    lua_getfield(L, t, "proxy_env");
+    o->proxy_env = lua_isnil(L, -1) ? qvr_http_proxy_in_env() : lua_toboolean(L, -1);
     lua_getfield(L, t, "description");
     o->desc = luaL_optstring(L, -1, "");
     lua_getfield(L, t, "gaps");
     o->gaps = lua_toboolean(L, -1);
-    lua_pop(L, 10);
+    lua_pop(L, 11);
     if (lua_getfield(L, t, "renew") == LUA_TFUNCTION)
         o->renew = lua_gettop(L);      /* stays on the stack for the caller */
     else
@@ -1359,6 +1361,10 @@ static CURL *new_easy(struct stream *st, const char *url, const struct open_opts
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->verify ? 2L : 0L);
     if (o->cafile)
         curl_easy_setopt(c, CURLOPT_CAINFO, o->cafile);
+    if (!o->proxy_env) {               /* as the session decided (docs/API.md) */
+        curl_easy_setopt(c, CURLOPT_PROXY, "");
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "");
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, st);
     curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)st);

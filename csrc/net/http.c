@@ -61,9 +61,7 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
     return len;
 }
 
-/* Whether the environment names a proxy libcurl would use for http or
- * https (it reads these for every request). */
-static int proxy_in_env(void)
+int qvr_http_proxy_in_env(void)
 {
     static const char *const names[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
                                         "HTTPS_PROXY", "all_proxy",  "ALL_PROXY", NULL};
@@ -77,11 +75,11 @@ static int proxy_in_env(void)
 
 void qvr_http_configure(CURL *c, const struct qvr_http_opts *o)
 {
-    /* No proxy in the environment when the handle is configured: say so, and
+    /* No proxy in the environment when the session was made: say so, and
      * libcurl skips its five getenv() per request (no_proxy, NO_PROXY,
      * http_proxy, all_proxy, ALL_PROXY).  With one, libcurl reads them as
      * always. */
-    if (!proxy_in_env()) {
+    if (!o->proxy_env) {
         curl_easy_setopt(c, CURLOPT_PROXY, "");
         curl_easy_setopt(c, CURLOPT_NOPROXY, "");
     }

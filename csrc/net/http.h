@@ -18,6 +18,7 @@ struct qvr_http_opts {
     long connect_timeout_ms;  /* connect phase; 0 = curl's default */
     int verify;               /* TLS peer and host verification */
     const char *cafile;       /* NULL: the system store */
+    int proxy_env;            /* qvr_http_proxy_in_env() when the session was made */
 };
 
 struct qvr_http_resp {
@@ -38,10 +39,13 @@ struct qvr_http_resp {
 CURL *qvr_http_new(const struct qvr_http_opts *o);
 /* Frees a handle of qvr_http_new() (and its kept connection); NULL is fine. */
 void qvr_http_free(CURL *c);
-/* Applies (new) options to an existing handle.  When the environment
- * names no proxy for http or https at that moment, the handle is told
- * "no proxy" (libcurl would otherwise read five variables per request); a
- * proxy set later in the process's environment is then not seen. */
+/* Whether the environment names a proxy libcurl would use for http or
+ * https.  A session asks once, when it is made (o->proxy_env). */
+int qvr_http_proxy_in_env(void);
+/* Applies (new) options to an existing handle.  Without o->proxy_env the
+ * handle is told "no proxy" (libcurl would otherwise read five variables per
+ * request): a proxy set later in the process's environment is not seen by
+ * the session, its reconnections, playbacks or live streams. */
 void qvr_http_configure(CURL *c, const struct qvr_http_opts *o);
 
 /* Caps the handle's timeouts at QVR_HTTP_SHORT_MS for a clean-up request

@@ -30,6 +30,7 @@ local function stream_opts(nvr, opts, extra)
     timeout = opts.timeout or nvr.timeout,
     verify = nvr.verify,
     cafile = nvr.cafile,
+    proxy_env = nvr.proxy_env,
     max_size = opts.max_size,
     buffer = opts.buffer,
   }
