@@ -76,7 +76,7 @@ describe("tools/bench fake NVR", function()
     assert.equal(3, #cases)
     for _, c in ipairs(cases) do
       local frames
-      for _, mode in ipairs({ "frames", "view", "write_to" }) do
+      for _, mode in ipairs({ "frames", "frames_gen", "view", "write_to" }) do
         local out, ok = h.capture(("%s QVR_URL=%s lua5.4 %s %s %s %s %s 2 2>&1"):format(lua_path,
           q(("http://admin:admin@127.0.0.1:%d"):format(fake_port)), q(bench .. "/frames_client.lua"),
           mode, q(c.cam), c.from, c.to), true)

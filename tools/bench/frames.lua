@@ -3,7 +3,8 @@
 -- sendfile).  Per recorded playback, round by round: `curl -o /dev/null` of
 -- the `get` of a qplay session opened like the client's, then
 -- tools/bench/frames_client.lua (`for f in pb:frames() do f:write(devnull)
--- end` through the public API), the same with pb:frames{view=true} (one
+-- end` through the public API), the same under collectgarbage("generational"),
+-- the same with pb:frames{view=true} (one
 -- frame object refilled), then pb:write_to(devnull) (no Lua frame), each in
 -- a process of its own; with QVR_BENCH_VS set (the
 -- checkout of another commit, see tools/bench/run --vs), that commit's
@@ -116,6 +117,7 @@ for _, case in ipairs(cases) do case.repeats = math.max(1, math.ceil(TARGET / ca
 
 local clients = {
   { name = "qvrpro frames", mode = "frames" },
+  { name = "qvrpro frames, generational GC", mode = "frames_gen" },
   { name = "qvrpro frames{view=true}", mode = "view" },
   { name = "qvrpro write_to", mode = "write_to" },
 }

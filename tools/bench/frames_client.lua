@@ -3,6 +3,8 @@
 --
 -- usage: QVR_URL=... lua5.4 tools/bench/frames_client.lua MODE CAMERA FROM TO [REPEAT]
 -- MODE: frames   for f in pb:frames() do f:write(devnull) end
+--       frames_gen  the same after collectgarbage("generational") (the
+--                collector a script reading owned frames at full speed may pick)
 --       view     the same with pb:frames{view = true} (one frame object, refilled)
 --       write_to pb:write_to(devnull) (no Lua frame at all)
 -- Prints "bytes=B frames=N secs=S cpu=C": wall and CPU (os.clock: user +
@@ -17,6 +19,10 @@ local mode, cam, from, to = arg[1], arg[2], math.tointeger(tonumber(arg[3])),
   math.tointeger(tonumber(arg[4]))
 local repeats = math.tointeger(tonumber(arg[5])) or 1
 assert(mode and cam and from and to, "usage: frames_client.lua MODE CAMERA FROM TO [REPEAT]")
+if mode == "frames_gen" then
+  collectgarbage("generational")
+  mode = "frames"
+end
 local nvr = assert(qvr.connect(assert(os.getenv("QVR_URL"))))
 local devnull = assert(io.open("/dev/null", "wb"))
 local bytes, frames, secs, cpu = 0, 0, 0, 0
