@@ -1,6 +1,9 @@
---- memory: peak RSS of a process that iterates 1 minute and 60 minutes of
+--- memory: peak RSS of a process that iterates 10 minutes and 60 minutes of
 -- archive (unpaced playback, frame:write to /dev/null); target: the same
--- within 10 %.
+-- within 10 %.  10 minutes, not 1: a playback's buffers (the stream's
+-- `buffer`, 1 MiB, and libcurl's) fill within the first minutes of an
+-- unpaced playback, and a 1-minute playback may end before they do
+-- (docs/BENCHMARKS.md, Memory).
 --
 -- usage (under tools/with-sim with QVRSIM_ARGS=--no-pace):
 --   lua5.4 tools/bench/memory.lua [ROUNDS]
@@ -65,23 +68,27 @@ local function median_of(cam, minutes)
   return last
 end
 
+local SHORT, LONG = 10, 60     -- minutes
+
 local rows, worst = {}, 0
 for _, c in ipairs(CAMS) do
-  local short, long = median_of(c.cam, 1), median_of(c.cam, 60)
+  local short, long = median_of(c.cam, SHORT), median_of(c.cam, LONG)
   local diff = (long.peak - short.peak) / short.peak
   worst = math.max(worst, math.abs(diff))
   rows[#rows + 1] = {
     ("%s (%s)"):format(c.cam, c.what),
     ("%s MB, %s frames"):format(B.mb(short.bytes), B.int(short.frames)),
     ("%s MB, %s frames"):format(B.mb(long.bytes), B.int(long.frames)),
-    B.int(short.before), B.int(short.peak), B.int(long.peak), ("%+.1f %%"):format(diff * 100),
+    B.int(short.before), B.int(short.peak), B.int(long.peak),
+    B.int(long.peak - long.before), ("%+.1f %%"):format(diff * 100),
   }
 end
 
 B.say("peak RSS (VmHWM) in kB, median of %d processes each", ROUNDS)
 B.say("")
-B.table({ "camera", "1 min moved", "60 min moved", "before the loop", "peak, 1 min",
-  "peak, 60 min", "60 min vs 1 min" }, rows)
+B.table({ "camera", SHORT .. " min moved", LONG .. " min moved", "before the loop",
+  ("peak, %d min"):format(SHORT), ("peak, %d min"):format(LONG),
+  ("peak, %d min, over before"):format(LONG), ("%d min vs %d min"):format(LONG, SHORT) }, rows)
 B.say("")
 B.say("largest difference: %.1f %% (target: within 10 %%: %s)", worst * 100,
   worst <= 0.10 and "met" or "NOT met")
