@@ -75,7 +75,7 @@ $(BUILD)/asan/tests/%: tests/c/%.c $(PROTO_SRC) $(PROTO_HDR) tests/c/tap.h
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c $(PROTO_INC) -o $@ $< $(PROTO_SRC) $(PROTO_LIB)
 
 # the transfer loop's tests link csrc/net/loop.c and libcurl, not the protocol
-LOOP_TEST_DEPS := tests/c/test_loop.c csrc/net/loop.c csrc/net/loop.h tests/c/tap.h
+LOOP_TEST_DEPS := tests/c/test_loop.c csrc/net/loop.c csrc/net/loop.h tests/c/tap.h tests/c/loopback.h
 LOOP_TEST_LIBS := $(shell pkg-config --libs libcurl) -lpthread
 $(BUILD)/tests/test_loop: $(LOOP_TEST_DEPS)
 	@mkdir -p $(BUILD)/tests
@@ -86,7 +86,7 @@ $(BUILD)/asan/tests/test_loop: $(LOOP_TEST_DEPS)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c -Icsrc/net -o $@ $< csrc/net/loop.c $(LOOP_TEST_LIBS)
 
 # the http tests link csrc/net/http.c (and the error names) and libcurl
-HTTP_TEST_DEPS := tests/c/test_http.c csrc/net/http.c csrc/net/http.h csrc/proto/errname.c tests/c/tap.h
+HTTP_TEST_DEPS := tests/c/test_http.c csrc/net/http.c csrc/net/http.h csrc/proto/errname.c tests/c/tap.h tests/c/loopback.h
 HTTP_TEST_SRC  := tests/c/test_http.c csrc/net/http.c csrc/proto/errname.c
 $(BUILD)/tests/test_http: $(HTTP_TEST_DEPS)
 	@mkdir -p $(BUILD)/tests

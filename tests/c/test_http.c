@@ -5,8 +5,6 @@
  * configured again (after a logout or a remote close, for a playback).
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +12,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "loopback.h"
 #include "tap.h"
 
 /* --- a local server: answers `conns` connections with 200 "ok" ---------- */
@@ -41,16 +40,8 @@ static void *serve(void *arg)
 
 static int start_server(struct server *s, pthread_t *t)
 {
-    struct sockaddr_in a = {0};
-    socklen_t alen = sizeof a;
-    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        listen(s->lfd, 4) != 0 || getsockname(s->lfd, (struct sockaddr *)&a, &alen) != 0)
-        return -1;
-    s->port = ntohs(a.sin_port);
-    return pthread_create(t, NULL, serve, s);
+    s->lfd = loopback_listen(&s->port);
+    return s->lfd < 0 ? -1 : pthread_create(t, NULL, serve, s);
 }
 
 /* GET http://127.0.0.1:port/ on c: the status, or -1 with the error's name */

@@ -7,8 +7,6 @@
  * reported once.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,6 +16,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "loopback.h"
 #include "tap.h"
 
 static double now_ms(void)
@@ -97,16 +96,8 @@ static void *serve(void *arg)
 
 static int start_server(struct server *s, pthread_t *t)
 {
-    struct sockaddr_in a = {0};
-    socklen_t alen = sizeof a;
-    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        listen(s->lfd, 4) != 0 || getsockname(s->lfd, (struct sockaddr *)&a, &alen) != 0)
-        return -1;
-    s->port = ntohs(a.sin_port);
-    return pthread_create(t, NULL, serve, s);
+    s->lfd = loopback_listen(&s->port);
+    return s->lfd < 0 ? -1 : pthread_create(t, NULL, serve, s);
 }
 
 struct sink {
