@@ -45,7 +45,8 @@ int qvr_http_proxy_in_env(void);
 /* Applies (new) options to an existing handle.  Without o->proxy_env the
  * handle is told "no proxy" (libcurl would otherwise read five variables per
  * request): a proxy set later in the process's environment is not seen by
- * the session, its reconnections, playbacks or live streams. */
+ * the session, its reconnections, playbacks or live streams.  With it,
+ * libcurl reads the environment per request as usual. */
 void qvr_http_configure(CURL *c, const struct qvr_http_opts *o);
 
 /* Caps the handle's timeouts at QVR_HTTP_SHORT_MS for a clean-up request
