@@ -2,29 +2,29 @@
 -- (internal: the modules that read such files, and the specs, share them).
 local M = {}
 
---- The bytes of a file, or nil when it cannot be opened (missing).
-function M.read(path)
+-- use(f) on the file opened for reading, closed after; nil when it cannot
+-- be opened (missing)
+local function with_file(path, use)
   local f = io.open(path, "rb")
   if not f then return nil end
-  local s = f:read("a")
+  local v = use(f)
   f:close()
-  return s
+  return v
+end
+
+--- The bytes of a file, or nil when it cannot be opened (missing).
+function M.read(path)
+  return with_file(path, function(f) return f:read("a") end)
 end
 
 --- The size of a file in bytes, or nil when it cannot be opened (missing).
 function M.size(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local n = f:seek("end")
-  f:close()
-  return n
+  return with_file(path, function(f) return f:seek("end") end)
 end
 
 --- Whether a file exists (can be opened for reading).
 function M.exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
+  return with_file(path, function() return true end) or false
 end
 
 return M
