@@ -32,11 +32,7 @@ describe("qvr, safely", function()
     return body, tonumber(rc)
   end
 
-  local function exists(path)
-    local f = io.open(path, "rb")
-    if f then f:close() end
-    return f ~= nil
-  end
+  local exists = require("qvrpro.files").exists
 
   local function no_traceback(out)
     assert.is_nil(out:find("stack traceback", 1, true), out)

@@ -27,7 +27,7 @@ local function decodes(path)
   return ok, out
 end
 
-local function exists(path) return file_size(path) ~= nil end
+local exists = require("qvrpro.files").exists
 
 describe("export", function()
   local S = support.with_export_sim({ "--no-pace" })

@@ -369,13 +369,11 @@ describe("session", function()
       assert.equal("connected", out)
     end)
 
-    -- the session decides once; its streams follow it, whatever the
-    -- environment of the moment says (here: a child process with a dead proxy
-    -- opens the stream of a session made without one)
-    it("opens its streams as it decided about the proxy when it was made", function()
-      local n = assert(qvr.connect(h.opts(sim)))
-      assert.is_false(n.proxy_env)
-      local url = n:endpoint_url("getstream", { ch_sid = n:cameras()[1].guid, stream_id = 0 })
+    -- core.open_stream's proxy_env overrides the environment of the moment
+    -- (here: a child process with a dead proxy in its environment opens the
+    -- stream of a session made by this process)
+    it("opens a stream as its proxy_env option says, whatever the environment", function()
+      local url = nvr:endpoint_url("getstream", { ch_sid = nvr:cameras()[1].guid, stream_id = 0 })
       local code = [[
         local core = require "qvrpro.core"
         local st, err = core.open_stream(%q, { proxy_env = %s, timeout = 5 })
@@ -389,7 +387,28 @@ describe("session", function()
       end
       assert.equal("frame", child("false"))
       assert.equal("REFUSED", child("true"))
-      n:close()
+    end)
+
+    -- the session decides once, when it is made; its streams are opened with
+    -- that decision, not the environment's of the moment
+    it("decides about the proxy once and opens its streams with that decision", function()
+      local named = false
+      for _, v in ipairs({ "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                           "ALL_PROXY" }) do
+        named = named or (os.getenv(v) or "") ~= ""
+      end
+      assert.equal(named, nvr.proxy_env)
+      local core = require "qvrpro.core"
+      local open, seen = core.open_stream, {}
+      core.open_stream = function(url, opts)
+        seen[#seen + 1] = opts.proxy_env
+        return open(url, opts)
+      end
+      local live, err = nvr:live(nvr:cameras()[1])
+      core.open_stream = open
+      assert(live, err)
+      live:close()
+      assert.same({ nvr.proxy_env }, seen)
     end)
   end)
 

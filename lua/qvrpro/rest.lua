@@ -18,6 +18,7 @@ local core = require "qvrpro.core"
 local camera = require "qvrpro.camera"
 local qtime = require "qvrpro.time"
 local json = require "qvrpro.json"
+local files = require "qvrpro.files"
 
 local M = {}
 
@@ -440,9 +441,7 @@ local function clip_rest(nvr, guid, opts)
   if not r then os.remove(part); return nil, err end
   local ok, rerr = os.rename(part, opts.path)
   if not ok then os.remove(part); return fail("IO_ERROR", tostring(rerr)) end
-  local f = io.open(opts.path, "rb")
-  local size = f and f:seek("end") or 0
-  if f then f:close() end
+  local size = files.size(opts.path) or 0
   return { path = opts.path, from = r.from, to = r.to, pieces = #pieces, packets = r.packets,
            bytes = size, gaps = gaps, partial = #gaps > 0, api = "rest" }
 end

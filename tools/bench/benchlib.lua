@@ -9,8 +9,10 @@ M.dir = os.getenv("QVR_BENCH_DIR") or "tools/bench"
 M.build = os.getenv("QVR_BENCH_BUILD") or "build/bench"
 
 --- Elapsed time in seconds: the monotonic clock to the nanosecond (a
--- short run, such as 40 calls, can last under a millisecond).
-M.wall = core.monotonic
+-- short run, such as 40 calls, can last under a millisecond).  A core of a
+-- commit before core.monotonic (tools/bench/run --at/--vs) falls back to
+-- its millisecond clock.
+M.wall = core.monotonic or function() return core.now_ms() / 1000 end
 
 --- Milliseconds since 1970 UTC (the clock of frame time stamps: delivery lag).
 M.epoch_ms = core.now_ms

@@ -6,6 +6,7 @@
 local qtime = require "qvrpro.time"
 local common = require "qvrpro.sink.common"
 local journal = require "qvrpro.sink.journal"
+local files = require "qvrpro.files"
 
 local M = {}
 
@@ -166,12 +167,10 @@ function Job:resume_index()
   local same, merr = self:same_job(ex)
   if not same then return nil, merr end
   if not j.sync then return true end       -- killed before its first cluster: start over
-  local part = io.open(self.part, "rb")
-  if not part then
+  if not files.exists(self.part) then
     return fail("RESUME_FAILED", "cannot resume from %s: %s is missing; the journal is kept "
       .. "(remove it, or give force, to start afresh)", self.jpath, self.part)
   end
-  part:close()
   self.from, self.to, self.floor = ex.from, ex.to, ex.floor
   local out = self.out
   out.from, out.to, out.floor = ex.from, ex.to, ex.floor
