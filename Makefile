@@ -74,27 +74,24 @@ $(BUILD)/asan/tests/%: tests/c/%.c $(PROTO_SRC) $(PROTO_HDR) tests/c/tap.h
 	@mkdir -p $(BUILD)/asan/tests
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c $(PROTO_INC) -o $@ $< $(PROTO_SRC) $(PROTO_LIB)
 
-# the transfer loop's tests link csrc/net/loop.c and libcurl, not the protocol
-LOOP_TEST_DEPS := tests/c/test_loop.c csrc/net/loop.c csrc/net/loop.h tests/c/tap.h tests/c/loopback.h
-LOOP_TEST_LIBS := $(shell pkg-config --libs libcurl) -lpthread
-$(BUILD)/tests/test_loop: $(LOOP_TEST_DEPS)
+# the network tests (the transfer loop, http) link their csrc/net file (and
+# http.c the error names) and libcurl, not the protocol; a local server
+# (tests/c/loopback.h) answers them
+NET_TESTS     := test_loop test_http
+test_loop_SRC := tests/c/test_loop.c csrc/net/loop.c
+test_http_SRC := tests/c/test_http.c csrc/net/http.c csrc/proto/errname.c
+NET_TEST_HDR  := csrc/net/loop.h csrc/net/http.h tests/c/tap.h tests/c/loopback.h
+NET_TEST_LIBS := $(shell pkg-config --libs libcurl) -lpthread
+NET_TEST_INC  := -Itests/c -Icsrc/net -Icsrc/proto
+
+.SECONDEXPANSION:
+$(patsubst %,$(BUILD)/tests/%,$(NET_TESTS)): $(BUILD)/tests/%: $$(%_SRC) $(NET_TEST_HDR)
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CSTD) $(WARN) -O1 -g -Itests/c -Icsrc/net -o $@ $< csrc/net/loop.c $(LOOP_TEST_LIBS)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(NET_TEST_INC) -o $@ $($*_SRC) $(NET_TEST_LIBS)
 
-$(BUILD)/asan/tests/test_loop: $(LOOP_TEST_DEPS)
+$(patsubst %,$(BUILD)/asan/tests/%,$(NET_TESTS)): $(BUILD)/asan/tests/%: $$(%_SRC) $(NET_TEST_HDR)
 	@mkdir -p $(BUILD)/asan/tests
-	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c -Icsrc/net -o $@ $< csrc/net/loop.c $(LOOP_TEST_LIBS)
-
-# the http tests link csrc/net/http.c (and the error names) and libcurl
-HTTP_TEST_DEPS := tests/c/test_http.c csrc/net/http.c csrc/net/http.h csrc/proto/errname.c tests/c/tap.h tests/c/loopback.h
-HTTP_TEST_SRC  := tests/c/test_http.c csrc/net/http.c csrc/proto/errname.c
-$(BUILD)/tests/test_http: $(HTTP_TEST_DEPS)
-	@mkdir -p $(BUILD)/tests
-	$(CC) $(CSTD) $(WARN) -O1 -g -Itests/c -Icsrc/net -Icsrc/proto -o $@ $(HTTP_TEST_SRC) $(LOOP_TEST_LIBS)
-
-$(BUILD)/asan/tests/test_http: $(HTTP_TEST_DEPS)
-	@mkdir -p $(BUILD)/asan/tests
-	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -Itests/c -Icsrc/net -Icsrc/proto -o $@ $(HTTP_TEST_SRC) $(LOOP_TEST_LIBS)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(NET_TEST_INC) -o $@ $($*_SRC) $(NET_TEST_LIBS)
 
 ctest: $(CTESTS)
 

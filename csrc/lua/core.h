@@ -81,10 +81,9 @@ void qvr_camera_register(lua_State *L);
 /* fs.c: mkdir_p, write_atomic, fsync, isatty into the table on top */
 void qvr_fs_register(lua_State *L);
 /* fs.c: writev(2) of all of v[0..n), again after a partial write or EINTR
- * (v is used up: its entries move on); the bytes written are added to
- * *written (when not NULL).  0, or -1 with errno set (EIO for a write that
- * took nothing).  qvr_write_all: the same for len bytes at p. */
-int qvr_writev_all(int fd, struct iovec *v, int n, uint64_t *written);
+ * (v is used up: its entries move on).  0, or -1 with errno set (EIO for
+ * a write that took nothing).  qvr_write_all: the same for len bytes at p. */
+int qvr_writev_all(int fd, struct iovec *v, int n);
 int qvr_write_all(int fd, const void *p, size_t len);
 /* proc.c: core.spawn, core.exe_path and the Proc type (the scheduler's children) */
 void qvr_proc_register(lua_State *L);

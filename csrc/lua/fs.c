@@ -89,7 +89,7 @@ static void sync_parent(const char *path)
     }
 }
 
-int qvr_writev_all(int fd, struct iovec *v, int n, uint64_t *written)
+int qvr_writev_all(int fd, struct iovec *v, int n)
 {
     while (n > 0) {
         ssize_t w = writev(fd, v, n);
@@ -100,8 +100,6 @@ int qvr_writev_all(int fd, struct iovec *v, int n, uint64_t *written)
                 errno = EIO;
             return -1;
         }
-        if (written)
-            *written += (uint64_t)w;
         while (n > 0 && (size_t)w >= v->iov_len) {
             w -= (ssize_t)v->iov_len;
             v++;
@@ -118,7 +116,7 @@ int qvr_writev_all(int fd, struct iovec *v, int n, uint64_t *written)
 int qvr_write_all(int fd, const void *p, size_t len)
 {
     struct iovec v = {(void *)p, len};
-    return qvr_writev_all(fd, &v, 1, NULL);
+    return qvr_writev_all(fd, &v, 1);
 }
 
 /* core.write_atomic(path, bytes [, mode]) -> path | nil, err

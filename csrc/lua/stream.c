@@ -65,7 +65,7 @@ struct sink {
     lua_Integer n, max_frames;   /* frames written; the limit or -1 */
     int64_t deadline;            /* coarse_ms() of max_ms, or -1 */
     int timed_out;               /* the deadline passed */
-    uint64_t written;            /* bytes written through fd */
+    int wrote;                   /* something was written through fd */
     int niov;
     struct iovec iov[SINK_IOV];
 };
@@ -875,7 +875,8 @@ static int sink_flush(struct sink *sk)
             }
         return 0;
     }
-    if (qvr_writev_all(sk->fd, v, left, &sk->written) != 0) {
+    sk->wrote = 1;
+    if (qvr_writev_all(sk->fd, v, left) != 0) {
         sk->err = errno;
         return -1;
     }
@@ -983,7 +984,7 @@ static void sink_turn(struct stream *st, int wait_ms)
 static void sink_sync(struct sink *sk)
 {
     off_t pos;
-    if (sk->fd < 0 || sk->written == 0)
+    if (sk->fd < 0 || !sk->wrote)
         return;
     pos = lseek(sk->fd, 0, SEEK_CUR);
     if (pos >= 0)
@@ -1088,7 +1089,7 @@ static int st_write_to(lua_State *L)
     sk->max_frames = o.max_frames;
     sk->deadline = o.max_ms >= 0 ? coarse_ms() + (int64_t)o.max_ms : -1;
     sk->timed_out = 0;
-    sk->written = 0;
+    sk->wrote = 0;
     sk->niov = 0;
     if (fflush(fs->f) != 0)
         return luaL_fileresult(L, 0, NULL);
@@ -1350,25 +1351,19 @@ static void read_open_opts(lua_State *L, int t, struct open_opts *o)
 
 static CURL *new_easy(struct stream *st, const char *url, const struct open_opts *o)
 {
+    /* what every handle carries (http.c); no timeout for the whole
+     * transfer: a stream fails on a stall instead */
+    struct qvr_http_opts ho = {.timeout_ms = 0, .connect_timeout_ms = o->connect_ms,
+                               .verify = o->verify, .cafile = o->cafile,
+                               .proxy_env = o->proxy_env};
     CURL *c = curl_easy_init();
     if (!c)
         return NULL;
+    qvr_http_configure(c, &ho);
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_ms);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o->verify ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->verify ? 2L : 0L);
-    if (o->cafile)
-        curl_easy_setopt(c, CURLOPT_CAINFO, o->cafile);
-    if (!o->proxy_env) {               /* as the session decided (docs/API.md) */
-        curl_easy_setopt(c, CURLOPT_PROXY, "");
-        curl_easy_setopt(c, CURLOPT_NOPROXY, "");
-    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, st);
     curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)st);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "qvrpro/0.1");
     curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024L);
     return c;
 }

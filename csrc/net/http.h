@@ -39,8 +39,10 @@ struct qvr_http_resp {
 CURL *qvr_http_new(const struct qvr_http_opts *o);
 /* Frees a handle of qvr_http_new() (and its kept connection); NULL is fine. */
 void qvr_http_free(CURL *c);
-/* Whether the environment names a proxy libcurl would use for http or
- * https.  A session asks once, when it is made (o->proxy_env). */
+/* Whether the environment names a proxy for http or https (any of the
+ * variables; libcurl itself ignores upper-case HTTP_PROXY, so this may say
+ * yes where libcurl would go direct: only a saving is lost).  A session asks
+ * once, when it is made (o->proxy_env). */
 int qvr_http_proxy_in_env(void);
 /* Applies (new) options to an existing handle.  Without o->proxy_env the
  * handle is told "no proxy" (libcurl would otherwise read five variables per

@@ -14,7 +14,8 @@
  * next feed.  A lent chunk (qvr_parser_lend) is read in place: the window
  * (in, pos, end) is then the chunk, except that a frame begun in the own
  * buffer is completed there with a copy of its rest from the chunk (want(),
- * take_loan()); qvr_parser_settle() copies the chunk's unread tail into the
+ * take_loan(); an unfinished text line, the code line or a JPEG record's,
+ * copies the rest of the chunk, since its length is unknown); qvr_parser_settle() copies the chunk's unread tail into the
  * own buffer.  The state (stage, bytes needed, bytes of a line already
  * searched) is kept between calls, so no byte is scanned twice.
  *

@@ -73,7 +73,8 @@ void qvr_parser_finish(qvr_parser *p);
 
 /* Zero-copy feeding: lends len bytes at buf to the parser, which reads
  * them in place (a frame begun in an earlier chunk is completed in the
- * parser's own buffer with a copy of its rest only).  Frames that
+ * parser's own buffer with a copy of its rest only; an unfinished text line,
+ * the code line or a JPEG record's, takes the rest of the chunk instead).  Frames that
  * qvr_parser_next() returns may point into buf; they stay valid until
  * qvr_parser_settle(), the next feed or lend, or qvr_parser_free().  The
  * caller keeps buf unchanged until it calls qvr_parser_settle(), which

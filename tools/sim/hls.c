@@ -127,10 +127,9 @@ static const struct camera *find_share(struct sim *s, const char *token, int64_t
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->rest.nshares && !c; i++) {
         const struct so_share *sh = &s->rest.shares[i];
-        if (sh->proto == SO_HLS && !strcmp(sh->token, token)) {
-            for (size_t k = 0; k < s->cfg.ncameras && !c; k++)
-                if (s->cfg.cameras[k].index == sh->cam)
-                    c = &s->cfg.cameras[k];
+        if (sh->proto == SO_HLS && !strcmp(sh->token, token) && sh->cam >= 0 &&
+            (size_t)sh->cam < s->cfg.ncameras) {
+            c = &s->cfg.cameras[sh->cam];        /* a camera's index is its place */
             *since = sh->since_ms;
         }
     }
