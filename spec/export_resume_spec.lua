@@ -46,17 +46,9 @@ describe("export resume from the index journal", function()
     return support.spawn_child(script, dir .. "/child.log", pidfile)
   end
 
-  -- kills the child once reached() is true (after 60 s at the latest); it
-  -- must still run then
+  -- kills the child once reached() is true (export_support.kill_when)
   local function kill_when(pid, path, reached)
-    local deadline = qvr.core.monotonic_ms() + 60000
-    while not reached() and qvr.core.monotonic_ms() < deadline do
-      qvr.core.sleep(0.005)
-    end
-    assert(h.execute("kill -9 " .. pid),
-      "the child ended before the kill: " .. tostring(h.read_file(dir .. "/child.log")))
-    h.control(sim, "clear=1")
-    assert.is_nil(file_size(path), "the child finished before the kill")
+    support.kill_when(sim, dir .. "/child.log", pid, path, reached)
   end
 
   -- kills the child once its .part holds `at` bytes

@@ -336,14 +336,8 @@ describe("export", function()
     -- .mkv: the .part is cut back to its index journal's last sync point
     local journal = (ext == "qvr" or ext == "mkv") and path .. ".part" or path .. ".part.qvr"
     local total = full.bytes
-    local deadline = qvr.core.monotonic_ms() + 30000
-    while (file_size(journal) or 0) < total // 3 and qvr.core.monotonic_ms() < deadline do
-      qvr.core.sleep(0.01)
-    end
-    assert(h.execute("kill -9 " .. pid),
-      "the child ended before the kill: " .. tostring(h.read_file(dir .. "/child.log")))
-    h.control(sim, "clear=1")
-    assert.is_false(exists(path), "the child finished before the kill")
+    support.kill_when(sim, dir .. "/child.log", pid, path,
+      function() return (file_size(journal) or 0) >= total // 3 end)
     local size = file_size(journal)
     assert.is_true(size >= total // 3 and size < total, "journal " .. size .. " of " .. total)
     local r = assert(export.run(nvr, door, { from = from, to = to, path = path, resume = true }))

@@ -13,7 +13,7 @@ local function q(s) return h.shell_quote(s) end
 -- them, S.dir, S.archive_start) are set once its setup has run.
 function M.with_export_sim(args)
   local busted = require "busted"
-  local S = h.with_sim(args)
+  local S = h.with_sim(args, { clear = true })
   busted.setup(function()
     S.archive_start = h.stats(S.sim).archive_start
     S.dir = h.tmpdir()
@@ -21,7 +21,6 @@ function M.with_export_sim(args)
   busted.teardown(function()
     if S.dir then h.execute("rm -rf " .. q(S.dir)) end
   end)
-  busted.after_each(function() h.control(S.sim, "clear=1") end)
   return S
 end
 
@@ -53,6 +52,20 @@ function M.spawn_child(script, log, pidfile)
   local pid = assert(tonumber(f:read("l")))
   f:close()
   return pid
+end
+
+--- Kills the child pid (its output in log) with kill -9 once reached() is
+-- true (after 60 s at the latest), then clears sim's faults; the child must
+-- still run then, and path (its export) must not exist yet.
+function M.kill_when(sim, log, pid, path, reached)
+  local core = require "qvrpro.core"
+  local deadline = core.monotonic_ms() + 60000
+  while not reached() and core.monotonic_ms() < deadline do
+    core.sleep(0.005)
+  end
+  assert(h.execute("kill -9 " .. pid), "the child ended before the kill: " .. tostring(h.read_file(log)))
+  h.control(sim, "clear=1")
+  assert(M.file_size(path) == nil, "the child finished before the kill")
 end
 
 return M

@@ -93,7 +93,8 @@ end
 -- as admin in setup, closes both in teardown.  Returns a table that holds
 -- `sim` and `nvr` once setup has run (`connect = false` in opts: no nvr;
 -- `login = USER` (password the same): a sid logged in with curl, in `sid`;
--- the rest of opts goes to qvr.connect):
+-- `clear = true`: the simulator's faults cleared after each test; the rest
+-- of opts goes to qvr.connect):
 --   local S = h.with_sim({ "--no-pace" })
 --   it("...", function() S.nvr:cameras() end)
 -- A setup registered after it sees them (`setup(function() sim = S.sim end)`).
@@ -109,7 +110,7 @@ function M.with_sim(args, opts)
     if not (opts and opts.connect == false) then
       local extra = {}
       for k, v in pairs(opts or {}) do
-        if k ~= "connect" and k ~= "login" then extra[k] = v end
+        if k ~= "connect" and k ~= "login" and k ~= "clear" then extra[k] = v end
       end
       env.nvr = assert(require("qvrpro").connect(M.opts(env.sim, extra)))
     end
@@ -118,6 +119,9 @@ function M.with_sim(args, opts)
     if env.nvr then env.nvr:close() end
     if env.sim then env.sim.stop() end
   end)
+  if opts and opts.clear then
+    busted.after_each(function() M.control(env.sim, "clear=1") end)
+  end
   return env
 end
 

@@ -55,9 +55,8 @@ end
 
 describe("live reconnect", function()
   local sim, nvr
-  local S = h.with_sim({})
+  local S = h.with_sim({}, { clear = true })
   setup(function() sim, nvr = S.sim, S.nvr end)
-  after_each(function() h.control(sim, "clear=1") end)
 
   it("keeps the old behaviour without reconnect: a drop ends the stream with its error", function()
     h.control(sim, "fault=drop_after=30000:getstream")

@@ -15,9 +15,8 @@ end
 
 describe("session", function()
   local sim, nvr
-  local S = h.with_sim({})
+  local S = h.with_sim({}, { clear = true })
   setup(function() sim, nvr = S.sim, S.nvr end)
-  after_each(function() h.control(sim, "clear=1") end)
 
   describe("connect", function()
     it("logs in with the table form and exposes sid, host and user", function()

@@ -23,9 +23,8 @@ end
 -- called in, Back Yard looked up, the faults cleared after each test: S
 -- (S.sim, S.nvr, S.t0, S.yard once its setup has run)
 local function playback_sim()
-  local S = h.with_sim({ "--no-pace" })
+  local S = h.with_sim({ "--no-pace" }, { clear = true })
   setup(function() S.yard = assert(S.nvr:camera("Back Yard")) end)
-  after_each(function() h.control(S.sim, "clear=1") end)
   return S
 end
 
